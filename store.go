@@ -1,0 +1,195 @@
+package tether
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a Store when no live record is stored under a key:
+// it never existed, it was deleted, or the store already dropped it after expiry.
+var ErrNotFound = errors.New("tether: session record not found")
+
+// ErrExists is returned by Store.Create when a record is already stored under
+// the key. With 256-bit random tokens this means a broken random source or a bug.
+var ErrExists = errors.New("tether: session record already exists")
+
+// ErrNotInteger is returned by Store.Update when a Patch increments a value that
+// is present but is not a JSON integer that fits in an int64.
+var ErrNotInteger = errors.New("tether: session value is not an integer")
+
+// ErrStoreUnavailable wraps errors of a store that cannot be reached (network
+// failure, timeout, closed pool). The middleware answers such requests with 503
+// and never treats them as "logged out".
+var ErrStoreUnavailable = errors.New("tether: session store unavailable")
+
+// Record is one session as a Store holds it. The store key is SHA-256 of the
+// session token, so a Record never contains anything that authenticates a
+// client: a dump of the store yields no usable cookie.
+//
+// Deadlines are decided by the Manager and enforced on the server: a store
+// compares them with the time the Manager passes in and may drop a record once
+// the earlier of the two has passed.
+type Record struct {
+	// Values are the application's session values, JSON-encoded.
+	Values map[string]json.RawMessage
+	// UserID is the authenticated user, or "" for an anonymous session.
+	// It is set when the record is created and never changed by Update
+	// (a login or a change of user creates a new record), so stores can keep
+	// a per-user index that is maintained only by Create and Delete.
+	UserID string
+	// CreatedAt is when this record (this token) was created.
+	CreatedAt time.Time
+	// AuthenticatedAt is the time of the last login or re-authentication,
+	// zero for an anonymous session.
+	AuthenticatedAt time.Time
+	// IdleDeadline is when the session ends unless a request touches it.
+	IdleDeadline time.Time
+	// AbsoluteDeadline is when the session ends whatever happens. It is set at
+	// creation and never extended.
+	AbsoluteDeadline time.Time
+}
+
+// ExpiredAt reports whether the record has expired at now, and which deadline
+// passed first: "idle" or "absolute".
+func (r *Record) ExpiredAt(now time.Time) (expired bool, which string) {
+	if !now.Before(r.AbsoluteDeadline) {
+		return true, "absolute"
+	}
+	if !now.Before(r.IdleDeadline) {
+		return true, "idle"
+	}
+	return false, ""
+}
+
+// Clone returns a deep copy of r.
+func (r *Record) Clone() *Record {
+	c := *r
+	c.Values = make(map[string]json.RawMessage, len(r.Values))
+	for k, v := range r.Values {
+		c.Values[k] = append(json.RawMessage(nil), v...)
+	}
+	return &c
+}
+
+// Patch is a set of changes that a Store applies to one record atomically.
+// Applying only the changed keys, rather than writing back a whole record that
+// was read earlier, is what keeps concurrent requests on one session from
+// losing each other's changes.
+type Patch struct {
+	// Set stores these values (JSON-encoded), replacing existing ones.
+	Set map[string]json.RawMessage
+	// Delete removes these keys. A key both set and deleted is deleted.
+	Delete []string
+	// Incr adds these deltas to integer values; a missing key counts as 0.
+	// A key present in Incr must not be in Set or Delete.
+	Incr map[string]int64
+	// IdleDeadline, when not zero, moves the record's idle deadline (the store
+	// caps it at the absolute deadline).
+	IdleDeadline time.Time
+	// AuthenticatedAt, when not zero, replaces the record's authentication time.
+	AuthenticatedAt time.Time
+}
+
+// Empty reports whether p changes nothing.
+func (p *Patch) Empty() bool {
+	return p == nil || (len(p.Set) == 0 && len(p.Delete) == 0 && len(p.Incr) == 0 &&
+		p.IdleDeadline.IsZero() && p.AuthenticatedAt.IsZero())
+}
+
+// Apply applies p to r in place. Stores that read, modify and write a record
+// under their own lock or transaction use it so that every store has the same
+// semantics. It returns ErrNotInteger, leaving r unchanged, if an increment
+// meets a value that is not an integer.
+func (p *Patch) Apply(r *Record) error {
+	if p == nil {
+		return nil
+	}
+	sums := make(map[string]int64, len(p.Incr))
+	for k, d := range p.Incr {
+		var cur int64
+		if raw, ok := r.Values[k]; ok {
+			if err := json.Unmarshal(raw, &cur); err != nil {
+				return ErrNotInteger
+			}
+		}
+		sums[k] = cur + d
+	}
+	if r.Values == nil {
+		r.Values = make(map[string]json.RawMessage, len(p.Set)+len(sums))
+	}
+	for k, v := range p.Set {
+		r.Values[k] = append(json.RawMessage(nil), v...)
+	}
+	for _, k := range p.Delete {
+		delete(r.Values, k)
+	}
+	for k, v := range sums {
+		b, _ := json.Marshal(v)
+		r.Values[k] = b
+	}
+	if !p.IdleDeadline.IsZero() {
+		r.IdleDeadline = minTime(p.IdleDeadline, r.AbsoluteDeadline)
+	}
+	if !p.AuthenticatedAt.IsZero() {
+		r.AuthenticatedAt = p.AuthenticatedAt
+	}
+	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// Store keeps session records. Keys are opaque strings chosen by the Manager
+// (hex SHA-256 of the token); values are Records.
+//
+// Contract (checked for every store by storetest.Run):
+//
+//   - Create stores a new record and fails with ErrExists if the key is taken.
+//   - Load returns the record under key. If the record is live at now (both
+//     deadlines after now) its idle deadline is first moved to
+//     min(idleDeadline, AbsoluteDeadline), in the same round trip, and the
+//     returned record shows the new deadline. A record that has expired at now
+//     is returned unchanged (never extended), so the caller can tell which
+//     deadline passed; a store may instead have dropped it and return
+//     ErrNotFound. A missing key returns ErrNotFound.
+//   - Update applies a Patch atomically to a record that exists and is live at
+//     now, and returns the record as it is after the patch. It never creates a
+//     record: an update of a deleted or expired record returns ErrNotFound, so
+//     a request that was in flight during a logout cannot bring the session
+//     back. Concurrent Updates of different keys of one record all take effect,
+//     and increments are never lost.
+//   - Delete removes the record; deleting a missing key is not an error.
+//   - Records may be dropped by the store any time after
+//     min(IdleDeadline, AbsoluteDeadline); a store must not keep expired
+//     records forever.
+//   - Errors other than ErrNotFound, ErrExists and ErrNotInteger mean the
+//     store could not answer; stores wrap connectivity failures in
+//     ErrStoreUnavailable. A Store is safe for concurrent use.
+type Store interface {
+	Create(ctx context.Context, key string, rec *Record) error
+	Load(ctx context.Context, key string, now, idleDeadline time.Time) (*Record, error)
+	Update(ctx context.Context, key string, now time.Time, p *Patch) (*Record, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// Pinger is implemented by stores that can report whether they are reachable.
+// The reference server's /readyz uses it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// UserIndex is implemented by stores that keep a per-user index of
+// authenticated sessions (Record.UserID), maintained by Create and Delete.
+// Listing and revoking cost O(sessions of that user), never a scan of the store.
+type UserIndex interface {
+	// ListUser returns the keys and records of the user's live sessions at now.
+	ListUser(ctx context.Context, userID string, now time.Time) (map[string]*Record, error)
+	// DeleteUser deletes every session of the user and returns how many it deleted.
+	DeleteUser(ctx context.Context, userID string) (int, error)
+}
