@@ -1,0 +1,225 @@
+package tether
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// storeErr wraps a store failure in ErrStoreUnavailable (once).
+func storeErr(err error) error {
+	if errors.Is(err, ErrStoreUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+}
+
+// commit saves the session's pending state and writes its response headers.
+// It runs once, before the handler's first byte or after it returns.
+func (s *Session) commit() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.committed {
+		return nil
+	}
+	s.committed = true
+	m := s.m
+	switch {
+	case s.destroyed:
+		return s.commitDestroy()
+	case s.ended:
+		return ErrSessionEnded
+	case s.regen:
+		return s.commitRegenerate()
+	case !s.exists && s.dirty:
+		return s.commitCreate()
+	case s.exists && s.dirty:
+		ctx, cancel := m.cfg.storeCtx(s.r.Context())
+		rec, err := m.cfg.Store.Update(ctx, s.key, m.cfg.Now(), &s.patch)
+		cancel()
+		switch {
+		case errors.Is(err, ErrNotFound):
+			s.ended = true
+			return ErrSessionEnded
+		case err != nil:
+			return storeErr(err)
+		}
+		s.rec = rec
+	}
+	return nil
+}
+
+func (s *Session) commitDestroy() error {
+	m := s.m
+	if s.exists {
+		ctx, cancel := m.cfg.storeCtx(s.r.Context())
+		err := m.cfg.Store.Delete(ctx, s.key)
+		cancel()
+		if err != nil {
+			return storeErr(err)
+		}
+		typ := EventSessionDestroyed
+		if s.logout {
+			typ = EventLogout
+		}
+		m.emit(s.r, s, typ)
+	}
+	return nil
+}
+
+func (s *Session) commitCreate() error {
+	m := s.m
+	now := m.cfg.Now()
+	rec := s.rec
+	rec.CreatedAt = now
+	rec.AbsoluteDeadline = now.Add(m.cfg.AbsoluteTimeout)
+	rec.IdleDeadline = minTime(now.Add(m.cfg.IdleTimeout), rec.AbsoluteDeadline)
+	if err := s.create(rec); err != nil {
+		return err
+	}
+	m.emit(s.r, s, EventSessionCreated)
+	return nil
+}
+
+func (s *Session) commitRegenerate() error {
+	m := s.m
+	now := m.cfg.Now()
+	rec := s.rec
+	oldKey, oldExists := s.key, s.exists
+	rec.CreatedAt = now
+	switch {
+	case s.login != nil:
+		rec.UserID = s.login.userID
+		rec.AuthenticatedAt = now
+		rec.AbsoluteDeadline = now.Add(m.cfg.absoluteTimeout(s.login.role))
+	case !oldExists:
+		rec.AbsoluteDeadline = now.Add(m.cfg.AbsoluteTimeout)
+	}
+	// A plain Regenerate keeps the absolute deadline: a new token must not
+	// extend the session's life.
+	rec.IdleDeadline = minTime(now.Add(m.cfg.IdleTimeout), rec.AbsoluteDeadline)
+	if err := s.create(rec); err != nil {
+		return err
+	}
+	if oldExists {
+		ctx, cancel := m.cfg.storeCtx(s.r.Context())
+		err := m.cfg.Store.Delete(ctx, oldKey)
+		cancel()
+		if err != nil {
+			return storeErr(err)
+		}
+	}
+	attrs := []slog.Attr{}
+	if oldExists {
+		attrs = append(attrs, slog.String("previous", m.Handle(oldKey)))
+	}
+	m.emit(s.r, s, EventSessionRegenerated, attrs...)
+	if s.login != nil {
+		m.emit(s.r, s, EventLoginSuccess)
+	}
+	return nil
+}
+
+// create stores rec under a new token and makes it the session's.
+func (s *Session) create(rec *Record) error {
+	tok := newToken()
+	key := storeKey(tok)
+	ctx, cancel := s.m.cfg.storeCtx(s.r.Context())
+	err := s.m.cfg.Store.Create(ctx, key, rec)
+	cancel()
+	if err != nil {
+		return storeErr(err)
+	}
+	s.token, s.key, s.exists = tok, key, true
+	s.patch, s.dirty = Patch{}, false
+	return nil
+}
+
+// writeHeaders sets the session's cookie and caching headers on h. It runs
+// after a successful commit, or after a failed one to expire a cookie that no
+// longer names a session.
+func (s *Session) writeHeaders(h http.Header, failed error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.m
+	switch {
+	case s.destroyed && failed == nil, s.ended:
+		h.Add("Set-Cookie", m.expiredCookie())
+		if s.destroyed {
+			h.Set("Clear-Site-Data", `"cookies"`)
+		}
+	case failed != nil:
+		// Keep the client's cookie: a store outage is not a logout.
+	case s.exists:
+		h.Add("Set-Cookie", m.cookie(s.m.signer.sign(s.token), s.rec.AbsoluteDeadline))
+	case s.stale:
+		h.Add("Set-Cookie", m.expiredCookie())
+	}
+	if s.hadCookie || s.exists || s.destroyed {
+		h.Set("Cache-Control", "no-store")
+		addVaryCookie(h)
+	}
+}
+
+// cookie returns a Set-Cookie value carrying value, whose Max-Age is the idle
+// timeout, capped at the absolute deadline.
+func (m *Manager) cookie(value string, absolute time.Time) string {
+	maxAge := m.cfg.IdleTimeout
+	if left := absolute.Sub(m.cfg.Now()); left < maxAge {
+		maxAge = left
+	}
+	secs := int64(maxAge / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return m.cookieString(value, strconv.FormatInt(secs, 10), "")
+}
+
+// expiredCookie returns a Set-Cookie value that removes the session cookie.
+func (m *Manager) expiredCookie() string {
+	return m.cookieString("", "0", "Thu, 01 Jan 1970 00:00:00 GMT")
+}
+
+func (m *Manager) cookieString(value, maxAge, expires string) string {
+	c := m.cfg
+	b := make([]byte, 0, 160)
+	b = append(b, c.CookieName...)
+	b = append(b, '=')
+	b = append(b, value...)
+	b = append(b, "; Path=/"...)
+	if c.Domain != "" {
+		b = append(b, "; Domain="...)
+		b = append(b, c.Domain...)
+	}
+	if expires != "" {
+		b = append(b, "; Expires="...)
+		b = append(b, expires...)
+	}
+	b = append(b, "; Max-Age="...)
+	b = append(b, maxAge...)
+	b = append(b, "; HttpOnly"...)
+	if c.Secure {
+		b = append(b, "; Secure"...)
+	}
+	switch c.SameSite {
+	case http.SameSiteStrictMode:
+		b = append(b, "; SameSite=Strict"...)
+	case http.SameSiteNoneMode:
+		b = append(b, "; SameSite=None"...)
+	default:
+		b = append(b, "; SameSite=Lax"...)
+	}
+	return string(b)
+}
+
+func addVaryCookie(h http.Header) {
+	for _, v := range h.Values("Vary") {
+		if v == "Cookie" || v == "*" {
+			return
+		}
+	}
+	h.Add("Vary", "Cookie")
+}

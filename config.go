@@ -1,0 +1,216 @@
+package tether
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Defaults applied by New to a zero Config field.
+const (
+	DefaultIdleTimeout     = 30 * time.Minute
+	DefaultAbsoluteTimeout = 8 * time.Hour
+	DefaultMaxCookieBytes  = 4096
+	DefaultMaxValueBytes   = 64 << 10
+	DefaultStoreTimeout    = 3 * time.Second
+	// MinSecretBytes is the shortest signing secret New accepts in production.
+	MinSecretBytes = 32
+)
+
+// Config configures a Manager. Only Store and Secrets are required; every other
+// field has a safe default. New validates the whole Config and refuses
+// impossible or unsafe combinations with an error that names the field.
+type Config struct {
+	// Store keeps the session records. Required.
+	Store Store
+
+	// Secrets sign session cookies with HMAC-SHA256. The first secret signs;
+	// every secret verifies, so a secret can be rotated without logging anyone
+	// out: put the new one first and keep the old one until every cookie it
+	// signed has expired (longer than AbsoluteTimeout). A cookie verified by an
+	// older secret is re-signed with the first one on that response.
+	// Required; in production each must be at least MinSecretBytes long.
+	Secrets [][]byte
+
+	// Production turns on Secure cookies and the __Host- cookie-name prefix,
+	// and refuses stores that mark themselves development-only (memstore).
+	Production bool
+
+	// CookieName defaults to "__Host-sid" in production and "sid" otherwise.
+	// A name starting with __Host- requires Secure and no Domain; one starting
+	// with __Secure- requires Secure.
+	CookieName string
+	// Secure sets the cookie's Secure attribute. It is forced on in production.
+	Secure bool
+	// SameSite defaults to http.SameSiteLaxMode. SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+	// Domain is empty by default (a host-only cookie, the safest choice).
+	Domain string
+
+	// IdleTimeout ends a session that has seen no request for this long.
+	// Default 30 minutes. The cookie's Max-Age follows it and is refreshed on
+	// every response, and the server enforces it from its stored deadline.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after it was created (after
+	// login, for an authenticated one), however active. Default 8 hours.
+	AbsoluteTimeout time.Duration
+	// RoleAbsoluteTimeouts overrides AbsoluteTimeout for sessions logged in
+	// with a given role, e.g. {"admin": time.Hour}. Each must be > 0.
+	RoleAbsoluteTimeouts map[string]time.Duration
+
+	// MaxCookieBytes bounds the session cookie's value; a longer one is
+	// refused with 431 before any work is done. Default 4096.
+	MaxCookieBytes int
+	// MaxValueBytes bounds the JSON size of a session's values. Default 64 KiB.
+	MaxValueBytes int
+	// StoreTimeout bounds every store call made for a request. Default 3s.
+	StoreTimeout time.Duration
+
+	// OnEvent receives security events. It is called synchronously on the
+	// request's goroutine and must be safe for concurrent use. Default: none.
+	OnEvent func(Event)
+	// HandleKey is the salt of session handles in events (see Manager.Handle).
+	// Default: derived from the first secret, so every instance sharing the
+	// secret produces the same handle for a session.
+	HandleKey []byte
+	// ClientIP returns the client address recorded in events. Default RemoteIP.
+	ClientIP func(*http.Request) string
+	// ErrorHandler writes the response when the middleware cannot serve a
+	// request (duplicate cookie, store unavailable…). Default
+	// DefaultErrorHandler, which writes {"error":"…"}.
+	ErrorHandler func(http.ResponseWriter, *http.Request, error)
+	// Now returns the current time. Default time.Now; tests may replace it.
+	Now func() time.Time
+}
+
+// developmentOnly is implemented by stores unfit for production (memstore).
+type developmentOnly interface{ DevelopmentOnly() }
+
+// withDefaults validates c and returns a copy with defaults filled in.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("tether: "+format, a...)) }
+
+	if c.Store == nil {
+		bad("Config.Store is required")
+	} else if _, ok := c.Store.(developmentOnly); ok && c.Production {
+		bad("Config.Store %T is for development only and cannot be used in production; use a persistent store such as sqlitestore or redisstore", c.Store)
+	}
+	if len(c.Secrets) == 0 {
+		bad("Config.Secrets is required: at least one signing secret")
+	}
+	for i, s := range c.Secrets {
+		switch {
+		case len(s) == 0:
+			bad("Config.Secrets[%d] is empty", i)
+		case c.Production && len(s) < MinSecretBytes:
+			bad("Config.Secrets[%d] is %d bytes; production needs at least %d random bytes", i, len(s), MinSecretBytes)
+		}
+	}
+	if c.Production {
+		c.Secure = true
+	}
+	if c.CookieName == "" {
+		c.CookieName = "sid"
+		if c.Production {
+			c.CookieName = "__Host-sid"
+		}
+	}
+	if !validCookieName(c.CookieName) {
+		bad("Config.CookieName %q is not a valid cookie name", c.CookieName)
+	}
+	if strings.HasPrefix(c.CookieName, "__Host-") {
+		if !c.Secure {
+			bad("Config.CookieName %q has the __Host- prefix, which browsers accept only with Secure; set Secure (or Production)", c.CookieName)
+		}
+		if c.Domain != "" {
+			bad("Config.CookieName %q has the __Host- prefix, which forbids a Domain; leave Domain empty", c.CookieName)
+		}
+	}
+	if strings.HasPrefix(c.CookieName, "__Secure-") && !c.Secure {
+		bad("Config.CookieName %q has the __Secure- prefix, which browsers accept only with Secure", c.CookieName)
+	}
+	if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode {
+		c.SameSite = http.SameSiteLaxMode
+	}
+	if c.SameSite == http.SameSiteNoneMode && !c.Secure {
+		bad("Config.SameSite None requires Secure")
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.AbsoluteTimeout == 0 {
+		c.AbsoluteTimeout = DefaultAbsoluteTimeout
+	}
+	if c.IdleTimeout < time.Second {
+		bad("Config.IdleTimeout %v must be at least 1s", c.IdleTimeout)
+	}
+	if c.AbsoluteTimeout < c.IdleTimeout {
+		bad("Config.AbsoluteTimeout %v must not be shorter than IdleTimeout %v", c.AbsoluteTimeout, c.IdleTimeout)
+	}
+	for role, d := range c.RoleAbsoluteTimeouts {
+		if d <= 0 {
+			bad("Config.RoleAbsoluteTimeouts[%q] %v must be > 0", role, d)
+		}
+	}
+	if c.MaxCookieBytes == 0 {
+		c.MaxCookieBytes = DefaultMaxCookieBytes
+	}
+	if c.MaxCookieBytes < encodedLen {
+		bad("Config.MaxCookieBytes %d is below the %d bytes of a session cookie", c.MaxCookieBytes, encodedLen)
+	}
+	if c.MaxValueBytes == 0 {
+		c.MaxValueBytes = DefaultMaxValueBytes
+	}
+	if c.MaxValueBytes < 0 {
+		bad("Config.MaxValueBytes %d must be > 0", c.MaxValueBytes)
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = DefaultStoreTimeout
+	}
+	if c.StoreTimeout < 0 {
+		bad("Config.StoreTimeout %v must be > 0", c.StoreTimeout)
+	}
+	if c.ClientIP == nil {
+		c.ClientIP = RemoteIP
+	}
+	if c.ErrorHandler == nil {
+		c.ErrorHandler = DefaultErrorHandler
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(c.HandleKey) == 0 && len(c.Secrets) > 0 {
+		c.HandleKey = deriveKey(c.Secrets[0], "tether/handle/v1")
+	}
+	return c, errors.Join(errs...)
+}
+
+// absoluteTimeout returns the absolute lifetime of a session logged in with role.
+func (c *Config) absoluteTimeout(role string) time.Duration {
+	if d, ok := c.RoleAbsoluteTimeouts[role]; ok {
+		return d
+	}
+	return c.AbsoluteTimeout
+}
+
+// storeCtx bounds a store call made for a request.
+func (c *Config) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.StoreTimeout)
+}
+
+// validCookieName reports whether name is an RFC 6265 token.
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,338 @@
+package tether
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Session is the per-request view of a session. Reads and writes of values
+// happen in memory and are saved once, just before the response starts, as a
+// patch of the changed keys (so concurrent requests that change different
+// keys keep both changes). Incr is the exception: the store applies it at
+// once and atomically, so concurrent increments are never lost.
+//
+// A Session belongs to one request. Its methods are safe to call from several
+// goroutines of that request, but not after the handler has returned.
+type Session struct {
+	m *Manager
+	r *http.Request
+
+	mu        sync.Mutex
+	token     []byte  // current token; nil for a session not yet stored
+	key       string  // storeKey(token)
+	rec       *Record // working copy: stored record plus pending changes; nil if none
+	exists    bool    // a record is stored under key
+	hadCookie bool    // the request carried a session cookie
+	stale     bool    // the cookie named no live session: clear it
+	patch     Patch   // changes not yet saved
+	dirty     bool
+	regen     bool
+	login     *login
+	destroyed bool
+	logout    bool // destroyed by Logout rather than Destroy
+	ended     bool // the store no longer has the session
+	committed bool
+}
+
+type login struct{ userID, role string }
+
+// ensure returns the working record, creating an empty one for a new session.
+// The caller holds s.mu.
+func (s *Session) ensure() *Record {
+	if s.rec == nil {
+		s.rec = &Record{Values: map[string]json.RawMessage{}}
+	}
+	return s.rec
+}
+
+// IsNew reports whether the request arrived without a live session.
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.exists
+}
+
+// UserID returns the authenticated user, or "" for an anonymous session.
+// After Login it returns the new user at once.
+func (s *Session) UserID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.destroyed {
+		return ""
+	}
+	if s.login != nil {
+		return s.login.userID
+	}
+	if s.rec == nil {
+		return ""
+	}
+	return s.rec.UserID
+}
+
+// AuthenticatedAt returns the time of the last login or re-authentication,
+// zero for an anonymous session.
+func (s *Session) AuthenticatedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec == nil || s.destroyed {
+		return time.Time{}
+	}
+	return s.rec.AuthenticatedAt
+}
+
+// Deadlines returns the session's idle and absolute deadlines as the server
+// enforces them (zero for a session that is not stored yet).
+func (s *Session) Deadlines() (idle, absolute time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec == nil {
+		return time.Time{}, time.Time{}
+	}
+	return s.rec.IdleDeadline, s.rec.AbsoluteDeadline
+}
+
+// Handle returns the session's salted handle (see Manager.Handle), "" for a
+// session not stored yet. It is safe to log and to show to the user.
+func (s *Session) Handle() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key == "" {
+		return ""
+	}
+	return s.m.Handle(s.key)
+}
+
+// Get decodes the value stored under key into dst. It reports false, and
+// leaves dst alone, when there is no such key.
+func (s *Session) Get(key string, dst any) (bool, error) {
+	s.mu.Lock()
+	var raw json.RawMessage
+	if s.rec != nil && !s.destroyed {
+		raw = s.rec.Values[key]
+	}
+	s.mu.Unlock()
+	if raw == nil {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, dst)
+}
+
+// GetString returns the string stored under key, "" if there is none or it is
+// not a string.
+func (s *Session) GetString(key string) string {
+	var v string
+	_, _ = s.Get(key, &v)
+	return v
+}
+
+// GetInt64 returns the integer stored under key, 0 if there is none or it is
+// not an integer.
+func (s *Session) GetInt64(key string) int64 {
+	var v int64
+	_, _ = s.Get(key, &v)
+	return v
+}
+
+// Keys returns the keys of the session's values, sorted.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec == nil || s.destroyed {
+		return nil
+	}
+	keys := make([]string, 0, len(s.rec.Values))
+	for k := range s.rec.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Set stores v (JSON-encoded) under key. The change is saved before the
+// response starts; a new session is created then, and its cookie set.
+func (s *Session) Set(key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.destroyed {
+		return ErrSessionDestroyed
+	}
+	return s.setLocked(key, raw)
+}
+
+func (s *Session) setLocked(key string, raw json.RawMessage) error {
+	rec := s.ensure()
+	old, had := rec.Values[key]
+	rec.Values[key] = raw
+	if size(rec.Values) > s.m.cfg.MaxValueBytes {
+		if had {
+			rec.Values[key] = old
+		} else {
+			delete(rec.Values, key)
+		}
+		return ErrValueTooLarge
+	}
+	if s.patch.Set == nil {
+		s.patch.Set = map[string]json.RawMessage{}
+	}
+	s.patch.Set[key] = raw
+	s.patch.Delete = without(s.patch.Delete, key)
+	s.dirty = true
+	return nil
+}
+
+// Remove deletes key from the session.
+func (s *Session) Remove(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec == nil || s.destroyed {
+		return
+	}
+	if _, ok := s.rec.Values[key]; !ok && s.patch.Set[key] == nil {
+		return
+	}
+	delete(s.rec.Values, key)
+	delete(s.patch.Set, key)
+	s.patch.Delete = append(without(s.patch.Delete, key), key)
+	s.dirty = true
+}
+
+// Incr adds delta to the integer stored under key (a missing key counts as 0)
+// and returns the new value. For a stored session the store applies the
+// increment at once and atomically, together with any pending changes, so
+// concurrent requests never lose an increment. It returns ErrNotInteger if the
+// value is not an integer, and ErrSessionEnded if the session was destroyed
+// by another request meanwhile.
+func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.destroyed {
+		return 0, ErrSessionDestroyed
+	}
+	_, inSet := s.patch.Set[key]
+	if !s.exists || s.regen || inSet || contains(s.patch.Delete, key) {
+		// Nobody else can see this value yet (a session not stored, a new token
+		// not issued, or a value this request already overwrote), so a local
+		// read-modify-write is atomic.
+		var cur int64
+		if raw, ok := s.ensure().Values[key]; ok {
+			if err := json.Unmarshal(raw, &cur); err != nil {
+				return 0, ErrNotInteger
+			}
+		}
+		raw, _ := json.Marshal(cur + delta)
+		if err := s.setLocked(key, raw); err != nil {
+			return 0, err
+		}
+		return cur + delta, nil
+	}
+	p := s.patch
+	p.Incr = map[string]int64{key: delta}
+	ctx, cancel := s.m.cfg.storeCtx(ctx)
+	rec, err := s.m.cfg.Store.Update(ctx, s.key, s.m.cfg.Now(), &p)
+	cancel()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.ended = true
+		return 0, ErrSessionEnded
+	case errors.Is(err, ErrNotInteger):
+		return 0, ErrNotInteger
+	case err != nil:
+		return 0, storeErr(err)
+	}
+	if rec.Values == nil {
+		rec.Values = map[string]json.RawMessage{}
+	}
+	s.rec, s.patch, s.dirty = rec, Patch{}, false
+	var n int64
+	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
+		return 0, ErrNotInteger
+	}
+	return n, nil
+}
+
+// Regenerate gives the session a new token, keeping its values and deadlines.
+// The old record is deleted when the response starts, so the old cookie stops
+// working at once. Use it whenever the privilege level changes; Login does it
+// for you.
+func (s *Session) Regenerate() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.destroyed {
+		return ErrSessionDestroyed
+	}
+	s.ensure()
+	s.regen = true
+	return nil
+}
+
+// Login marks the session as authenticated as userID and regenerates it (the
+// defence against session fixation): a new token, the old record deleted, the
+// values carried over, a fresh absolute deadline chosen by role (see
+// Config.RoleAbsoluteTimeouts; "" for the default). A login_success event is
+// emitted when it is saved.
+func (s *Session) Login(userID, role string) error {
+	if userID == "" {
+		return errors.New("tether: Login needs a non-empty user ID")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.destroyed {
+		return ErrSessionDestroyed
+	}
+	s.ensure()
+	s.regen = true
+	s.login = &login{userID: userID, role: role}
+	return nil
+}
+
+// Destroy ends the session: the record is deleted and the cookie expired, with
+// Clear-Site-Data: "cookies", when the response starts.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.destroyed = true
+}
+
+// Logout is Destroy that records a logout event.
+func (s *Session) Logout() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.destroyed = true
+	s.logout = true
+}
+
+func size(v map[string]json.RawMessage) int {
+	n := 0
+	for k, raw := range v {
+		n += len(k) + len(raw)
+	}
+	return n
+}
+
+func contains(list []string, key string) bool {
+	for _, k := range list {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func without(list []string, key string) []string {
+	out := list[:0]
+	for _, k := range list {
+		if k != key {
+			out = append(out, k)
+		}
+	}
+	return out
+}

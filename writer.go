@@ -1,0 +1,71 @@
+package tether
+
+import (
+	"errors"
+	"net/http"
+)
+
+// errAborted is returned to a handler's Write after the session could not be
+// saved and an error response was written instead.
+var errAborted = errors.New("tether: response replaced by a session error")
+
+// writer saves the session before the first byte of the response, so that
+// Set-Cookie can still be sent and a failed save can still become an error
+// response.
+type writer struct {
+	http.ResponseWriter
+	s      *Session
+	done   bool
+	failed bool
+}
+
+// commitOnce saves the session the first time it is called and reports
+// whether the handler's response may go on.
+func (w *writer) commitOnce() bool {
+	if w.done {
+		return !w.failed
+	}
+	w.done = true
+	err := w.s.commit()
+	h := w.ResponseWriter.Header()
+	if err != nil {
+		// Drop whatever the handler prepared: the response it meant to send
+		// claims something that was not saved.
+		for k := range h {
+			delete(h, k)
+		}
+		w.failed = true
+		w.s.writeHeaders(h, err)
+		w.s.m.cfg.ErrorHandler(w.ResponseWriter, w.s.r, err)
+		return false
+	}
+	w.s.writeHeaders(h, nil)
+	return true
+}
+
+func (w *writer) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		w.ResponseWriter.WriteHeader(code) // informational: not the response yet
+		return
+	}
+	if w.commitOnce() {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *writer) Write(b []byte) (int, error) {
+	if !w.commitOnce() {
+		return 0, errAborted
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher.
+func (w *writer) Flush() {
+	if w.commitOnce() {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
