@@ -1,0 +1,80 @@
+package tether_test
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/memstore"
+)
+
+type fakePersistentStore struct{ tether.Store }
+
+func TestNewRejectsMisconfiguration(t *testing.T) {
+	persistent := fakePersistentStore{memstore.New()}
+	good := func() tether.Config {
+		return tether.Config{Store: persistent, Secrets: [][]byte{secretA}}
+	}
+	cases := []struct {
+		name string
+		mod  func(*tether.Config)
+		want string // substring of the error; "" means New must succeed
+	}{
+		{"defaults are valid", func(c *tether.Config) {}, ""},
+		{"production defaults are valid", func(c *tether.Config) { c.Production = true }, ""},
+		{"no store", func(c *tether.Config) { c.Store = nil }, "Config.Store is required"},
+		{"no secret", func(c *tether.Config) { c.Secrets = nil }, "Config.Secrets is required"},
+		{"empty secret", func(c *tether.Config) { c.Secrets = [][]byte{{}} }, "Secrets[0] is empty"},
+		{"short secret in production", func(c *tether.Config) { c.Production = true; c.Secrets = [][]byte{[]byte("short")} }, "production needs at least 32"},
+		{"short previous secret in production", func(c *tether.Config) {
+			c.Production = true
+			c.Secrets = [][]byte{secretA, []byte("short")}
+		}, "Secrets[1]"},
+		{"memstore in production", func(c *tether.Config) { c.Production = true; c.Store = memstore.New() }, "development only"},
+		{"__Host- without Secure", func(c *tether.Config) { c.CookieName = "__Host-sid" }, "__Host- prefix, which browsers accept only with Secure"},
+		{"__Host- with Domain", func(c *tether.Config) { c.Production = true; c.Domain = "example.com" }, "forbids a Domain"},
+		{"__Secure- without Secure", func(c *tether.Config) { c.CookieName = "__Secure-sid" }, "__Secure- prefix"},
+		{"SameSite None without Secure", func(c *tether.Config) { c.SameSite = http.SameSiteNoneMode }, "SameSite None requires Secure"},
+		{"invalid cookie name", func(c *tether.Config) { c.CookieName = "s id" }, "not a valid cookie name"},
+		{"idle below a second", func(c *tether.Config) { c.IdleTimeout = time.Millisecond }, "IdleTimeout"},
+		{"absolute shorter than idle", func(c *tether.Config) { c.IdleTimeout = time.Hour; c.AbsoluteTimeout = time.Minute }, "AbsoluteTimeout"},
+		{"zero role timeout", func(c *tether.Config) { c.RoleAbsoluteTimeouts = map[string]time.Duration{"admin": 0} }, `RoleAbsoluteTimeouts["admin"]`},
+		{"tiny cookie limit", func(c *tether.Config) { c.MaxCookieBytes = 10 }, "MaxCookieBytes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := good()
+			tc.mod(&cfg)
+			m, err := tether.New(cfg)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("New: got error %v, want success", err)
+			case tc.want != "" && err == nil:
+				t.Fatalf("New: got success, want error containing %q", tc.want)
+			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("New: got error %q, want it to contain %q", err, tc.want)
+			}
+			if err != nil && bytes.Contains([]byte(err.Error()), secretA) {
+				t.Fatalf("error %q contains the secret", err)
+			}
+			if tc.name == "production defaults are valid" && m.CookieName() != "__Host-sid" {
+				t.Fatalf("production cookie name: got %q, want __Host-sid", m.CookieName())
+			}
+		})
+	}
+}
+
+func TestProductionCookieIsSecureHostOnly(t *testing.T) {
+	f := newFixture(t, func(c *tether.Config) {
+		c.Production = true
+		c.Store = fakePersistentStore{c.Store}
+	})
+	rec, _ := f.do(t, "/login", "")
+	sc := rec.Header().Get("Set-Cookie")
+	if !strings.HasPrefix(sc, "__Host-sid=") || !strings.Contains(sc, "; Secure") || strings.Contains(sc, "Domain") {
+		t.Fatalf("production Set-Cookie: got %q, want __Host-sid with Secure and no Domain", sc)
+	}
+}
