@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# scripts/test.sh: every test of the project, as CI runs it.
+#   ./scripts/test.sh            format check, vet, race tests, then each fuzz target briefly
+# Env: FUZZTIME (default 10s per fuzz target; 0 skips fuzzing), GOFLAGS as usual.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+FUZZTIME="${FUZZTIME:-10s}"
+step() { printf '\n==> %s  (%s)\n' "$*" "$(date +%H:%M:%S)"; }
+fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null || fail "go is not installed (need Go 1.25 or newer: https://go.dev/dl)"
+step "toolchain: $(go version)"
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+[ -z "$unformatted" ] || fail "these files are not gofmt-formatted (run gofmt -w):
+$unformatted"
+
+step "go vet ./..."
+go vet ./... || fail "go vet reported problems (above)"
+
+step "go test -race ./...  (unit, store conformance, end-to-end)"
+go test -race -count=1 -timeout 20m ./... || fail "tests failed (above); rerun one package with: go test -race -run NAME ./PKG"
+
+if [ "$FUZZTIME" != "0" ]; then
+  # Every fuzz target in the module, each run briefly on top of its seed corpus.
+  while read -r pkg target; do
+    step "fuzz $target in $pkg for $FUZZTIME"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" \
+      || fail "fuzz target $target found a failing input; it was saved under $pkg/testdata/fuzz/$target"
+  done < <(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+\(f \*testing\.F\)' . \
+    | while read -r f; do
+        d=$(dirname "$f")
+        grep -oE '^func Fuzz[A-Za-z0-9_]+' "$f" | sed 's/^func //' | while read -r t; do echo "./${d#./} $t"; done
+      done | sort -u)
+fi
+
+step "all tests passed"
