@@ -6,12 +6,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"sort"
 	"time"
 
 	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/internal/sqlmigrate"
+	"github.com/tetherhq/tether/sqlitestore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -28,22 +27,10 @@ type SQLite struct {
 
 var _ Directory = (*SQLite)(nil)
 
-// DSN is the modernc.org/sqlite data source name for path: WAL, a busy
-// timeout, and IMMEDIATE transactions so writers queue instead of failing.
-func DSN(path string) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
-}
-
 // Open opens (creating if needed) the user directory in the SQLite file at
 // path and applies its migrations.
 func Open(path string, h *passwords.Hasher) (*SQLite, error) {
-	db, err := sql.Open("sqlite", DSN(path))
+	db, err := sql.Open("sqlite", sqlitestore.DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("users: open %s: %w", path, err)
 	}
@@ -54,43 +41,10 @@ func Open(path string, h *passwords.Hasher) (*SQLite, error) {
 	return &SQLite{db: db, hasher: h}, nil
 }
 
-// migrate applies the embedded migrations not yet recorded in
-// tether_users_schema, each in its own transaction.
+// migrate applies the embedded migrations, recording them in
+// tether_users_schema.
 func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS tether_users_schema (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("users: migrate: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM tether_users_schema`).Scan(&current); err != nil {
-		return fmt.Errorf("users: migrate: %w", err)
-	}
-	if current > len(names) {
-		return fmt.Errorf("users: the database has schema version %d but this program knows only %d; run a newer tether", current, len(names))
-	}
-	for i := current; i < len(names); i++ {
-		body, _ := migrations.ReadFile(names[i])
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("users: migrate: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("users: migration %s: %w", names[i], err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tether_users_schema (version) VALUES (?)`, i+1); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("users: migration %s: %w", names[i], err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("users: migration %s: %w", names[i], err)
-		}
-	}
-	return nil
+	return sqlmigrate.Apply(ctx, db, migrations, "migrations", "tether_users_schema", "users")
 }
 
 // Close closes the database.
