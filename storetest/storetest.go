@@ -86,7 +86,9 @@ func create(t *testing.T, s tether.Store, rec *tether.Record) string {
 	return key
 }
 
-func sameTime(a, b time.Time) bool { return a.Truncate(time.Millisecond).Equal(b.Truncate(time.Millisecond)) }
+func sameTime(a, b time.Time) bool {
+	return a.Truncate(time.Millisecond).Equal(b.Truncate(time.Millisecond))
+}
 
 func equalRecords(t *testing.T, what string, got, want *tether.Record) {
 	t.Helper()

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/audit"
+	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/server"
+	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/sqlitestore"
+)
+
+// demoUser is created by serve --demo (development only): the seed's user.
+const (
+	demoUser     = "alice"
+	demoPassword = "correct-horse"
+)
+
+// shutdownGrace bounds a graceful shutdown.
+const shutdownGrace = 10 * time.Second
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "create the demo user alice / correct-horse (development only)")
+	port := fs.String("port", "", "listen port (overrides PORT)")
+	host := fs.String("host", "", "listen address (overrides HOST)")
+	dataDir := fs.String("data-dir", "", "data directory (overrides DATA_DIR)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos[0])}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if *port != "" {
+		p, err := strconv.Atoi(*port)
+		if err != nil || p < 0 || p > 65535 {
+			return usageError{fmt.Sprintf("--port %q is not a port number (0-65535)", *port)}
+		}
+		cfg.Port = p
+	}
+	if *host != "" {
+		cfg.Host = *host
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if *demo && cfg.Production() {
+		return errors.New("--demo creates a user with a published password and is refused when APP_ENV=production")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	app, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+
+	if *demo {
+		if err := ensureDemoUser(ctx, app.users); err != nil {
+			return err
+		}
+		log.Info("demo user ready", "username", demoUser)
+	}
+
+	events := audit.New(stdout)
+	m, err := tether.New(tether.Config{
+		Store:                app.sessions,
+		Secrets:              app.secrets,
+		Production:           cfg.Production(),
+		IdleTimeout:          cfg.IdleTimeout,
+		AbsoluteTimeout:      cfg.AbsoluteTimeout,
+		RoleAbsoluteTimeouts: map[string]time.Duration{"admin": cfg.AdminAbsoluteTimeout},
+		OnEvent: func(e tether.Event) {
+			events.Log(context.Background(), audit.Event{
+				Time: e.Time, Name: e.Type, UserID: e.UserID, IP: e.IP,
+				UserAgent: e.UserAgent, Session: e.Session, Attrs: e.Attrs,
+			})
+		},
+	})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s:%d: %w (is another server using the port? set PORT or --port)", cfg.Host, cfg.Port, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(stderr, "Listening on http://%s (APP_ENV=%s, data in %s)\n", ln.Addr(), cfg.Env, cfg.DataDir)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	return nil
+}
+
+// app holds the stores every command opens.
+type app struct {
+	secrets  [][]byte
+	sessions *sqlitestore.Store
+	users    *users.SQLite
+}
+
+// dbPath is the embedded database in the data directory.
+func dbPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "tether.db") }
+
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create DATA_DIR %s: %w", cfg.DataDir, err)
+	}
+	secrets, warnings, err := cfg.Secrets()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	a := &app{secrets: secrets}
+	a.sessions, err = sqlitestore.Open(dbPath(cfg), sqlitestore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open session store in %s: %w", cfg.DataDir, err)
+	}
+	a.users, err = openUsers(cfg)
+	if err != nil {
+		a.sessions.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Ping reports whether the stores answer.
+func (a *app) Ping(ctx context.Context) error {
+	return errors.Join(a.sessions.Ping(ctx), a.users.Ping(ctx))
+}
+
+func (a *app) Close() {
+	if a.users != nil {
+		a.users.Close()
+	}
+	if a.sessions != nil {
+		a.sessions.Close()
+	}
+}
+
+func ensureDemoUser(ctx context.Context, dir users.Directory) error {
+	_, err := dir.Add(ctx, demoUser, demoPassword, "user")
+	if err != nil && !errors.Is(err, users.ErrUserExists) {
+		return fmt.Errorf("create demo user: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+// Package server holds the reference server's HTTP handlers: the seed
+// tutorial's API (/, /views, /csrf-token, /login, /profile, /logout) plus
+// /healthz and /readyz, on a tether.Manager.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/users"
+)
+
+// Limits on credentials, checked before any hashing.
+const (
+	maxUsernameBytes = 64
+	maxPasswordBytes = 1024
+)
+
+// Options wires a Server.
+type Options struct {
+	Manager *tether.Manager
+	Users   users.Directory
+	// Ready reports whether the server's stores are reachable (for /readyz).
+	Ready func(ctx context.Context) error
+	// Log receives operational errors (never secrets). Default: discarded.
+	Log *slog.Logger
+}
+
+// Server is the reference server's HTTP side. It is safe for concurrent use.
+type Server struct {
+	m     *tether.Manager
+	users users.Directory
+	ready func(ctx context.Context) error
+	log   *slog.Logger
+}
+
+// New returns a Server; Manager and Users are required.
+func New(o Options) (*Server, error) {
+	if o.Manager == nil || o.Users == nil {
+		return nil, errors.New("server: Options.Manager and Options.Users are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Ready == nil {
+		o.Ready = func(context.Context) error { return nil }
+	}
+	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log}, nil
+}
+
+// Handler returns the server's routes. Session routes sit behind the
+// Manager; /healthz and /readyz do not, so probes never touch the store
+// through a cookie.
+func (s *Server) Handler() http.Handler {
+	app := http.NewServeMux()
+	route(app, "/{$}", "GET", s.root)
+	route(app, "/views", "GET", s.views)
+	route(app, "/csrf-token", "GET", s.csrfToken)
+	route(app, "/login", "POST", s.login)
+	route(app, "/profile", "GET", s.requireAuth(s.profile))
+	route(app, "/logout", "POST", s.logout)
+	app.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
+	})
+
+	top := http.NewServeMux()
+	route(top, "/healthz", "GET", s.healthz)
+	route(top, "/readyz", "GET", s.readyz)
+	top.Handle("/", s.m.Handler(app))
+	return baseHeaders(top)
+}
+
+// route registers h for method on path, and a JSON 405 for other methods.
+func route(mux *http.ServeMux, path, method string, h http.HandlerFunc) {
+	mux.HandleFunc(method+" "+path, h)
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", method)
+		tether.WriteJSONError(w, http.StatusMethodNotAllowed, "Method not allowed")
+	})
+}
+
+// baseHeaders sets headers every response gets.
+func baseHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) root(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte("Server is running."))
+}
+
+func (s *Server) views(w http.ResponseWriter, r *http.Request) {
+	n, err := tether.FromContext(r.Context()).Incr(r.Context(), "views", 1)
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"views": n})
+}
+
+// csrfTokenKey is the session key of the synchronizer token.
+const csrfTokenKey = "csrfToken"
+
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) {
+	sess := tether.FromContext(r.Context())
+	tok := sess.GetString(csrfTokenKey)
+	if tok == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		tok = hex.EncodeToString(b)
+		if err := sess.Set(csrfTokenKey, tok); err != nil {
+			s.sessionError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"csrfToken": tok})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var username, password string
+	if err := decodeForm(w, r, map[string]*string{"username": &username, "password": &password}); err != nil {
+		writeError(w, err)
+		return
+	}
+	if username == "" || password == "" {
+		tether.WriteJSONError(w, http.StatusBadRequest, "username and password are required")
+		return
+	}
+	if len(username) > maxUsernameBytes || len(password) > maxPasswordBytes {
+		tether.WriteJSONError(w, http.StatusBadRequest, "username or password too long")
+		return
+	}
+	u, err := s.users.Authenticate(r.Context(), username, password)
+	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
+		s.m.Emit(r, tether.EventLoginFailure)
+		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
+		return
+	case err != nil:
+		s.log.Error("login: user directory unavailable", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
+		return
+	}
+	sess := tether.FromContext(r.Context())
+	err = errors.Join(
+		sess.Login(u.ID, u.Role),
+		sess.Set("username", u.Username),
+		sess.Set("role", u.Role),
+	)
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "user": u.Username})
+}
+
+// requireAuth answers 401 unless the session is authenticated.
+func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if tether.FromContext(r.Context()).UserID() == "" {
+			tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
+	sess := tether.FromContext(r.Context())
+	writeJSON(w, http.StatusOK, map[string]string{"userId": sess.UserID(), "username": sess.GetString("username")})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	tether.FromContext(r.Context()).Logout()
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		s.log.Warn("readyz: not ready", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Not ready: a store is unreachable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// sessionError answers a failed session operation.
+func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	status, _ := tether.StatusOf(err)
+	if status >= 500 {
+		s.log.Error("session store", "err", err)
+	}
+	tether.DefaultErrorHandler(w, r, err)
+}
