@@ -183,7 +183,9 @@ func format(p Params, salt, key []byte) string {
 
 // Parse decodes an argon2id PHC string strictly, within fixed limits.
 func Parse(phc string) (p Params, salt, key []byte, err error) {
-	if len(phc) > maxPHCLen {
+	// base64 decoders skip \r and \n; refuse them so that exactly one string
+	// encodes a hash (found by FuzzParsePHC).
+	if len(phc) > maxPHCLen || strings.ContainsAny(phc, "\r\n") {
 		return p, nil, nil, ErrMalformedHash
 	}
 	parts := strings.Split(phc, "$")
