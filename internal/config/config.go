@@ -1,27 +1,66 @@
 // Package config loads the reference server's configuration from the
-// environment and a .env file (the real environment wins), with the names of
-// DESIGN.md's table. Every error names the variable and what it expects, but
-// never echoes the value of a secret (SESSION_SECRET*, REDIS_URL,
-// DATABASE_URL: URLs carry passwords).
+// environment and a .env file, with the variable names of DESIGN.md's
+// "Reference server contract".
+//
+// Sources: Load reads the .env file first (see parseDotenv for the format),
+// then the real environment, which wins for every variable it sets to a
+// non-empty value. Defaults fill the rest:
+//
+//	APP_ENV                         development   (or production)
+//	HOST                            127.0.0.1     listen address
+//	PORT                            3000          0 picks a free port
+//	DATA_DIR                        ./data        SQLite database, dev secret
+//	REDIS_URL, DATABASE_URL         unset
+//	SESSION_SECRET                  dev: generated once into DATA_DIR
+//	SESSION_SECRET_PREVIOUS         unset         comma list, newest first
+//	SESSION_IDLE_TIMEOUT            30m           Go durations, > 0,
+//	SESSION_ABSOLUTE_TIMEOUT        8h            idle <= absolute
+//	SESSION_ADMIN_ABSOLUTE_TIMEOUT  1h
+//	SESSION_REAUTH_WINDOW           10m
+//	SESSION_MAX_PER_USER            10            >= 1
+//	TRUST_PROXY                     unset         hop count or IP/CIDR list
+//
+// Threat model: configuration holds secrets (the signing secrets, and
+// passwords inside REDIS_URL and DATABASE_URL) and ends up in logs through
+// error messages. Every error names the variable and what it expects; the
+// values of SESSION_SECRET, SESSION_SECRET_PREVIOUS, REDIS_URL and
+// DATABASE_URL never appear in an error or a warning, and .env parse errors
+// name a line, never its text. The development secret file is created with
+// mode 0600 and refused when other users can read it.
+//
+// A Config is a plain value: read it from any goroutine, but do not change it
+// while others read it. Secrets may write the development secret file and
+// is safe to call from several processes at once (they agree on one secret).
 package config
 
 import (
 	"fmt"
-	"net/netip"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Config is the server's configuration.
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// MinIdleTimeout is the shortest SESSION_IDLE_TIMEOUT: cookie lifetimes are
+// whole seconds.
+const MinIdleTimeout = time.Second
+
+// Config is the server's configuration. Load fills and validates it.
 type Config struct {
-	Env                   string // "development" or "production"
-	Host                  string
-	Port                  int
-	DataDir               string
-	RedisURL              string
-	DatabaseURL           string
-	SessionSecret         string
+	Env                   string // APP_ENV: Development or Production
+	Host                  string // HOST: listen address
+	Port                  int    // PORT: 0-65535; 0 picks a free port (tests)
+	DataDir               string // DATA_DIR
+	RedisURL              string // REDIS_URL: secret (may hold a password)
+	DatabaseURL           string // DATABASE_URL: secret (may hold a password)
+	SessionSecret         string // SESSION_SECRET: secret; see Secrets
 	SessionSecretPrevious []string
 	IdleTimeout           time.Duration
 	AbsoluteTimeout       time.Duration
@@ -31,22 +70,22 @@ type Config struct {
 	TrustProxy            TrustProxy
 }
 
-// TrustProxy says which proxies' X-Forwarded-* headers are believed: a hop
-// count, or a set of networks. The zero value trusts none.
-type TrustProxy struct {
-	Hops     int
-	Networks []netip.Prefix
-}
-
 // Production reports whether APP_ENV is production.
-func (c *Config) Production() bool { return c.Env == "production" }
+func (c *Config) Production() bool { return c.Env == Production }
 
-// Load reads dotenvPath (a missing file is fine), then the environment
-// through getenv, which wins, and validates the result.
+// Load reads the .env file at dotenvPath (an empty path or a missing file is
+// fine), then the environment through getenv (nil means os.Getenv), which
+// wins, applies the defaults and validates the result. getenv cannot tell an
+// unset variable from an empty one, so an empty value in the environment
+// does not override .env. All problems are reported at once, one per
+// variable, joined with "; ".
 func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	file, err := readDotenv(dotenvPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	get := func(k string) string {
 		if v := getenv(k); v != "" {
@@ -58,40 +97,43 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 
-	c.Env = or(get("APP_ENV"), "development")
-	if c.Env != "development" && c.Env != "production" {
-		bad("APP_ENV: %q is not development or production", c.Env)
+	c.Env = or(get("APP_ENV"), Development)
+	if c.Env != Development && c.Env != Production {
+		bad("APP_ENV: %q is neither development nor production", c.Env)
 	}
 	c.Host = or(get("HOST"), "127.0.0.1")
-	p, err := strconv.Atoi(or(get("PORT"), "3000"))
+	raw := or(get("PORT"), "3000")
+	p, err := strconv.Atoi(raw)
 	if err != nil || p < 0 || p > 65535 {
-		bad("PORT: %q is not a port number (0-65535)", get("PORT"))
+		bad("PORT: %q is not a port number (1-65535, or 0 for any free port)", raw)
 	}
 	c.Port = p
 	c.DataDir = or(get("DATA_DIR"), "./data")
+
 	c.RedisURL = get("REDIS_URL")
-	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") &&
-		!strings.HasPrefix(c.RedisURL, "unix://") {
-		bad("REDIS_URL: must start with redis://, rediss:// or unix:// (value not shown: it may hold a password)")
+	if msg := checkSecretURL(c.RedisURL, "redis", "rediss", "unix"); msg != "" {
+		bad("REDIS_URL: %s (value not shown: it may hold a password)", msg)
 	}
 	c.DatabaseURL = get("DATABASE_URL")
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		bad("DATABASE_URL: must start with postgres:// or postgresql:// (value not shown: it may hold a password)")
+	if msg := checkSecretURL(c.DatabaseURL, "postgres", "postgresql"); msg != "" {
+		bad("DATABASE_URL: %s (value not shown: it may hold a password)", msg)
 	}
+
 	c.SessionSecret = get("SESSION_SECRET")
 	for _, s := range strings.Split(get("SESSION_SECRET_PREVIOUS"), ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			c.SessionSecretPrevious = append(c.SessionSecretPrevious, s)
 		}
 	}
+
 	dur := func(name, def string) time.Duration {
 		raw := or(get(name), def)
 		d, err := time.ParseDuration(raw)
 		switch {
 		case err != nil:
-			bad("%s: %q is not a Go duration (e.g. 30m, 8h)", name, raw)
+			bad("%s: %q is not a Go duration (e.g. %s)", name, raw, def)
 		case d <= 0:
-			bad("%s: %q must be positive", name, raw)
+			bad("%s: %q must be positive (e.g. %s)", name, raw, def)
 		}
 		return d
 	}
@@ -99,55 +141,53 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 	c.AbsoluteTimeout = dur("SESSION_ABSOLUTE_TIMEOUT", "8h")
 	c.AdminAbsoluteTimeout = dur("SESSION_ADMIN_ABSOLUTE_TIMEOUT", "1h")
 	c.ReauthWindow = dur("SESSION_REAUTH_WINDOW", "10m")
-	if c.IdleTimeout > 0 && c.IdleTimeout < time.Second {
-		bad("SESSION_IDLE_TIMEOUT: %v is under the 1s minimum", c.IdleTimeout)
+	if c.IdleTimeout > 0 && c.IdleTimeout < MinIdleTimeout {
+		bad("SESSION_IDLE_TIMEOUT: %v is under the %v minimum", c.IdleTimeout, MinIdleTimeout)
 	}
-	if c.IdleTimeout > c.AbsoluteTimeout && c.AbsoluteTimeout > 0 {
+	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
 		bad("SESSION_IDLE_TIMEOUT (%v) must not exceed SESSION_ABSOLUTE_TIMEOUT (%v)", c.IdleTimeout, c.AbsoluteTimeout)
 	}
-	m, err := strconv.Atoi(or(get("SESSION_MAX_PER_USER"), "10"))
+
+	raw = or(get("SESSION_MAX_PER_USER"), "10")
+	m, err := strconv.Atoi(raw)
 	if err != nil || m < 1 {
-		bad("SESSION_MAX_PER_USER: %q is not a whole number >= 1", get("SESSION_MAX_PER_USER"))
+		bad("SESSION_MAX_PER_USER: %q is not a whole number >= 1", raw)
 	}
 	c.MaxPerUser = m
+
 	tp, err := ParseTrustProxy(get("TRUST_PROXY"))
 	if err != nil {
 		bad("TRUST_PROXY: %v", err)
 	}
 	c.TrustProxy = tp
+
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
 }
 
-// ParseTrustProxy parses TRUST_PROXY: empty (trust none), a hop count, or a
-// comma list of IP addresses and CIDR networks.
-func ParseTrustProxy(s string) (TrustProxy, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return TrustProxy{}, nil
+// checkSecretURL returns what is wrong with a URL that may hold a password,
+// in words that never include any part of it; "" when it is empty or fine.
+func checkSecretURL(raw string, schemes ...string) string {
+	if raw == "" {
+		return ""
 	}
-	if n, err := strconv.Atoi(s); err == nil {
-		if n < 0 || n > 16 {
-			return TrustProxy{}, fmt.Errorf("hop count %d out of range 0-16", n)
-		}
-		return TrustProxy{Hops: n}, nil
+	want := strings.Join(schemes, "://, ") + "://"
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url.Parse errors quote the input: do not wrap err.
+		return "is not a valid URL (want " + want + "…; percent-encode special characters in the password)"
 	}
-	var tp TrustProxy
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if pfx, err := netip.ParsePrefix(part); err == nil {
-			tp.Networks = append(tp.Networks, pfx.Masked())
-			continue
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if s != "unix" && u.Host == "" {
+				return "has no host (want " + s + "://[user:password@]host[:port]…)"
+			}
+			return ""
 		}
-		addr, err := netip.ParseAddr(part)
-		if err != nil {
-			return TrustProxy{}, fmt.Errorf("%q is neither a hop count, an IP address nor a CIDR network", part)
-		}
-		tp.Networks = append(tp.Networks, netip.PrefixFrom(addr, addr.BitLen()))
 	}
-	return tp, nil
+	return "must start with " + want
 }
 
 func or(v, def string) string {

@@ -5,39 +5,59 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// MinSecretBytes is the shortest secret production accepts.
+// MinSecretBytes is the shortest signing secret production accepts: 32 bytes,
+// the HMAC-SHA256 key size.
 const MinSecretBytes = 32
+
+// GeneratedSecretBytes is the number of random bytes in a generated secret
+// (hex-encoded, so the secret string is twice as long).
+const GeneratedSecretBytes = 64
 
 // SecretFile is the development secret's file name inside DATA_DIR.
 const SecretFile = "session.secret"
 
-// GenerateSecret returns 64 random bytes, hex-encoded.
+// maxSecretFileBytes bounds the development secret file.
+const maxSecretFileBytes = 4096
+
+// GenerateSecret returns GeneratedSecretBytes bytes from crypto/rand,
+// hex-encoded: the value `tether secret generate` prints.
 func GenerateSecret() (string, error) {
-	b := make([]byte, 64)
+	b := make([]byte, GeneratedSecretBytes)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("generate secret: %w", err)
 	}
 	return hex.EncodeToString(b), nil
 }
 
-// Secrets returns the signing secrets, current first, then previous ones.
+// Secrets returns the signing secrets for tether.Config.Secrets: the current
+// one first, then SESSION_SECRET_PREVIOUS in order. The bytes of each secret
+// string are the key material (a hex secret is not decoded).
 //
-// Production: SESSION_SECRET must be set and every secret at least
-// MinSecretBytes long, or Secrets fails with a message naming the variable.
-// Development without SESSION_SECRET: a secret is generated once into
-// DATA_DIR/session.secret (mode 0600) and read back on later starts, so
-// restarts keep sessions. Short secrets in development are accepted with a
-// warning, returned for the caller to log.
+// Production: SESSION_SECRET must be set, and it and every previous secret
+// must be at least MinSecretBytes long; otherwise Secrets fails with a
+// message that names the variable and says to run `tether secret generate`.
+//
+// Development without SESSION_SECRET: the secret is read from
+// DATA_DIR/session.secret, which is generated on first use (DATA_DIR is
+// created with mode 0700, the file with 0600, written to a temporary file and
+// linked into place so a concurrent process never sees a partial file and
+// both end up with the same secret), so restarts keep sessions. A file that
+// group or other users can read, or that is not a regular file, is refused.
+// Secrets shorter than MinSecretBytes are accepted in development; each one
+// adds a warning, returned for the caller to log.
+//
+// Neither errors nor warnings contain a secret.
 func (c *Config) Secrets() (secrets [][]byte, warnings []string, err error) {
 	cur := c.SessionSecret
 	if cur == "" {
 		if c.Production() {
-			return nil, nil, errors.New("SESSION_SECRET is not set: production needs a signing secret of at least 32 random bytes; make one with `tether secret generate`")
+			return nil, nil, fmt.Errorf("SESSION_SECRET is not set: production needs a signing secret of at least %d random bytes; make one with `tether secret generate` and put it in the environment or .env", MinSecretBytes)
 		}
 		cur, err = c.devSecret()
 		if err != nil {
@@ -48,7 +68,7 @@ func (c *Config) Secrets() (secrets [][]byte, warnings []string, err error) {
 	for i, s := range all {
 		name := "SESSION_SECRET"
 		if i > 0 {
-			name = fmt.Sprintf("SESSION_SECRET_PREVIOUS (entry %d)", i)
+			name = fmt.Sprintf("SESSION_SECRET_PREVIOUS (entry %d of %d)", i, len(all)-1)
 		}
 		if len(s) < MinSecretBytes {
 			msg := fmt.Sprintf("%s is %d bytes; at least %d random bytes are needed (make one with `tether secret generate`)", name, len(s), MinSecretBytes)
@@ -62,55 +82,110 @@ func (c *Config) Secrets() (secrets [][]byte, warnings []string, err error) {
 	return secrets, warnings, nil
 }
 
+// DevSecretPath is where a development secret lives.
+func (c *Config) DevSecretPath() string { return filepath.Join(c.DataDir, SecretFile) }
+
 // devSecret reads DATA_DIR/session.secret, creating it on first use.
 func (c *Config) devSecret() (string, error) {
-	path := filepath.Join(c.DataDir, SecretFile)
-	if b, err := os.ReadFile(path); err == nil {
-		st, err := os.Stat(path)
-		if err != nil {
-			return "", err
-		}
-		if st.Mode().Perm()&0o077 != 0 {
-			return "", fmt.Errorf("%s is readable by other users (mode %v); run: chmod 600 %s", path, st.Mode().Perm(), path)
-		}
-		s := strings.TrimSpace(string(b))
-		if s == "" {
-			return "", fmt.Errorf("%s is empty; delete it to have a new secret generated", path)
-		}
-		return s, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read development secret: %w", err)
+	path := c.DevSecretPath()
+	s, err := readSecretFile(path)
+	if !errors.Is(err, os.ErrNotExist) {
+		return s, err
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return "", fmt.Errorf("create DATA_DIR: %w", err)
+		return "", fmt.Errorf("create DATA_DIR for the development secret: %w", err)
 	}
-	s, err := GenerateSecret()
+	s, err = GenerateSecret()
 	if err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(c.DataDir, ".session.secret-*")
-	if err != nil {
-		return "", fmt.Errorf("write development secret: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.WriteString(s + "\n")
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			// Link, not rename: if another process created the file first,
-			// keep theirs so both use one secret.
-			if err = os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
-				return c.devSecret()
-			}
-		}
-	}
-	if err != nil {
-		return "", fmt.Errorf("write development secret: %w", err)
+	switch err := writeNewFile(path, []byte(s+"\n")); {
+	case errors.Is(err, os.ErrExist):
+		// Another process won the race: use its secret.
+		return readSecretFile(path)
+	case err != nil:
+		return "", fmt.Errorf("write development secret %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// readSecretFile reads a secret file, refusing one that others can read.
+// An error wrapping os.ErrNotExist means the file does not exist.
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	if err != nil {
+		return "", fmt.Errorf("read development secret: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("read development secret: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("development secret %s is not a regular file", path)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return "", fmt.Errorf("development secret %s can be read by other users (mode %04o); run: chmod 600 %s", path, perm, path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("read development secret: %w", err)
+	}
+	if len(b) > maxSecretFileBytes {
+		return "", fmt.Errorf("development secret %s is larger than %d bytes; delete it to have a new one generated", path, maxSecretFileBytes)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("development secret %s is empty; delete it to have a new one generated", path)
+	}
+	return s, nil
+}
+
+// writeNewFile writes data to path with mode 0600, atomically, failing with
+// an error wrapping os.ErrExist if path already exists. It writes a temporary
+// file in the same directory, syncs it, and hard-links it into place (a
+// rename would silently replace a file another process created meanwhile).
+// On file systems without hard links it falls back to a rename after an
+// existence check.
+func writeNewFile(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil { // CreateTemp uses 0600; be explicit
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return err
+		}
+		if _, serr := os.Lstat(path); serr == nil {
+			return os.ErrExist
+		}
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return err
+		}
+	}
+	if d, err := os.Open(dir); err == nil { // make the new name durable
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
 }

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/memstore"
+)
+
+func newServer(t *testing.T, ready func(context.Context) error) http.Handler {
+	t.Helper()
+	dir, err := users.Open(filepath.Join(t.TempDir(), "u.db"),
+		passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dir.Close() })
+	if _, err := dir.Add(context.Background(), "alice", "correct-horse", users.RoleUser); err != nil {
+		t.Fatal(err)
+	}
+	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Manager: m, Users: dir, Ready: ready})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Handler()
+}
+
+func TestNewRequiresManagerAndUsers(t *testing.T) {
+	if _, err := New(Options{}); err == nil {
+		t.Fatal("New(Options{}): got nil error, want one")
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	h := newServer(t, nil)
+	cases := []struct {
+		name, method, path, ctype, body string
+		status                          int
+		want                            string
+	}{
+		{"root", "GET", "/", "", "", 200, "Server is running."},
+		{"healthz", "GET", "/healthz", "", "", 200, `{"status":"ok"}`},
+		{"readyz", "GET", "/readyz", "", "", 200, `{"status":"ready"}`},
+		{"profile anonymous", "GET", "/profile", "", "", 401, `{"error":"Not authenticated"}`},
+		{"login json", "POST", "/login", "application/json", `{"username":"alice","password":"correct-horse"}`, 200, `{"ok":true,"user":"alice"}`},
+		{"login form", "POST", "/login", "application/x-www-form-urlencoded; charset=utf-8", "username=alice&password=correct-horse", 200, `{"ok":true,"user":"alice"}`},
+		{"login json charset", "POST", "/login", "application/json; charset=utf-8", `{"username":"alice","password":"correct-horse"}`, 200, `{"ok":true,"user":"alice"}`},
+		{"wrong password", "POST", "/login", "application/json", `{"username":"alice","password":"nope-nope"}`, 401, `{"error":"Invalid credentials"}`},
+		{"repeated form field", "POST", "/login", "application/x-www-form-urlencoded", "username=alice&username=bob&password=x", 400, ""},
+		{"overlong username", "POST", "/login", "application/json", `{"username":"` + strings.Repeat("a", 65) + `","password":"x"}`, 400, ""},
+		{"overlong password", "POST", "/login", "application/json", `{"username":"alice","password":"` + strings.Repeat("a", 1025) + `"}`, 400, ""},
+		{"malformed form", "POST", "/login", "application/x-www-form-urlencoded", "username=%zz", 400, ""},
+		{"multipart refused", "POST", "/login", "multipart/form-data; boundary=x", "--x--", 415, ""},
+		{"405 has JSON", "PUT", "/views", "", "", 405, `{"error":"Method not allowed"}`},
+		{"404 has JSON", "GET", "/admin", "", "", 404, `{"error":"Not found"}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status || (tc.want != "" && strings.TrimSpace(rec.Body.String()) != tc.want) {
+				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body.String(), tc.status, tc.want)
+			}
+			if tc.status >= 400 && !strings.HasPrefix(rec.Body.String(), `{"error":`) {
+				t.Fatalf("error body: got %q, want {\"error\":…}", rec.Body.String())
+			}
+			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Fatalf("X-Content-Type-Options: got %q, want nosniff", got)
+			}
+		})
+	}
+}
+
+func TestReadyzFailsWhenAStoreIsDown(t *testing.T) {
+	h := newServer(t, func(context.Context) error { return errors.New("connection refused") })
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 503 || strings.Contains(rec.Body.String(), "refused") {
+		t.Fatalf("readyz with a store down: got %d %q, want 503 without internal details", rec.Code, rec.Body.String())
+	}
+}
+
+func FuzzDecodeForm(f *testing.F) {
+	f.Add("application/json", `{"username":"alice","password":"x"}`)
+	f.Add("application/x-www-form-urlencoded", "username=alice&password=x")
+	f.Add("application/json", `{"username":null}`)
+	f.Add("text/plain", "x")
+	f.Fuzz(func(t *testing.T, ctype, body string) {
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		var u, p string
+		err := decodeForm(httptest.NewRecorder(), req, map[string]*string{"username": &u, "password": &p})
+		var he *httpError
+		if err != nil && (!errors.As(err, &he) || he.status < 400 || he.status > 499) {
+			t.Fatalf("decodeForm(%q, %q): got %v, want nil or a 4xx httpError", ctype, body, err)
+		}
+	})
+}
