@@ -263,16 +263,7 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 // The old record is deleted when the response starts, so the old cookie stops
 // working at once. Use it whenever the privilege level changes; Login does it
 // for you.
-func (s *Session) Regenerate() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.destroyed {
-		return ErrSessionDestroyed
-	}
-	s.ensure()
-	s.regen = true
-	return nil
-}
+func (s *Session) Regenerate() error { return s.regenerate(nil) }
 
 // Login marks the session as authenticated as userID and regenerates it (the
 // defence against session fixation): a new token, the old record deleted, the
@@ -283,6 +274,10 @@ func (s *Session) Login(userID, role string) error {
 	if userID == "" {
 		return errors.New("tether: Login needs a non-empty user ID")
 	}
+	return s.regenerate(&login{userID: userID, role: role})
+}
+
+func (s *Session) regenerate(l *login) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.destroyed {
@@ -290,7 +285,9 @@ func (s *Session) Login(userID, role string) error {
 	}
 	s.ensure()
 	s.regen = true
-	s.login = &login{userID: userID, role: role}
+	if l != nil {
+		s.login = l
+	}
 	return nil
 }
 
