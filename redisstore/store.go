@@ -1,0 +1,265 @@
+// Package redisstore is a tether.Store in Redis, for any number of server
+// instances sharing sessions. It takes a redis.UniversalClient, so a single
+// node, Sentinel (failover) and Cluster all work, with TLS and ACL users as
+// the client is configured (see ParseURL).
+//
+// Cost per request, in Redis commands: reading a session is one command
+// (a script that returns the session and refreshes its idle deadline and
+// expiry); a change is one more (a script that patches only the changed
+// fields, and only while the session exists); an atomic increment is that
+// same patch. No request runs KEYS or SCAN.
+//
+// Guarantees:
+//
+//   - No resurrection: updates apply only to a live session, inside one
+//     script; a logout or regeneration that overlaps in-flight requests is
+//     never undone by them.
+//   - No lost updates: a patch carries only the changed fields and increments
+//     run as HINCRBY inside the script, so concurrent requests keep each
+//     other's changes.
+//   - Hashed keys: the Redis key is derived from SHA-256 of the token (the
+//     tether.Store key), so a dump of Redis yields no usable cookie.
+//
+// Per-user index: every authenticated session is listed in a sorted set per
+// user, prefix+"u:{"+userID+"}", scored by the session's absolute deadline.
+// The braces are a Cluster hash tag, so everything kept per user lives in one
+// slot. A session's own key is derived from its cookie alone and lives in
+// another slot, so the two cannot change in one atomic step on a Cluster;
+// instead the index entry is written before the session and removed after
+// it, so at every moment the index lists a superset of the user's sessions:
+// "revoke all" never misses one. Entries whose absolute deadline passed are
+// removed whenever the user logs in again; entries whose session expired
+// early (idle) are removed when the index is read. Nothing is ever scanned.
+//
+// A Store is safe for concurrent use.
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tetherhq/tether"
+)
+
+// DefaultGrace is how long a session's key outlives its idle deadline, so
+// that a late request can still be reported as an idle timeout rather than
+// an unknown session. The deadline itself is enforced exactly.
+const DefaultGrace = 5 * time.Minute
+
+// Options tune a Store.
+type Options struct {
+	// Prefix starts every key. Default "tether:".
+	Prefix string
+	// Grace is how long expired sessions are kept for reporting. Default
+	// DefaultGrace; a negative value keeps nothing past the deadline.
+	Grace time.Duration
+}
+
+// Store is a tether.Store in Redis.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+	grace  int64 // ms
+}
+
+var (
+	_ tether.Store     = (*Store)(nil)
+	_ tether.Pinger    = (*Store)(nil)
+	_ tether.UserIndex = (*Store)(nil)
+)
+
+// New returns a Store on rdb. It does not contact Redis; call Ping to check
+// the connection and Preload to load the scripts ahead of the first request.
+func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
+	if rdb == nil {
+		return nil, errors.New("redisstore: New needs a client")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "tether:"
+	}
+	if strings.ContainsAny(opts.Prefix, "{} \r\n") {
+		return nil, fmt.Errorf("redisstore: Options.Prefix %q must not contain braces or whitespace", opts.Prefix)
+	}
+	switch {
+	case opts.Grace == 0:
+		opts.Grace = DefaultGrace
+	case opts.Grace < 0:
+		opts.Grace = 0
+	}
+	return &Store{rdb: rdb, prefix: opts.Prefix, grace: opts.Grace.Milliseconds()}, nil
+}
+
+// Preload loads the store's scripts into Redis (every master of a Cluster).
+func (s *Store) Preload(ctx context.Context) error {
+	for _, sc := range scripts {
+		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
+			return s.fail("load scripts", err)
+		}
+	}
+	return nil
+}
+
+// Ping implements tether.Pinger.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return s.fail("ping", err)
+	}
+	return nil
+}
+
+func (s *Store) sessionKey(key string) string { return s.prefix + "s:" + key }
+func (s *Store) indexKey(user string) string  { return s.prefix + "u:{" + user + "}" }
+
+// fail wraps a Redis error. Everything but the script's own verdicts means
+// Redis could not answer, which the middleware reports as 503.
+func (s *Store) fail(op string, err error) error {
+	return fmt.Errorf("redisstore: %s: %w: %w", op, tether.ErrStoreUnavailable, err)
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+// Create implements tether.Store. For an authenticated session the user's
+// index entry is written first (see the package doc).
+func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) error {
+	idle := ms(rec.IdleDeadline)
+	if abs := ms(rec.AbsoluteDeadline); abs < idle {
+		idle = abs
+	}
+	if rec.UserID != "" {
+		err := indexScript.Run(ctx, s.rdb, []string{s.indexKey(rec.UserID)},
+			key, ms(rec.AbsoluteDeadline), time.Now().UnixMilli(), s.grace).Err()
+		if err != nil {
+			return s.fail("index", err)
+		}
+	}
+	args := make([]any, 0, 11+2*len(rec.Values))
+	args = append(args, idle+s.grace,
+		"_i", idle, "_a", ms(rec.AbsoluteDeadline), "_c", ms(rec.CreatedAt),
+		"_t", ms(rec.AuthenticatedAt), "_u", rec.UserID)
+	for k, v := range rec.Values {
+		args = append(args, "v:"+k, string(v))
+	}
+	err := createScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).Err()
+	switch {
+	case err == nil:
+		return nil
+	case isScriptError(err, "EXISTS"):
+		return tether.ErrExists
+	}
+	return s.fail("create", err)
+}
+
+// isScriptError reports whether err is the script's own error reply code
+// (Redis 7 prefixes such replies with "ERR ").
+func isScriptError(err error, code string) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := strings.TrimPrefix(re.Error(), "ERR ")
+	return msg == code || strings.HasPrefix(msg, code+" ")
+}
+
+// Load implements tether.Store in one command.
+func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
+	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, ms(now), ms(idleDeadline), s.grace).Slice()
+	if errors.Is(err, redis.Nil) {
+		return nil, tether.ErrNotFound
+	}
+	if err != nil {
+		return nil, s.fail("load", err)
+	}
+	return parse(res)
+}
+
+// Update implements tether.Store in one command.
+func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
+	args := make([]any, 0, 7+2*len(p.Set)+len(p.Delete)+2*len(p.Incr))
+	args = append(args, ms(now), ms(p.IdleDeadline), ms(p.AuthenticatedAt), s.grace, len(p.Set))
+	for k, v := range p.Set {
+		args = append(args, k, string(v))
+	}
+	args = append(args, len(p.Delete))
+	for _, k := range p.Delete {
+		args = append(args, k)
+	}
+	args = append(args, len(p.Incr))
+	for k, d := range p.Incr {
+		args = append(args, k, d)
+	}
+	res, err := updateScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).Slice()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, tether.ErrNotFound
+	case isScriptError(err, "NOTINT"), isScriptError(err, "increment or decrement would overflow"):
+		return nil, tether.ErrNotInteger
+	case err != nil:
+		return nil, s.fail("update", err)
+	}
+	return parse(res)
+}
+
+// Delete implements tether.Store. The user's index entry, if any, is left
+// for the next read of the index to remove (it then points at nothing).
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.rdb.Unlink(ctx, s.sessionKey(key)).Err(); err != nil {
+		return s.fail("delete", err)
+	}
+	return nil
+}
+
+// parse turns an HGETALL-style reply into a Record.
+func parse(res []any) (*tether.Record, error) {
+	if len(res)%2 != 0 {
+		return nil, errors.New("redisstore: malformed session hash")
+	}
+	rec := &tether.Record{Values: make(map[string]json.RawMessage, len(res)/2)}
+	for i := 0; i < len(res); i += 2 {
+		name, _ := res[i].(string)
+		val, _ := res[i+1].(string)
+		if v, ok := strings.CutPrefix(name, "v:"); ok {
+			rec.Values[v] = json.RawMessage(val)
+			continue
+		}
+		if name == "_u" {
+			rec.UserID = val
+			continue
+		}
+		n, err := strconv.ParseInt(val, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: malformed session field %s", name)
+		}
+		switch name {
+		case "_i":
+			rec.IdleDeadline = fromMS(n)
+		case "_a":
+			rec.AbsoluteDeadline = fromMS(n)
+		case "_c":
+			rec.CreatedAt = fromMS(n)
+		case "_t":
+			rec.AuthenticatedAt = fromMS(n)
+		}
+	}
+	if rec.IdleDeadline.IsZero() || rec.AbsoluteDeadline.IsZero() {
+		return nil, errors.New("redisstore: session hash without deadlines")
+	}
+	return rec, nil
+}
