@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tetherhq/tether"
@@ -66,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	app, err := openApp(ctx, cfg, log)
+	app, err := openApp(ctx, cfg, getenv, log)
 	if err != nil {
 		return err
 	}
@@ -136,14 +137,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // app holds the stores every command opens.
 type app struct {
 	secrets  [][]byte
-	sessions *sqlitestore.Store
+	sessions tether.Store
 	users    *users.SQLite
+	ping     []func(context.Context) error
+	closers  []func() error
 }
 
 // dbPath is the embedded database in the data directory.
 func dbPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "tether.db") }
 
-func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create DATA_DIR %s: %w", cfg.DataDir, err)
 	}
@@ -155,29 +158,47 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 		log.Warn(w)
 	}
 	a := &app{secrets: secrets}
-	a.sessions, err = sqlitestore.Open(dbPath(cfg), sqlitestore.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("open session store in %s: %w", cfg.DataDir, err)
+	if cfg.RedisURL != "" {
+		store, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"))
+		if err != nil {
+			return nil, err
+		}
+		a.sessions = store
+		a.ping = append(a.ping, store.Ping)
+		a.closers = append(a.closers, rdb.Close)
+		log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","))
+	} else {
+		store, err := sqlitestore.Open(dbPath(cfg), sqlitestore.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open session store in %s: %w", cfg.DataDir, err)
+		}
+		a.sessions = store
+		a.ping = append(a.ping, store.Ping)
+		a.closers = append(a.closers, store.Close)
 	}
 	a.users, err = openUsers(cfg)
 	if err != nil {
-		a.sessions.Close()
+		a.Close()
 		return nil, err
 	}
+	a.ping = append(a.ping, a.users.Ping)
+	a.closers = append(a.closers, a.users.Close)
 	return a, nil
 }
 
 // Ping reports whether the stores answer.
 func (a *app) Ping(ctx context.Context) error {
-	return errors.Join(a.sessions.Ping(ctx), a.users.Ping(ctx))
+	var errs []error
+	for _, p := range a.ping {
+		errs = append(errs, p(ctx))
+	}
+	return errors.Join(errs...)
 }
 
+// Close closes the stores, last opened first.
 func (a *app) Close() {
-	if a.users != nil {
-		a.users.Close()
-	}
-	if a.sessions != nil {
-		a.sessions.Close()
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		_ = a.closers[i]()
 	}
 }
 

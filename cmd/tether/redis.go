@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/redisstore"
+)
+
+// Redis client timeouts: a stalled Redis must turn into a 503 well within a
+// request, not hang it.
+const (
+	redisDialTimeout = 2 * time.Second
+	redisIOTimeout   = 1500 * time.Millisecond
+	redisStartupWait = 5 * time.Second
+)
+
+// openRedis connects to REDIS_URL, checks that Redis answers and loads the
+// store's scripts. Errors name the address, never the password.
+func openRedis(ctx context.Context, cfg *config.Config, caFile string) (*redisstore.Store, redis.UniversalClient, error) {
+	opts, err := redisstore.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ca := caFile; ca != "" && opts.TLSConfig != nil {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, nil, fmt.Errorf("REDIS_CA_CERT: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("REDIS_CA_CERT %s holds no PEM certificate", ca)
+		}
+		opts.TLSConfig.RootCAs = pool
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = redisDialTimeout
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = redisIOTimeout
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = redisIOTimeout
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 1
+	}
+	rdb := redis.NewUniversalClient(opts)
+	store, err := redisstore.New(rdb, redisstore.Options{})
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, redisStartupWait)
+	defer cancel()
+	if err := errors.Join(store.Ping(pctx), store.Preload(pctx)); err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("cannot reach Redis at %s (from REDIS_URL): %s; check that Redis is running there, "+
+			"and REDIS_URL's scheme (redis:// or rediss:// for TLS), user and password",
+			strings.Join(opts.Addrs, ", "), redactErr(err, cfg.RedisURL))
+	}
+	return store, rdb, nil
+}
+
+// redactErr returns err's text without any password from the URL.
+func redactErr(err error, rawURL string) string {
+	msg := err.Error()
+	if i := strings.Index(rawURL, "://"); i >= 0 {
+		if at := strings.LastIndex(rawURL, "@"); at > i {
+			if _, pw, ok := strings.Cut(rawURL[i+3:at], ":"); ok && pw != "" {
+				msg = strings.ReplaceAll(msg, pw, "xxxxx")
+			}
+		}
+	}
+	return msg
+}
+
+// redisAddrs lists the addresses a client was configured with.
+func redisAddrs(rdb redis.UniversalClient) []string {
+	switch c := rdb.(type) {
+	case *redis.Client:
+		return []string{c.Options().Addr}
+	case *redis.ClusterClient:
+		return c.Options().Addrs
+	}
+	return []string{"(sentinel)"}
+}
