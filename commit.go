@@ -27,6 +27,9 @@ func (s *Session) commit() error {
 	}
 	s.committed = true
 	m := s.m
+	if s.loadErr != nil {
+		return s.loadErr
+	}
 	switch {
 	case s.destroyed:
 		return s.commitDestroy()
@@ -145,6 +148,9 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.m
+	if !s.loaded && !s.stale {
+		return // the handler never used the session: nothing to say about it
+	}
 	switch {
 	case s.destroyed && failed == nil, s.ended:
 		h.Add("Set-Cookie", m.expiredCookie())

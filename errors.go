@@ -44,6 +44,10 @@ func StatusOf(err error) (int, string) {
 		return http.StatusUnauthorized, "Session ended"
 	case errors.Is(err, ErrValueTooLarge):
 		return http.StatusRequestEntityTooLarge, "Session data too large"
+	case errors.Is(err, ErrNotInteger), errors.Is(err, ErrExists):
+		// A handler incremented a value that is not a number, or the random
+		// source repeated itself: bugs, not outages.
+		return http.StatusInternalServerError, "Internal server error"
 	default:
 		// Every other failure is the store's: never a 500, and never a silent
 		// logout. The client may retry.

@@ -61,9 +61,10 @@ func FromContext(ctx context.Context) *Session {
 // (retrieve it with FromContext).
 //
 // Cost: a request without a session cookie, or with one that fails signature
-// verification, costs no store call. A request with a valid cookie costs one
-// store call (Load, which also refreshes the idle deadline); saving changes
-// costs one more. Changes are saved, and Set-Cookie is written, just before
+// verification, or whose handler never uses its session, costs no store
+// call. The first use of the session loads it (one store call, which also
+// refreshes the idle deadline); saving changes costs one more. When the first
+// use is Incr, the load and the increment are one store call. Changes are saved, and Set-Cookie is written, just before
 // the handler's first byte (or when it returns, if it writes nothing), so a
 // failure to save replaces the response with an error instead of a success
 // that did not happen.
@@ -103,7 +104,8 @@ func (m *Manager) readCookie(r *http.Request) (string, error) {
 	return cs[0].Value, nil
 }
 
-// start reads and verifies the cookie and loads the session it names.
+// start reads and verifies the cookie. It makes no store call: the session
+// is loaded when the handler first uses it (see loadLocked).
 func (s *Session) start() error {
 	m := s.m
 	value, err := m.readCookie(s.r)
@@ -121,18 +123,34 @@ func (s *Session) start() error {
 		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", "bad_signature"))
 		return nil
 	}
-	key := storeKey(tok)
+	s.cand, s.candKey = tok, storeKey(tok)
+	return nil
+}
+
+// loadLocked loads the session named by the cookie, once, on first use. A
+// store failure is kept in loadErr: the session then looks empty to the
+// handler, and commit replaces whatever the handler answers with a 503, so
+// an outage never reaches the client as a logout. The caller holds s.mu.
+func (s *Session) loadLocked() {
+	if s.loaded {
+		return
+	}
+	s.loaded = true
+	if s.candKey == "" {
+		return
+	}
+	m, key := s.m, s.candKey
 	now := m.cfg.Now()
 	ctx, cancel := m.cfg.storeCtx(s.r.Context())
 	rec, err := m.cfg.Store.Load(ctx, key, now, now.Add(m.cfg.IdleTimeout))
 	cancel()
 	switch {
 	case errors.Is(err, ErrNotFound):
-		s.stale = true
-		m.emit(s.r, &Session{key: key}, EventSessionRejected, slog.String("reason", "unknown_session"))
-		return nil
+		s.unknown(key)
+		return
 	case err != nil:
-		return storeErr(err)
+		s.loadErr = storeErr(err)
+		return
 	}
 	if expired, which := rec.ExpiredAt(now); expired {
 		s.stale = true
@@ -145,15 +163,25 @@ func (s *Session) start() error {
 		err := m.cfg.Store.Delete(ctx, key)
 		cancel()
 		if err != nil {
-			return storeErr(err)
+			s.loadErr = storeErr(err)
 		}
-		return nil
+		return
 	}
-	s.token, s.key, s.rec, s.exists = tok, key, rec, true
-	if s.rec.Values == nil {
-		s.rec.Values = map[string]json.RawMessage{}
+	s.adopt(rec)
+}
+
+// adopt makes rec, stored under the cookie's key, the session's record.
+func (s *Session) adopt(rec *Record) {
+	if rec.Values == nil {
+		rec.Values = map[string]json.RawMessage{}
 	}
-	return nil
+	s.token, s.key, s.rec, s.exists = s.cand, s.candKey, rec, true
+}
+
+// unknown records that the cookie named no live session.
+func (s *Session) unknown(key string) {
+	s.stale = true
+	s.m.emit(s.r, &Session{key: key}, EventSessionRejected, slog.String("reason", "unknown_session"))
 }
 
 func reasonOf(err error) string {

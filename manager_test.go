@@ -82,8 +82,13 @@ func TestChangeCostsTwoCalls(t *testing.T) {
 	}
 	f.store.reset()
 	f.do(t, "/incr", c)
-	if got := f.store.calls(); got != 2 {
-		t.Fatalf("store calls for Incr: got %d, want 2 (Load + Update)", got)
+	if got := f.store.calls(); got != 1 {
+		t.Fatalf("store calls for an Incr that is the first use: got %d, want 1 (Update, which also refreshes the idle deadline)", got)
+	}
+	f.store.reset()
+	f.do(t, "/noop", c)
+	if got := f.store.calls(); got != 0 {
+		t.Fatalf("store calls for a handler that never uses its session: got %d, want 0", got)
 	}
 }
 
@@ -352,6 +357,9 @@ func TestNoResurrectionAfterConcurrentLogout(t *testing.T) {
 	loaded := make(chan struct{})
 	release := make(chan struct{})
 	slow := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tether.FromContext(r.Context()).UserID() != "user-1" { // loads the session
+			t.Error("slow request: not logged in")
+		}
 		close(loaded)
 		<-release
 		_ = tether.FromContext(r.Context()).Set("late", "write")
@@ -455,5 +463,33 @@ func TestHandlerThatWritesNothingStillSaves(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if setCookie(rec, "sid") == "" || f.mem.Len() != 1 {
 		t.Fatalf("silent handler: got cookie %q and %d records, want a saved session", setCookie(rec, "sid"), f.mem.Len())
+	}
+}
+
+func TestIncrOfNonInteger(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		t.Run(fmt.Sprintf("incr is first use: %v", first), func(t *testing.T) {
+			f := newFixture(t, nil)
+			_, c := f.do(t, "/set?k=n&v=abc", "")
+			path := "/incr"
+			h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := tether.FromContext(r.Context())
+				if !first {
+					_ = s.UserID()
+				}
+				_, err := s.Incr(r.Context(), "n", 1)
+				tether.DefaultErrorHandler(w, r, err)
+			}))
+			req := httptest.NewRequest("GET", path, nil)
+			req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 500 {
+				t.Fatalf("Incr of a string: got %d %q, want 500", rec.Code, rec.Body.String())
+			}
+			if got, _ := f.do(t, "/get?k=n", c); got.Body.String() != "|abc" {
+				t.Fatalf("value after a failed Incr: got %q, want unchanged", got.Body.String())
+			}
+		})
 	}
 }

@@ -23,6 +23,10 @@ type Session struct {
 	r *http.Request
 
 	mu        sync.Mutex
+	cand      []byte  // verified token from the cookie, not yet loaded
+	candKey   string  // storeKey(cand)
+	loaded    bool    // loadLocked has run
+	loadErr   error   // the store failed while loading
 	token     []byte  // current token; nil for a session not yet stored
 	key       string  // storeKey(token)
 	rec       *Record // working copy: stored record plus pending changes; nil if none
@@ -54,6 +58,7 @@ func (s *Session) ensure() *Record {
 func (s *Session) IsNew() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	return !s.exists
 }
 
@@ -62,6 +67,7 @@ func (s *Session) IsNew() bool {
 func (s *Session) UserID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.destroyed {
 		return ""
 	}
@@ -79,6 +85,7 @@ func (s *Session) UserID() string {
 func (s *Session) AuthenticatedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.rec == nil || s.destroyed {
 		return time.Time{}
 	}
@@ -90,6 +97,7 @@ func (s *Session) AuthenticatedAt() time.Time {
 func (s *Session) Deadlines() (idle, absolute time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.rec == nil {
 		return time.Time{}, time.Time{}
 	}
@@ -101,6 +109,7 @@ func (s *Session) Deadlines() (idle, absolute time.Time) {
 func (s *Session) Handle() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.key == "" {
 		return ""
 	}
@@ -111,6 +120,7 @@ func (s *Session) Handle() string {
 // leaves dst alone, when there is no such key.
 func (s *Session) Get(key string, dst any) (bool, error) {
 	s.mu.Lock()
+	s.loadLocked()
 	var raw json.RawMessage
 	if s.rec != nil && !s.destroyed {
 		raw = s.rec.Values[key]
@@ -142,6 +152,7 @@ func (s *Session) GetInt64(key string) int64 {
 func (s *Session) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.rec == nil || s.destroyed {
 		return nil
 	}
@@ -162,6 +173,7 @@ func (s *Session) Set(key string, v any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.destroyed {
 		return ErrSessionDestroyed
 	}
@@ -193,6 +205,7 @@ func (s *Session) setLocked(key string, raw json.RawMessage) error {
 func (s *Session) Remove(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.rec == nil || s.destroyed {
 		return
 	}
@@ -210,10 +223,20 @@ func (s *Session) Remove(key string) {
 // increment at once and atomically, together with any pending changes, so
 // concurrent requests never lose an increment. It returns ErrNotInteger if the
 // value is not an integer, and ErrSessionEnded if the session was destroyed
-// by another request meanwhile.
+// by another request meanwhile. When Incr is the request's first use of its
+// session, loading it and incrementing are one store call.
 func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.loaded && s.candKey != "" {
+		if n, done, err := s.loadIncrLocked(ctx, key, delta); done {
+			return n, err
+		}
+	}
+	s.loadLocked()
+	if s.loadErr != nil {
+		return 0, s.loadErr
+	}
 	if s.destroyed {
 		return 0, ErrSessionDestroyed
 	}
@@ -259,6 +282,39 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 	return n, nil
 }
 
+// loadIncrLocked loads the session and increments key in one store call: an
+// Update that also refreshes the idle deadline, and applies only to a live
+// session. done is false when the caller must go on as for a session that
+// is loaded already (no session, or a value that is not an integer).
+func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (n int64, done bool, err error) {
+	m := s.m
+	now := m.cfg.Now()
+	ctx, cancel := m.cfg.storeCtx(ctx)
+	rec, err := m.cfg.Store.Update(ctx, s.candKey, now, &Patch{
+		Incr:         map[string]int64{key: delta},
+		IdleDeadline: now.Add(m.cfg.IdleTimeout),
+	})
+	cancel()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.loaded = true
+		s.unknown(s.candKey)
+		return 0, false, nil
+	case errors.Is(err, ErrNotInteger):
+		return 0, false, nil // loadLocked, then the local path reports it
+	case err != nil:
+		s.loaded = true
+		s.loadErr = storeErr(err)
+		return 0, true, s.loadErr
+	}
+	s.loaded = true
+	s.adopt(rec)
+	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
+		return 0, true, ErrNotInteger
+	}
+	return n, true, nil
+}
+
 // Regenerate gives the session a new token, keeping its values and deadlines.
 // The old record is deleted when the response starts, so the old cookie stops
 // working at once. Use it whenever the privilege level changes; Login does it
@@ -280,6 +336,7 @@ func (s *Session) Login(userID, role string) error {
 func (s *Session) regenerate(l *login) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	if s.destroyed {
 		return ErrSessionDestroyed
 	}
@@ -296,6 +353,7 @@ func (s *Session) regenerate(l *login) error {
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	s.destroyed = true
 }
 
@@ -303,6 +361,7 @@ func (s *Session) Destroy() {
 func (s *Session) Logout() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loadLocked()
 	s.destroyed = true
 	s.logout = true
 }

@@ -157,7 +157,9 @@ func minTime(a, b time.Time) time.Time {
 //     returned record shows the new deadline. A record that has expired at now
 //     is returned unchanged (never extended), so the caller can tell which
 //     deadline passed; a store may instead have dropped it and return
-//     ErrNotFound. A missing key returns ErrNotFound.
+//     ErrNotFound. A missing key returns ErrNotFound. To spare writes on busy
+//     sessions a store may skip a forward move smaller than
+//     min(1s, (idleDeadline-now)/10); it must make every backward move.
 //   - Update applies a Patch atomically to a record that exists and is live at
 //     now, and returns the record as it is after the patch. It never creates a
 //     record: an update of a deleted or expired record returns ErrNotFound, so

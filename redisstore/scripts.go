@@ -15,7 +15,8 @@ import "github.com/redis/go-redis/v9"
 // atomic. Numbers pass through Lua as doubles, exact for Unix milliseconds.
 
 // loadScript returns the hash and, if the session is live at ARGV[1], moves
-// its idle deadline to min(ARGV[2], absolute) and its expiry with it.
+// its idle deadline to min(ARGV[2], absolute) and its expiry with it (in
+// steps of at least min(1 s, a tenth of the idle timeout)).
 // An expired session is returned unchanged, never extended.
 var loadScript = redis.NewScript(`
 local h = redis.call('HGETALL', KEYS[1])
@@ -29,7 +30,10 @@ if not idle or not abs then return redis.error_reply('CORRUPT') end
 local now = tonumber(ARGV[1])
 if idle > now and abs > now then
   local ni = math.min(tonumber(ARGV[2]), abs)
-  if ni ~= idle then
+  -- Write only when the deadline moves by at least a tenth of the idle
+  -- timeout (at most 1 s): a busy session is not rewritten on every read,
+  -- and the deadline is never more than that short of exact.
+  if ni < idle or ni - idle >= math.min(1000, (ni - now) / 10) then
     redis.call('HSET', KEYS[1], '_i', string.format('%d', ni))
     redis.call('PEXPIREAT', KEYS[1], string.format('%d', ni + tonumber(ARGV[3])))
     h[at] = string.format('%d', ni)

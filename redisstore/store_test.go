@@ -146,6 +146,7 @@ func TestCommandsPerRequest(t *testing.T) {
 	mux.HandleFunc("/views", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = tether.FromContext(r.Context()).Incr(r.Context(), "views", 1)
 	})
+	mux.HandleFunc("/other", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
 		_ = tether.FromContext(r.Context()).Set("theme", "dark")
 	})
@@ -168,7 +169,8 @@ func TestCommandsPerRequest(t *testing.T) {
 		want               []string
 	}{
 		{"read, refreshing the idle deadline", "/profile", cookie, []string{"evalsha"}},
-		{"atomic increment", "/views", cookie, []string{"evalsha", "evalsha"}},
+		{"atomic increment as the first use: load and increment in one", "/views", cookie, []string{"evalsha"}},
+		{"page that never uses its session", "/other", cookie, nil},
 		{"change", "/set", cookie, []string{"evalsha", "evalsha"}},
 		{"no cookie", "/profile", "", nil},
 		{"forged cookie", "/profile", cookie[:len(cookie)-2] + "AA", nil},
