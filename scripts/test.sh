@@ -12,6 +12,19 @@ fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 command -v go >/dev/null || fail "go is not installed (need Go 1.25 or newer: https://go.dev/dl)"
 step "toolchain: $(go version)"
 
+# Tests start their own redis-server processes (single nodes, a Cluster, TLS)
+# on free loopback ports; they need the binaries, not a running Redis.
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "installing redis-server and redis-tools (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null \
+      || fail "apt-get install redis-server redis-tools failed"
+  else
+    fail "redis-server and redis-cli are needed by the Redis tests: install the Debian packages redis-server and redis-tools (or run this script as root to have it done)"
+  fi
+fi
+step "redis: $(redis-server --version | cut -d' ' -f1-3)"
+
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 [ -z "$unformatted" ] || fail "these files are not gofmt-formatted (run gofmt -w):
