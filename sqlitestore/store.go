@@ -1,113 +1,171 @@
-// Package sqlitestore is the embedded tether.Store: sessions in an SQLite file
-// through modernc.org/sqlite (pure Go, no cgo). It is the reference server's
-// default store; sessions survive a restart. One file serves one instance:
-// for several instances use redisstore.
-//
-//	store, err := sqlitestore.Open("data/tether.db", sqlitestore.Options{})
-//	if err != nil { … }
-//	defer store.Close()
-//	m, err := tether.New(tether.Config{Store: store, Secrets: secrets})
-//
-// The database runs in WAL mode with synchronous=NORMAL: a crash of the
-// process loses nothing, a power failure may lose the last transactions
-// (sessions, not money). Migrations are embedded and applied by Open.
-//
-// Concurrency: every statement goes through one connection, so SQLite never
-// answers "database is locked" to its own writers, and each Update is a
-// read-modify-write inside one transaction: concurrent changes of different
-// keys and concurrent increments are never lost. Load is a single UPDATE …
-// RETURNING that refreshes the idle deadline of a live record and leaves an
-// expired one as it was. A background sweeper deletes expired rows.
-//
-// A Store is safe for concurrent use.
 package sqlitestore
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetherhq/tether"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// DefaultSweepInterval is how often expired rows are deleted by default.
+// DefaultSweepInterval is how often the sweeper deletes expired rows when
+// Options.SweepInterval is zero.
 const DefaultSweepInterval = 5 * time.Minute
+
+// readConns is how many connections Open's read pool may hold.
+const readConns = 4
 
 // Options tune a Store. The zero value is the recommended configuration.
 type Options struct {
-	// SweepInterval is how often expired rows are deleted. Default 5 minutes;
-	// a negative value disables the sweeper (call Sweep yourself).
+	// SweepInterval is how often the background sweeper deletes expired
+	// rows. Zero means DefaultSweepInterval (5 minutes); a negative value
+	// disables the sweeper (call Sweep yourself).
 	SweepInterval time.Duration
 }
 
-// Store is a tether.Store in SQLite. Create it with Open or New.
+// Store is a tether.Store, tether.UserIndex and tether.Pinger in SQLite.
+// Create one with Open or New and release it with Close. A Store is safe for
+// concurrent use; see the package documentation for how writes are ordered.
 type Store struct {
-	db      *sql.DB
-	ownDB   bool
-	stop    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	// wdb runs the writes (every statement but ListUser and Ping), one at
+	// a time under the write slot; rdb runs the reads. Open makes wdb a
+	// pool of one connection, so that its page cache stays valid between
+	// writes, and rdb a small read-only pool. New uses the caller's pool
+	// for both.
+	wdb, rdb *sql.DB
+	ownDB    bool
+
+	// write is the write slot: a one-place semaphore held for each write.
+	write chan struct{}
+
+	closed      atomic.Bool
+	stop        context.Context // done once Close starts
+	cancel      context.CancelFunc
+	sweeperDone chan struct{}
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 var (
 	_ tether.Store     = (*Store)(nil)
-	_ tether.Pinger    = (*Store)(nil)
 	_ tether.UserIndex = (*Store)(nil)
+	_ tether.Pinger    = (*Store)(nil)
 )
 
-// DSN returns the modernc.org/sqlite data source name New expects for the file
-// at path: WAL journal, synchronous=NORMAL, a 10 s busy timeout (other
-// programs on the same file, such as the admin CLI, queue instead of failing)
-// and IMMEDIATE transactions.
+// DSN returns the modernc.org/sqlite data source name for the database file
+// at path that Open uses and New expects:
+//
+//	file:PATH?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate
+//
+// that is: wait up to 5 s for another connection's write lock instead of
+// failing at once, write-ahead logging (readers never block the writer),
+// fsync only at checkpoints, and transactions begun with BEGIN IMMEDIATE (a
+// transaction that will write takes the write lock when it starts, so it
+// cannot fail half-way to upgrade). Characters of path that mean something
+// in a URI are escaped.
 func DSN(path string) string {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + uriPath(path) +
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
-// Open opens, creating if needed, the database file at path, applies the
-// migrations and starts the sweeper. Close the Store when done.
-func Open(path string, opts Options) (*Store, error) {
-	db, err := sql.Open("sqlite", DSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+// uriPath escapes a file path for the path part of an SQLite URI.
+func uriPath(path string) string {
+	p := filepath.ToSlash(path)
+	p = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+	switch {
+	case filepath.VolumeName(path) != "": // C:/x becomes /C:/x
+		p = "/" + p
+	case strings.HasPrefix(p, "//"): // not an authority: an empty one, then the path
+		p = "//" + p
 	}
-	s, err := newStore(db, opts, true)
+	return p
+}
+
+// Open opens the SQLite database file at path, creating it if needed, with
+// the parameters of DSN, applies the migrations and starts the sweeper.
+// path is a file path, not a URI; an in-memory database is not supported
+// (use memstore). Close the Store to stop the sweeper and close the file.
+//
+// Open makes two pools on the file: one connection for the Store's writes
+// (queued in the Store, so they never contend with each other in SQLite)
+// and up to 4 read-only connections for ListUser and Ping.
+func Open(path string, opts Options) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, errors.New("sqlitestore: open: want the path of a database file (for an in-memory store use memstore; for a DSN use New)")
+	}
+	wdb, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
+	}
+	rdb, err := sql.Open("sqlite", DSN(path)+"&_query_only=1")
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	rdb.SetMaxOpenConns(readConns)
+	for _, db := range []*sql.DB{wdb, rdb} {
+		db.SetMaxIdleConns(readConns)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+	}
+	s, err := newStore(wdb, rdb, true, opts)
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		return nil, fmt.Errorf("sqlitestore: open: %w", err)
 	}
 	return s, nil
 }
 
-// New uses db, which should be opened with DSN, applies the migrations and
-// starts the sweeper. New limits db to one open connection (see the package
-// doc). Close stops the sweeper but leaves db open.
+// New uses db, applies the migrations and starts the sweeper. Open db with
+// the parameters DSN documents (DSN builds them): New fails if busy_timeout
+// is 0, because writers in other pools or processes would then fail at once
+// instead of waiting their turn. WAL and synchronous=NORMAL are recommended,
+// not checked. The Store's writes still go one at a time through its write
+// slot. New does not change db's pool settings; a pool of one connection
+// (db.SetMaxOpenConns(1)) is fastest for the writes, since SQLite discards a
+// connection's page cache whenever another connection has written. Close
+// leaves db open: the caller closes it after the Store.
 func New(db *sql.DB, opts Options) (*Store, error) {
-	return newStore(db, opts, false)
+	if db == nil {
+		return nil, errors.New("sqlitestore: new: nil *sql.DB")
+	}
+	var timeout int64
+	if err := db.QueryRow(`PRAGMA busy_timeout`).Scan(&timeout); err != nil {
+		return nil, fmt.Errorf("sqlitestore: new: %w", classify(err))
+	}
+	if timeout <= 0 {
+		return nil, errors.New("sqlitestore: new: busy_timeout is 0; open the database with sqlitestore.DSN(path) or set _pragma=busy_timeout(5000)")
+	}
+	s, err := newStore(db, db, false, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: new: %w", err)
+	}
+	return s, nil
 }
 
-func newStore(db *sql.DB, opts Options, own bool) (*Store, error) {
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
+func newStore(wdb, rdb *sql.DB, own bool, opts Options) (*Store, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := migrate(ctx, db); err != nil {
+	if err := migrate(ctx, wdb, migrationFiles); err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, ownDB: own, stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{
+		wdb:         wdb,
+		rdb:         rdb,
+		ownDB:       own,
+		write:       make(chan struct{}, 1),
+		sweeperDone: make(chan struct{}),
+	}
+	s.stop, s.cancel = context.WithCancel(context.Background())
 	interval := opts.SweepInterval
 	if interval == 0 {
 		interval = DefaultSweepInterval
@@ -115,206 +173,159 @@ func newStore(db *sql.DB, opts Options, own bool) (*Store, error) {
 	if interval > 0 {
 		go s.sweepLoop(interval)
 	} else {
-		close(s.stopped)
+		close(s.sweeperDone)
 	}
 	return s, nil
 }
 
-// Close stops the sweeper and, for a Store made by Open, closes the database.
-// It is safe to call more than once.
+// Close stops the sweeper, waiting for it to return, and closes the pools
+// if Open opened them. Operations after Close fail with an error wrapping
+// tether.ErrStoreUnavailable. Close is safe to call more than once and from
+// several goroutines; every call returns the first call's result.
 func (s *Store) Close() error {
-	var err error
-	s.once.Do(func() {
-		close(s.stop)
-		<-s.stopped
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		s.cancel()
+		<-s.sweeperDone
 		if s.ownDB {
-			err = s.db.Close()
+			s.closeErr = errors.Join(s.wdb.Close(), s.rdb.Close())
 		}
 	})
-	return err
+	return s.closeErr
 }
 
-// Ping implements tether.Pinger.
+// Ping implements tether.Pinger: it reports whether the sessions table can
+// be read and the write connection answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlitestore: ping: %w", wrap(err))
+	if s.closed.Load() {
+		return fmt.Errorf("sqlitestore: ping: %w", errClosed)
+	}
+	var n int
+	err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM tether_sessions LIMIT 1)`).Scan(&n)
+	if err == nil {
+		err = s.wdb.PingContext(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlitestore: ping: %w", classify(err))
 	}
 	return nil
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v)
-}
-
-// wrap marks failures to reach the database as tether.ErrStoreUnavailable.
-func wrap(err error) error {
-	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Canceled) || err.Error() == "sql: database is closed" {
-		return fmt.Errorf("%w: %w", tether.ErrStoreUnavailable, err)
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_IOERR ||
-		se.Code()&0xff == sqlite3.SQLITE_FULL || se.Code()&0xff == sqlite3.SQLITE_CANTOPEN) {
-		return fmt.Errorf("%w: %w", tether.ErrStoreUnavailable, err)
-	}
-	return err
-}
-
-// Create implements tether.Store.
+// Create implements tether.Store. The stored idle deadline is capped at the
+// absolute deadline.
 func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) error {
-	vals, err := json.Marshal(nonNil(rec.Values))
+	if rec == nil {
+		return errors.New("sqlitestore: create: nil record")
+	}
+	vals, err := encodeValues(rec.Values)
 	if err != nil {
-		return fmt.Errorf("sqlitestore: create: encode values: %w", err)
+		return fmt.Errorf("sqlitestore: create: %w", err)
 	}
 	idle := rec.IdleDeadline
 	if rec.AbsoluteDeadline.Before(idle) {
 		idle = rec.AbsoluteDeadline
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO tether_sessions
-		(key, user_id, vals, created_at, authenticated_at, idle_deadline, absolute_deadline)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		key, rec.UserID, string(vals), ms(rec.CreatedAt), ms(rec.AuthenticatedAt), ms(idle), ms(rec.AbsoluteDeadline))
-	var se *sqlite.Error
-	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+	err = s.exclusive(ctx, func() error {
+		_, err := s.wdb.ExecContext(ctx, `INSERT INTO tether_sessions
+			(key, user_id, vals, created_at, authenticated_at, idle_deadline, absolute_deadline)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			key, rec.UserID, vals, ms(rec.CreatedAt), ms(rec.AuthenticatedAt), ms(idle), ms(rec.AbsoluteDeadline))
+		return err
+	})
+	switch {
+	case err == nil:
+		return nil
+	case isPrimaryKeyConflict(err):
 		return tether.ErrExists
+	default:
+		return fmt.Errorf("sqlitestore: create: %w", classify(err))
 	}
-	if err != nil {
-		return fmt.Errorf("sqlitestore: create: %w", wrap(err))
-	}
-	return nil
 }
 
-func nonNil(v map[string]json.RawMessage) map[string]json.RawMessage {
-	if v == nil {
-		return map[string]json.RawMessage{}
-	}
-	return v
-}
+// loadSQL is Load's single statement. A live row (?2 before both deadlines)
+// gets the idle deadline ?1 capped at its absolute deadline; an expired row
+// keeps its deadline, so it is returned as it was. ?1 = 0 (a zero
+// idleDeadline) moves nothing, as in tether.Patch.
+const loadSQL = `UPDATE tether_sessions
+	SET idle_deadline = CASE
+		WHEN ?1 <> 0 AND idle_deadline > ?2 AND absolute_deadline > ?2 THEN min(?1, absolute_deadline)
+		ELSE idle_deadline END
+	WHERE key = ?3
+	RETURNING ` + recordColumns
 
-const recordCols = `user_id, vals, created_at, authenticated_at, idle_deadline, absolute_deadline`
-
-func scanRecord(row interface{ Scan(...any) error }) (*tether.Record, error) {
-	var rec tether.Record
-	var vals string
-	var created, authed, idle, abs int64
-	if err := row.Scan(&rec.UserID, &vals, &created, &authed, &idle, &abs); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(vals), &rec.Values); err != nil {
-		return nil, fmt.Errorf("corrupt values: %w", err)
-	}
-	if rec.Values == nil {
-		rec.Values = map[string]json.RawMessage{}
-	}
-	rec.CreatedAt, rec.AuthenticatedAt = fromMS(created), fromMS(authed)
-	rec.IdleDeadline, rec.AbsoluteDeadline = fromMS(idle), fromMS(abs)
-	return &rec, nil
-}
-
-// Load implements tether.Store in one statement.
+// Load implements tether.Store in one statement: it moves the idle deadline
+// of a live record and returns an expired record unchanged (the sweeper
+// deletes it later).
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
-	n := ms(now)
-	rec, err := scanRecord(s.db.QueryRowContext(ctx, `UPDATE tether_sessions
-		SET idle_deadline = CASE WHEN idle_deadline > ? AND absolute_deadline > ?
-			THEN min(?, absolute_deadline) ELSE idle_deadline END
-		WHERE key = ?
-		RETURNING `+recordCols, n, n, ms(idleDeadline), key))
-	if errors.Is(err, sql.ErrNoRows) {
+	var rec *tether.Record
+	err := s.exclusive(ctx, func() error {
+		var err error
+		rec, err = scanRecord(s.wdb.QueryRowContext(ctx, loadSQL, ms(idleDeadline), ms(now), key))
+		return err
+	})
+	switch {
+	case err == nil:
+		return rec, nil
+	case errors.Is(err, sql.ErrNoRows):
 		return nil, tether.ErrNotFound
+	default:
+		return nil, fmt.Errorf("sqlitestore: load: %w", classify(err))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: load: %w", wrap(err))
-	}
-	return rec, nil
 }
 
-// Update implements tether.Store: a read-modify-write in one transaction,
-// only while the record exists and is live.
+// Update implements tether.Store: it reads the record, applies p with
+// tether.Patch.Apply and writes it back in one BEGIN IMMEDIATE transaction,
+// only if the record exists and is live at now.
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: update: %w", wrap(err))
-	}
-	defer tx.Rollback()
-	rec, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordCols+` FROM tether_sessions WHERE key = ?`, key))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, tether.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: update: %w", wrap(err))
-	}
-	if expired, _ := rec.ExpiredAt(now); expired {
-		return nil, tether.ErrNotFound
-	}
-	if err := p.Apply(rec); err != nil {
+	var rec *tether.Record
+	err := s.exclusive(ctx, func() error {
+		return immediate(ctx, s.wdb, func(c *sql.Conn) error {
+			r, err := scanRecord(c.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM tether_sessions WHERE key = ?`, key))
+			if errors.Is(err, sql.ErrNoRows) {
+				return tether.ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			if expired, _ := r.ExpiredAt(now); expired {
+				return tether.ErrNotFound
+			}
+			if err := p.Apply(r); err != nil {
+				return err
+			}
+			if !p.Empty() {
+				vals, err := encodeValues(r.Values)
+				if err != nil {
+					return err
+				}
+				if _, err := c.ExecContext(ctx, `UPDATE tether_sessions
+					SET vals = ?, authenticated_at = ?, idle_deadline = ? WHERE key = ?`,
+					vals, ms(r.AuthenticatedAt), ms(r.IdleDeadline), key); err != nil {
+					return err
+				}
+			}
+			rec = r
+			return nil
+		})
+	})
+	switch {
+	case err == nil:
+		return rec, nil
+	case errors.Is(err, tether.ErrNotFound), errors.Is(err, tether.ErrNotInteger):
 		return nil, err
+	default:
+		return nil, fmt.Errorf("sqlitestore: update: %w", classify(err))
 	}
-	vals, err := json.Marshal(rec.Values)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: update: encode values: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE tether_sessions SET vals = ?, authenticated_at = ?, idle_deadline = ? WHERE key = ?`,
-		string(vals), ms(rec.AuthenticatedAt), ms(rec.IdleDeadline), key); err != nil {
-		return nil, fmt.Errorf("sqlitestore: update: %w", wrap(err))
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: update: %w", wrap(err))
-	}
-	return rec, nil
 }
 
 // Delete implements tether.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM tether_sessions WHERE key = ?`, key); err != nil {
-		return fmt.Errorf("sqlitestore: delete: %w", wrap(err))
+	err := s.exclusive(ctx, func() error {
+		_, err := s.wdb.ExecContext(ctx, `DELETE FROM tether_sessions WHERE key = ?`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: delete: %w", classify(err))
 	}
 	return nil
-}
-
-// ListUser implements tether.UserIndex through the user_id index.
-func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
-	n := ms(now)
-	rows, err := s.db.QueryContext(ctx, `SELECT key, `+recordCols+` FROM tether_sessions
-		WHERE user_id = ? AND user_id <> '' AND idle_deadline > ? AND absolute_deadline > ?`, userID, n, n)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: list user: %w", wrap(err))
-	}
-	defer rows.Close()
-	out := map[string]*tether.Record{}
-	for rows.Next() {
-		var key string
-		rec, err := scanRecord(scanFunc(func(dst ...any) error { return rows.Scan(append([]any{&key}, dst...)...) }))
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: list user: %w", err)
-		}
-		out[key] = rec
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitestore: list user: %w", wrap(err))
-	}
-	return out, nil
-}
-
-type scanFunc func(...any) error
-
-func (f scanFunc) Scan(dst ...any) error { return f(dst...) }
-
-// DeleteUser implements tether.UserIndex.
-func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM tether_sessions WHERE user_id = ? AND user_id <> ''`, userID)
-	if err != nil {
-		return 0, fmt.Errorf("sqlitestore: delete user: %w", wrap(err))
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
 }

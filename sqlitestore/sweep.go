@@ -6,30 +6,55 @@ import (
 	"time"
 )
 
-// Sweep deletes every row whose idle deadline (never later than its absolute
-// deadline) has passed, and returns how many it deleted.
+// sweepBatch is how many rows one sweep statement deletes at most, so that
+// a sweep after a long pause holds the write lock only briefly at a time.
+const sweepBatch = 500
+
+// sweepSQL deletes up to ?2 rows expired at ?1 through the idle_deadline
+// index; the idle deadline is never after the absolute one.
+const sweepSQL = `DELETE FROM tether_sessions WHERE key IN
+	(SELECT key FROM tether_sessions WHERE idle_deadline <= ?1 LIMIT ?2)`
+
+// Sweep deletes every row that has expired now and returns how many it
+// deleted. It deletes in batches, taking the write slot for each, so
+// requests go on between batches. The background sweeper calls it; tests and
+// tools may too. It is safe to call concurrently with everything else.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM tether_sessions WHERE idle_deadline <= ?`, time.Now().UnixMilli())
-	if err != nil {
-		return 0, fmt.Errorf("sqlitestore: sweep: %w", wrap(err))
+	now := ms(time.Now())
+	total := 0
+	for {
+		var n int64
+		err := s.exclusive(ctx, func() error {
+			res, err := s.wdb.ExecContext(ctx, sweepSQL, now, sweepBatch)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("sqlitestore: sweep: %w", classify(err))
+		}
+		total += int(n)
+		if n < sweepBatch {
+			return total, nil
+		}
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
 }
 
-// sweepLoop runs Sweep every interval until Close.
+// sweepLoop calls Sweep every interval until Close. A failed sweep is
+// retried at the next tick; meanwhile the rows it missed are still expired
+// for Load and Update, which compare deadlines themselves.
 func (s *Store) sweepLoop(interval time.Duration) {
-	defer close(s.stopped)
+	defer close(s.sweeperDone)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-s.stop.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), interval)
-			_, _ = s.Sweep(ctx) // a failed sweep is retried on the next tick
-			cancel()
+			_, _ = s.Sweep(s.stop)
 		}
 	}
 }
