@@ -83,6 +83,8 @@ type Patch struct {
 	// Delete removes these keys. A key both set and deleted is deleted.
 	Delete []string
 	// Incr adds these deltas to integer values; a missing key counts as 0.
+	// A value that is not a JSON integer (null included), or a sum that
+	// would overflow int64, fails the whole patch with ErrNotInteger.
 	// A key present in Incr must not be in Set or Delete.
 	Incr map[string]int64
 	// IdleDeadline, when not zero, moves the record's idle deadline (the store
@@ -110,11 +112,16 @@ func (p *Patch) Apply(r *Record) error {
 	for k, d := range p.Incr {
 		var cur int64
 		if raw, ok := r.Values[k]; ok {
-			if err := json.Unmarshal(raw, &cur); err != nil {
+			// null would decode as 0 without error; it is not an integer.
+			if string(raw) == "null" || json.Unmarshal(raw, &cur) != nil {
 				return ErrNotInteger
 			}
 		}
-		sums[k] = cur + d
+		sum := cur + d
+		if (d > 0 && sum < cur) || (d < 0 && sum > cur) {
+			return ErrNotInteger // would overflow int64
+		}
+		sums[k] = sum
 	}
 	if r.Values == nil {
 		r.Values = make(map[string]json.RawMessage, len(p.Set)+len(sums))

@@ -1,7 +1,7 @@
 // Package sqlmigrate applies numbered SQL migrations embedded in a program.
 //
 // Migrations are the *.sql files of a directory in an fs.FS, applied in name
-// order. Each runs in one transaction with the row that records it in the
+// order, all in one transaction with the rows that record them in the
 // version table, so a crash leaves the schema at a known version; reopening
 // an up-to-date database is a no-op, and a database newer than the program
 // is refused rather than misread. Several components can share one database,
@@ -30,8 +30,16 @@ func Apply(ctx context.Context, db *sql.DB, fsys fs.FS, dir, table, errPrefix st
 		return fail("migrate", err)
 	}
 	sort.Strings(names)
+	// One transaction reads the version and applies what is missing. With
+	// IMMEDIATE transactions (the DSN's _txlock), two processes opening a new
+	// file at once queue here instead of both applying migration 1.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fail("migrate", err)
+	}
+	defer tx.Rollback()
 	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM `+table).Scan(&current); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM `+table).Scan(&current); err != nil {
 		return fail("migrate", err)
 	}
 	if current > len(names) {
@@ -42,21 +50,15 @@ func Apply(ctx context.Context, db *sql.DB, fsys fs.FS, dir, table, errPrefix st
 		if err != nil {
 			return fail("migrate", err)
 		}
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fail("migration "+names[i], err)
-		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
 			return fail("migration "+names[i], err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (version) VALUES (?)`, i+1); err != nil {
-			tx.Rollback()
 			return fail("migration "+names[i], err)
 		}
-		if err := tx.Commit(); err != nil {
-			return fail("migration "+names[i], err)
-		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail("migrate", err)
 	}
 	return nil
 }
