@@ -54,13 +54,16 @@ const MinIdleTimeout = time.Second
 
 // Config is the server's configuration. Load fills and validates it.
 type Config struct {
-	Env                   string // APP_ENV: Development or Production
-	Host                  string // HOST: listen address
-	Port                  int    // PORT: 0-65535; 0 picks a free port (tests)
-	DataDir               string // DATA_DIR
-	RedisURL              string // REDIS_URL: secret (may hold a password)
-	DatabaseURL           string // DATABASE_URL: secret (may hold a password)
-	SessionSecret         string // SESSION_SECRET: secret; see Secrets
+	Env           string // APP_ENV: Development or Production
+	Host          string // HOST: listen address
+	Port          int    // PORT: 0-65535; 0 picks a free port (tests)
+	DataDir       string // DATA_DIR
+	RedisURL      string // REDIS_URL: secret (may hold a password)
+	DatabaseURL   string // DATABASE_URL: secret (may hold a password)
+	SessionSecret string // SESSION_SECRET: secret; see Secrets
+	// SESSION_SECRET_PREVIOUS split at commas, entries trimmed, empty ones
+	// dropped (so a secret cannot contain a comma; generated ones are hex).
+	// Secret.
 	SessionSecretPrevious []string
 	IdleTimeout           time.Duration
 	AbsoluteTimeout       time.Duration

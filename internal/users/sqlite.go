@@ -18,8 +18,20 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// SQLite is a Directory in an SQLite file (the server's DATA_DIR/tether.db,
-// shared with the session store; tables are prefixed tether_).
+// schemaTable records the applied migrations; it is this package's own, so
+// the session store's migrations in the same file do not interfere.
+const schemaTable = "tether_users_schema"
+
+// maxOpenConns bounds the connections to the database file. Logins first
+// read one row, then wait for a hashing slot, so a flood queues here and in
+// the Hasher rather than opening connections without limit.
+const maxOpenConns = 8
+
+// SQLite is a Directory in an SQLite database file, opened with the same
+// settings as the session store (sqlitestore.DSN: WAL, a busy timeout so
+// the admin CLI and the server share the file, immediate transactions). It
+// is safe for concurrent use; writes from several processes are serialised
+// by SQLite.
 type SQLite struct {
 	db     *sql.DB
 	hasher *passwords.Hasher
@@ -27,30 +39,31 @@ type SQLite struct {
 
 var _ Directory = (*SQLite)(nil)
 
-// Open opens (creating if needed) the user directory in the SQLite file at
-// path and applies its migrations.
+// Open opens, creating if needed, the user directory in the SQLite file at
+// path (the directory holding it must exist) and applies its migrations.
+// Passwords are hashed and verified with h; nil means passwords.NewHasher().
+// Share one Hasher per process so its concurrency bound is global. Close the
+// SQLite when done.
 func Open(path string, h *passwords.Hasher) (*SQLite, error) {
+	if h == nil {
+		h = passwords.NewHasher()
+	}
 	db, err := sql.Open("sqlite", sqlitestore.DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("users: open %s: %w", path, err)
 	}
-	if err := migrate(context.Background(), db); err != nil {
+	db.SetMaxOpenConns(maxOpenConns)
+	if err := sqlmigrate.Apply(context.Background(), db, migrations, "migrations", schemaTable, "users"); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return &SQLite{db: db, hasher: h}, nil
 }
 
-// migrate applies the embedded migrations, recording them in
-// tether_users_schema.
-func migrate(ctx context.Context, db *sql.DB) error {
-	return sqlmigrate.Apply(ctx, db, migrations, "migrations", "tether_users_schema", "users")
-}
-
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
 
-// Ping checks the database answers.
+// Ping checks that the database answers.
 func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Add creates a user with a fresh Argon2id hash of password.
@@ -58,28 +71,28 @@ func (s *SQLite) Add(ctx context.Context, username, password, role string) (User
 	if !ValidUsername(username) {
 		return User{}, ErrInvalidUsername
 	}
-	if !validRole(role) {
+	if !ValidRole(role) {
 		return User{}, ErrInvalidRole
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return User{}, err
 	}
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Millisecond)
 	var seq int64
 	err = s.db.QueryRowContext(ctx,
 		`INSERT INTO tether_users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?) RETURNING seq`,
 		username, role, hash, now.UnixMilli()).Scan(&seq)
-	if isUnique(err) {
+	if isUniqueViolation(err) {
 		return User{}, ErrUserExists
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("users: add: %w", err)
 	}
-	return User{ID: userID(seq), Username: username, Role: role, CreatedAt: now.Truncate(time.Millisecond), PasswordHash: hash}, nil
+	return User{ID: userID(seq), Username: username, Role: role, CreatedAt: now, PasswordHash: hash}, nil
 }
 
-func isUnique(err error) bool {
+func isUniqueViolation(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
@@ -98,7 +111,11 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 }
 
 // Get returns the user named username (case-insensitively), or ErrNotFound.
+// A name that is not a valid user name gives ErrInvalidUsername.
 func (s *SQLite) Get(ctx context.Context, username string) (User, error) {
+	if !ValidUsername(username) {
+		return User{}, ErrInvalidUsername
+	}
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM tether_users WHERE username = ?`, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
@@ -124,16 +141,27 @@ func (s *SQLite) List(ctx context.Context) ([]User, error) {
 		}
 		out = append(out, u)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("users: list: %w", err)
+	}
+	return out, nil
 }
 
-// update runs an UPDATE on one user and maps "no row" to ErrNotFound.
-func (s *SQLite) update(ctx context.Context, what, set string, arg any, username string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE tether_users SET `+set+` = ? WHERE username = ?`, arg, username)
+// update sets one column of one user and maps "no row" to ErrNotFound.
+// column is a trusted identifier, never input.
+func (s *SQLite) update(ctx context.Context, what, column string, value any, username string) error {
+	if !ValidUsername(username) {
+		return ErrInvalidUsername
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE tether_users SET `+column+` = ? WHERE username = ?`, value, username)
 	if err != nil {
 		return fmt.Errorf("users: %s: %w", what, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("users: %s: %w", what, err)
+	}
+	if n == 0 {
 		return ErrNotFound
 	}
 	return nil
@@ -141,6 +169,9 @@ func (s *SQLite) update(ctx context.Context, what, set string, arg any, username
 
 // SetPassword replaces the user's password hash.
 func (s *SQLite) SetPassword(ctx context.Context, username, password string) error {
+	if !ValidUsername(username) {
+		return ErrInvalidUsername
+	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return err
@@ -148,51 +179,15 @@ func (s *SQLite) SetPassword(ctx context.Context, username, password string) err
 	return s.update(ctx, "set password", "password_hash", hash, username)
 }
 
-// SetDisabled disables or enables the user.
+// SetDisabled disables or re-enables the user.
 func (s *SQLite) SetDisabled(ctx context.Context, username string, disabled bool) error {
 	return s.update(ctx, "set disabled", "disabled", disabled, username)
 }
 
 // SetRole changes the user's role.
 func (s *SQLite) SetRole(ctx context.Context, username, role string) error {
-	if !validRole(role) {
+	if !ValidRole(role) {
 		return ErrInvalidRole
 	}
 	return s.update(ctx, "set role", "role", role, username)
-}
-
-// Authenticate checks username and password. An unknown user, a wrong
-// password and a disabled account all return ErrInvalidCredentials after one
-// Argon2id computation. A hash made with other parameters than the current
-// ones is replaced after a successful check.
-func (s *SQLite) Authenticate(ctx context.Context, username, password string) (User, error) {
-	u, err := s.Get(ctx, username)
-	if errors.Is(err, ErrNotFound) || (err == nil && !ValidUsername(username)) {
-		if derr := s.hasher.Dummy(ctx, password); derr != nil {
-			return User{}, derr
-		}
-		return User{}, ErrInvalidCredentials
-	}
-	if err != nil {
-		return User{}, err
-	}
-	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
-	if errors.Is(err, passwords.ErrMalformedHash) {
-		// A corrupted hash fails closed, like a wrong password.
-		return User{}, ErrInvalidCredentials
-	}
-	if err != nil {
-		return User{}, err
-	}
-	if !ok || u.Disabled {
-		return User{}, ErrInvalidCredentials
-	}
-	if rehash {
-		if hash, err := s.hasher.Hash(ctx, password); err == nil {
-			if err := s.update(ctx, "rehash", "password_hash", hash, u.Username); err == nil {
-				u.PasswordHash = hash
-			}
-		}
-	}
-	return u, nil
 }

@@ -2,20 +2,26 @@ package users
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/sqlitestore"
 )
 
+// fast keeps tests quick; TestRehashOnLogin uses the default parameters.
 var fast = passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-func open(t *testing.T, path string, p passwords.Params) *SQLite {
+func open(t *testing.T, path string, h *passwords.Hasher) *SQLite {
 	t.Helper()
-	s, err := Open(path, passwords.NewHasherWith(p, 4))
+	s, err := Open(path, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,140 +29,406 @@ func open(t *testing.T, path string, p passwords.Params) *SQLite {
 	return s
 }
 
-func TestAddAndAuthenticate(t *testing.T) {
-	ctx := context.Background()
-	s := open(t, filepath.Join(t.TempDir(), "t.db"), fast)
-	alice, err := s.Add(ctx, "alice", "correct-horse", RoleUser)
+func tempDB(t *testing.T) string { return filepath.Join(t.TempDir(), "tether.db") }
+
+func mustAdd(t *testing.T, s *SQLite, name, pw, role string) User {
+	t.Helper()
+	u, err := s.Add(context.Background(), name, pw, role)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Add(%s): %v", name, err)
 	}
+	return u
+}
+
+func TestAdd(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, tempDB(t), passwords.NewHasherWith(fast, 4))
+	before := time.Now().Add(-time.Second)
+	alice := mustAdd(t, s, "alice", "correct-horse", RoleUser)
 	if alice.ID != "user-1001" {
 		t.Fatalf("first user ID: got %q, want user-1001", alice.ID)
 	}
-	bob, _ := s.Add(ctx, "bob", "battery-staple", RoleAdmin)
+	if alice.Username != "alice" || alice.Role != RoleUser || alice.Disabled || alice.CreatedAt.Before(before) ||
+		!strings.HasPrefix(alice.PasswordHash, "$argon2id$v=19$m=64,t=1,p=1$") {
+		t.Fatalf("first user: got %+v", alice)
+	}
+	bob := mustAdd(t, s, "Bob.Smith@example-1_x", "battery-staple", RoleAdmin)
 	if bob.ID != "user-1002" || bob.Role != RoleAdmin {
 		t.Fatalf("second user: got %+v, want user-1002 admin", bob)
 	}
-	if _, err := s.Add(ctx, "Alice", "another-pass", RoleUser); !errors.Is(err, ErrUserExists) {
-		t.Fatalf("duplicate (case-insensitive) user: got %v, want ErrUserExists", err)
+	got, err := s.Get(ctx, "ALICE")
+	if err != nil || got != alice {
+		t.Fatalf("Get (case-insensitive): got %+v %v,\nwant %+v", got, err, alice)
 	}
+	cases := []struct {
+		name, user, pw, role string
+		want                 error
+	}{
+		{"duplicate", "alice", "another-pass", RoleUser, ErrUserExists},
+		{"duplicate in other case", "Alice", "another-pass", RoleAdmin, ErrUserExists},
+		{"empty name", "", "correct-horse", RoleUser, ErrInvalidUsername},
+		{"65-character name", strings.Repeat("a", 65), "correct-horse", RoleUser, ErrInvalidUsername},
+		{"space in name", "a b", "correct-horse", RoleUser, ErrInvalidUsername},
+		{"slash in name", "a/b", "correct-horse", RoleUser, ErrInvalidUsername},
+		{"non-ASCII name", "älice", "correct-horse", RoleUser, ErrInvalidUsername},
+		{"unknown role", "carol", "correct-horse", "root", ErrInvalidRole},
+		{"empty role", "carol", "correct-horse", "", ErrInvalidRole},
+		{"capitalised role", "carol", "correct-horse", "Admin", ErrInvalidRole},
+		{"short password", "carol", "short", RoleUser, passwords.ErrPasswordTooShort},
+		{"long password", "carol", strings.Repeat("p", passwords.MaxLength+1), RoleUser, passwords.ErrPasswordTooLong},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := s.Add(ctx, tc.user, tc.pw, tc.role)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %+v %v, want %v", u, err, tc.want)
+			}
+			if strings.Contains(err.Error(), tc.pw) {
+				t.Fatalf("error %q contains the password", err)
+			}
+		})
+	}
+	mustAdd(t, s, strings.Repeat("c", 64), "correct-horse", RoleUser)
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 3 || list[0].ID != "user-1001" || list[1].ID != "user-1002" || list[2].ID != "user-1003" {
+		t.Fatalf("List: got %+v %v, want user-1001..1003 in order (failed adds use no ID)", list, err)
+	}
+}
+
+func TestUserJSONHidesHash(t *testing.T) {
+	s := open(t, tempDB(t), passwords.NewHasherWith(fast, 1))
+	u := mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	b, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "argon2id") || strings.Contains(string(b), u.PasswordHash) {
+		t.Fatalf("JSON %s contains the password hash", b)
+	}
+	if !strings.Contains(string(b), `"id":"user-1001"`) || !strings.Contains(string(b), `"username":"alice"`) {
+		t.Fatalf("JSON %s: want id and username fields", b)
+	}
+}
+
+func TestAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	h := passwords.NewHasherWith(fast, 4)
+	s := open(t, tempDB(t), h)
+	mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	mustAdd(t, s, "bob", "battery-staple", RoleAdmin)
 	if err := s.SetDisabled(ctx, "bob", true); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name, user, pw string
-		wantID         string
+		wantID         string // "" means ErrInvalidCredentials
 	}{
 		{"right password", "alice", "correct-horse", "user-1001"},
+		{"name in other case", "ALICE", "correct-horse", "user-1001"},
 		{"wrong password", "alice", "wrong-horse", ""},
+		{"password in other case", "alice", "Correct-horse", ""},
+		{"empty password", "alice", "", ""},
+		{"oversized password", "alice", "correct-horse" + strings.Repeat("x", 2*passwords.MaxLength), ""},
 		{"unknown user", "mallory", "correct-horse", ""},
-		{"disabled user", "bob", "battery-staple", ""},
+		{"disabled user, right password", "bob", "battery-staple", ""},
+		{"disabled user, wrong password", "bob", "wrong-staple", ""},
 		{"invalid user name", "al ice", "correct-horse", ""},
+		{"empty user name", "", "correct-horse", ""},
+		{"oversized user name", strings.Repeat("a", 10000), "correct-horse", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			before := h.Computations()
 			u, err := s.Authenticate(ctx, tc.user, tc.pw)
+			// Every outcome costs exactly one Argon2id computation with the
+			// current parameters (no rehash here: the hashes are current).
+			if n := h.Computations() - before; n != 1 {
+				t.Errorf("computations: got %d, want 1 (equal work for every outcome)", n)
+			}
 			if tc.wantID == "" {
-				if !errors.Is(err, ErrInvalidCredentials) {
-					t.Fatalf("got %+v %v, want ErrInvalidCredentials", u, err)
+				if err != ErrInvalidCredentials || u != (User{}) {
+					t.Fatalf("got %+v %v, want exactly ErrInvalidCredentials and no user", u, err)
 				}
 				return
 			}
-			if err != nil || u.ID != tc.wantID {
-				t.Fatalf("got %+v %v, want %s", u, err, tc.wantID)
+			if err != nil || u.ID != tc.wantID || u.Username != "alice" {
+				t.Fatalf("got %+v %v, want %s alice", u, err, tc.wantID)
 			}
 		})
+	}
+	if err := s.SetDisabled(ctx, "bob", false); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.Authenticate(ctx, "bob", "battery-staple"); err != nil || u.Role != RoleAdmin {
+		t.Fatalf("re-enabled admin: got %+v %v", u, err)
 	}
 }
 
-func TestValidation(t *testing.T) {
+func TestAuthenticateContextEnded(t *testing.T) {
+	s := open(t, tempDB(t), passwords.NewHasherWith(fast, 1))
+	mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, name := range []string{"alice", "mallory", "bad name"} {
+		u, err := s.Authenticate(ctx, name, "correct-horse")
+		if err == nil || errors.Is(err, ErrInvalidCredentials) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Authenticate(%s) with an ended context: got %+v %v, want context.Canceled (a server error, not a failed login)", name, u, err)
+		}
+	}
+}
+
+func TestCorruptedHashFailsClosed(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, filepath.Join(t.TempDir(), "t.db"), fast)
-	cases := []struct {
-		name, user, pw, role string
-		want                 error
-	}{
-		{"empty name", "", "correct-horse", RoleUser, ErrInvalidUsername},
-		{"long name", strings.Repeat("a", 65), "correct-horse", RoleUser, ErrInvalidUsername},
-		{"space in name", "a b", "correct-horse", RoleUser, ErrInvalidUsername},
-		{"bad role", "carol", "correct-horse", "root", ErrInvalidRole},
-		{"short password", "carol", "short", RoleUser, passwords.ErrPasswordTooShort},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			if _, err := s.Add(ctx, tc.user, tc.pw, tc.role); !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
-		})
-	}
-	if err := s.SetRole(ctx, "nobody", RoleAdmin); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("SetRole of unknown user: got %v, want ErrNotFound", err)
+	path := tempDB(t)
+	h := passwords.NewHasherWith(fast, 1)
+	s := open(t, path, h)
+	mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	huge := "$argon2id$v=19$m=4294967295,t=4294967295,p=255$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+	for _, bad := range []string{"", "plaintext-password", huge} {
+		if _, err := s.db.Exec(`UPDATE tether_users SET password_hash = ?`, bad); err != nil {
+			t.Fatal(err)
+		}
+		before := h.Computations()
+		if _, err := s.Authenticate(ctx, "alice", "correct-horse"); err != ErrInvalidCredentials {
+			t.Fatalf("stored hash %q: got %v, want ErrInvalidCredentials", bad, err)
+		}
+		if n := h.Computations() - before; n != 1 {
+			t.Fatalf("stored hash %q: got %d computations, want 1 (the dummy)", bad, n)
+		}
 	}
 }
 
 func TestRehashOnLogin(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	weak := open(t, path, fast)
-	if _, err := weak.Add(ctx, "alice", "correct-horse", RoleUser); err != nil {
-		t.Fatal(err)
-	}
+	path := tempDB(t)
+	weak := open(t, path, passwords.NewHasherWith(fast, 1))
+	mustAdd(t, weak, "alice", "correct-horse", RoleUser)
 	before, _ := weak.Get(ctx, "alice")
-	stronger := fast
-	stronger.Time = 2
-	s := open(t, path, stronger)
-	if _, err := s.Authenticate(ctx, "alice", "correct-horse"); err != nil {
+
+	h := passwords.NewHasher() // default (OWASP) parameters
+	s := open(t, path, h)
+	if _, err := s.Authenticate(ctx, "alice", "wrong-horse"); err != ErrInvalidCredentials {
+		t.Fatalf("wrong password: got %v", err)
+	}
+	if u, _ := s.Get(ctx, "alice"); u.PasswordHash != before.PasswordHash {
+		t.Fatal("a failed login rehashed the password; want only successful logins to")
+	}
+	u, err := s.Authenticate(ctx, "alice", "correct-horse")
+	if err != nil {
 		t.Fatal(err)
 	}
 	after, _ := s.Get(ctx, "alice")
-	if after.PasswordHash == before.PasswordHash || !strings.Contains(after.PasswordHash, "t=2") {
-		t.Fatalf("hash after login with raised parameters: got %q, want a t=2 rehash", after.PasswordHash)
+	if after.PasswordHash == before.PasswordHash || !strings.HasPrefix(after.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("stored hash after login with default parameters: got %q, want an m=19456,t=2,p=1 rehash of %q", after.PasswordHash, before.PasswordHash)
 	}
+	if u.PasswordHash != after.PasswordHash {
+		t.Fatalf("returned user carries the old hash")
+	}
+	n := h.Computations()
 	if _, err := s.Authenticate(ctx, "alice", "correct-horse"); err != nil {
 		t.Fatalf("login after rehash: %v", err)
 	}
+	if again, _ := s.Get(ctx, "alice"); again.PasswordHash != after.PasswordHash || h.Computations()-n != 1 {
+		t.Fatalf("second login rehashed again (%d computations); want the current hash kept", h.Computations()-n)
+	}
+	// The weaker Hasher still verifies the stronger hash (parameters travel
+	// with it).
+	if _, err := weak.Authenticate(ctx, "alice", "correct-horse"); err != nil {
+		t.Fatalf("old Hasher after upgrade: %v", err)
+	}
 }
 
-func TestPersistenceAndSetPassword(t *testing.T) {
+func TestRehashNeverOverwritesAPasswordChange(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
-	s := open(t, path, fast)
-	_, _ = s.Add(ctx, "alice", "correct-horse", RoleUser)
-	s.Close()
-	s = open(t, path, fast)
+	s := open(t, tempDB(t), passwords.NewHasherWith(fast, 1))
+	alice := mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	// A login read alice's old hash; meanwhile her password changes.
 	if err := s.SetPassword(ctx, "alice", "new-password"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Authenticate(ctx, "alice", "correct-horse"); !errors.Is(err, ErrInvalidCredentials) {
+	stale, _ := passwords.NewHasherWith(fast, 1).Hash(ctx, "correct-horse")
+	if err := s.replaceHash(ctx, alice.ID, alice.PasswordHash, stale); !errors.Is(err, errHashChanged) {
+		t.Fatalf("replaceHash after a password change: got %v, want errHashChanged", err)
+	}
+	if _, err := s.Authenticate(ctx, "alice", "new-password"); err != nil {
+		t.Fatalf("new password after a racing rehash: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, "alice", "correct-horse"); err != ErrInvalidCredentials {
+		t.Fatalf("old password after a racing rehash: got %v, want ErrInvalidCredentials", err)
+	}
+}
+
+func TestSetters(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, tempDB(t), passwords.NewHasherWith(fast, 1))
+	mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	cases := []struct {
+		name string
+		do   func() error
+		want error
+	}{
+		{"role to admin", func() error { return s.SetRole(ctx, "Alice", RoleAdmin) }, nil},
+		{"bad role", func() error { return s.SetRole(ctx, "alice", "root") }, ErrInvalidRole},
+		{"role of unknown user", func() error { return s.SetRole(ctx, "nobody", RoleAdmin) }, ErrNotFound},
+		{"disable", func() error { return s.SetDisabled(ctx, "alice", true) }, nil},
+		{"disable unknown user", func() error { return s.SetDisabled(ctx, "nobody", true) }, ErrNotFound},
+		{"disable invalid name", func() error { return s.SetDisabled(ctx, "no body", true) }, ErrInvalidUsername},
+		{"password of unknown user", func() error { return s.SetPassword(ctx, "nobody", "new-password") }, ErrNotFound},
+		{"short password", func() error { return s.SetPassword(ctx, "alice", "short") }, passwords.ErrPasswordTooShort},
+		{"get unknown user", func() error { _, err := s.Get(ctx, "nobody"); return err }, ErrNotFound},
+		{"get invalid name", func() error { _, err := s.Get(ctx, "a b"); return err }, ErrInvalidUsername},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.do(); !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+		})
+	}
+	u, err := s.Get(ctx, "alice")
+	if err != nil || u.Role != RoleAdmin || !u.Disabled {
+		t.Fatalf("after setters: got %+v %v, want an admin, disabled", u, err)
+	}
+}
+
+func TestPersistence(t *testing.T) {
+	ctx := context.Background()
+	path := tempDB(t)
+	h := passwords.NewHasherWith(fast, 1)
+	s, err := Open(path, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	mustAdd(t, s, "bob", "battery-staple", RoleUser)
+	if err := s.SetRole(ctx, "bob", RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = open(t, path, h)
+	got, err := s.Get(ctx, "alice")
+	if err != nil || got != alice {
+		t.Fatalf("alice after reopen: got %+v %v,\nwant %+v", got, err, alice)
+	}
+	if u, err := s.Authenticate(ctx, "bob", "battery-staple"); err != nil || u.Role != RoleAdmin || u.ID != "user-1002" {
+		t.Fatalf("bob after reopen: got %+v %v", u, err)
+	}
+	if err := s.SetPassword(ctx, "alice", "new-password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, "alice", "correct-horse"); err != ErrInvalidCredentials {
 		t.Fatalf("old password after change: got %v, want ErrInvalidCredentials", err)
 	}
 	if u, err := s.Authenticate(ctx, "alice", "new-password"); err != nil || u.ID != "user-1001" {
-		t.Fatalf("new password after reopen: got %+v %v", u, err)
+		t.Fatalf("new password: got %+v %v", u, err)
 	}
-	list, err := s.List(ctx)
-	if err != nil || len(list) != 1 || list[0].Username != "alice" {
-		t.Fatalf("List: got %+v %v", list, err)
+	// IDs continue after a reopen.
+	if carol := mustAdd(t, s, "carol", "correct-horse", RoleUser); carol.ID != "user-1003" {
+		t.Fatalf("third user after reopen: got %s, want user-1003", carol.ID)
+	}
+	// The migration ran once.
+	var versions int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM ` + schemaTable).Scan(&versions); err != nil || versions != 1 {
+		t.Fatalf("schema versions: got %d %v, want 1", versions, err)
+	}
+}
+
+// TestSharesFileWithSessionStore opens the session store and the user
+// directory on one file, in both orders.
+func TestSharesFileWithSessionStore(t *testing.T) {
+	for _, usersFirst := range []bool{true, false} {
+		t.Run(fmt.Sprint("users first: ", usersFirst), func(t *testing.T) {
+			path := tempDB(t)
+			var s *SQLite
+			if usersFirst {
+				s = open(t, path, passwords.NewHasherWith(fast, 1))
+			}
+			st, err := sqlitestore.Open(path, sqlitestore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if !usersFirst {
+				s = open(t, path, passwords.NewHasherWith(fast, 1))
+			}
+			if u := mustAdd(t, s, "alice", "correct-horse", RoleUser); u.ID != "user-1001" {
+				t.Fatalf("got %s, want user-1001", u.ID)
+			}
+			if err := st.Ping(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			db, _ := sql.Open("sqlite", sqlitestore.DSN(path))
+			defer db.Close()
+			rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'tether_%'`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var name string
+				rows.Scan(&name)
+				t.Errorf("table %q is not prefixed tether_", name)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	if _, err := Open(filepath.Join(t.TempDir(), "missing-dir", "tether.db"), nil); err == nil {
+		t.Fatal("Open in a missing directory: got nil, want an error")
+	}
+	// A database from a newer program is refused, not misread.
+	path := tempDB(t)
+	s := open(t, path, nil)
+	if _, err := s.db.Exec(`INSERT INTO ` + schemaTable + ` (version) VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, nil); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a newer schema: got %v, want a refusal", err)
 	}
 }
 
 func TestConcurrentAuthenticate(t *testing.T) {
 	ctx := context.Background()
-	s := open(t, filepath.Join(t.TempDir(), "t.db"), fast)
-	_, _ = s.Add(ctx, "alice", "correct-horse", RoleUser)
+	h := passwords.NewHasherWith(fast, 4)
+	path := tempDB(t)
+	s := open(t, path, h)
+	mustAdd(t, s, "alice", "correct-horse", RoleUser)
+	mustAdd(t, s, "bob", "battery-staple", RoleUser)
+	// A second handle on the file, as the admin CLI would have, upgrades
+	// hashes while the first one serves logins.
+	other := open(t, path, passwords.NewHasherWith(passwords.Params{Memory: 128, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
+	const n = 60
 	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
+	for i := range n {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			pw := "correct-horse"
-			if i%2 == 1 {
+			dir, user, pw := s, "alice", "correct-horse"
+			switch i % 4 {
+			case 1:
 				pw = "wrong-horse"
+			case 2:
+				user = "mallory"
+			case 3:
+				dir, user, pw = other, "bob", "battery-staple"
 			}
-			_, err := s.Authenticate(ctx, "alice", pw)
-			if (err == nil) != (i%2 == 0) {
-				t.Errorf("attempt %d: got %v", i, err)
+			u, err := dir.Authenticate(ctx, user, pw)
+			switch i % 4 {
+			case 0, 3:
+				if err != nil || u.Username != user {
+					t.Errorf("attempt %d (%s): got %+v %v, want success", i, user, u, err)
+				}
+			default:
+				if err != ErrInvalidCredentials {
+					t.Errorf("attempt %d (%s): got %v, want ErrInvalidCredentials", i, user, err)
+				}
 			}
-		}(i)
+		}()
 	}
 	wg.Wait()
+	if b, _ := s.Get(ctx, "bob"); !strings.Contains(b.PasswordHash, "m=128") {
+		t.Fatalf("bob's hash: got %q, want the second handle's m=128 rehash", b.PasswordHash)
+	}
 }

@@ -1,0 +1,147 @@
+package passwords
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Errors from Hash. They never contain the password.
+var (
+	ErrPasswordTooShort = fmt.Errorf("passwords: password must be at least %d bytes", MinLength)
+	ErrPasswordTooLong  = fmt.Errorf("passwords: password must be at most %d bytes", MaxLength)
+)
+
+// testHookInSlot, when set by a test, runs inside a slot before each
+// computation.
+var testHookInSlot func()
+
+// Hasher hashes and verifies passwords with fixed parameters and a bound on
+// concurrent Argon2id computations. Create one with NewHasher or
+// NewHasherWith; it is safe for concurrent use.
+type Hasher struct {
+	params Params
+	slots  chan struct{} // semaphore: one token per running computation
+
+	computations atomic.Int64
+
+	dummyOnce sync.Once
+	dummy     string
+}
+
+// NewHasher returns a Hasher with Default parameters that runs at most
+// max(2, GOMAXPROCS) computations at once: 19 MiB each, so about 38 MiB on
+// two cores.
+func NewHasher() *Hasher {
+	return NewHasherWith(Default, max(2, runtime.GOMAXPROCS(0)))
+}
+
+// NewHasherWith returns a Hasher with parameters p that runs at most
+// concurrency computations at once. It panics if p is outside the package
+// limits (Threads 1-64, Memory 8×Threads-1 GiB, Time 1-100, SaltLen 8-64,
+// KeyLen 16-128) or concurrency < 1: that is a programming error.
+func NewHasherWith(p Params, concurrency int) *Hasher {
+	if msg := p.valid(); msg != "" {
+		panic("passwords: invalid parameters: " + msg)
+	}
+	if concurrency < 1 {
+		panic(fmt.Sprintf("passwords: concurrency %d < 1", concurrency))
+	}
+	return &Hasher{params: p, slots: make(chan struct{}, concurrency)}
+}
+
+// Params returns the Hasher's parameters.
+func (h *Hasher) Params() Params { return h.params }
+
+// Concurrency returns how many computations the Hasher runs at once.
+func (h *Hasher) Concurrency() int { return cap(h.slots) }
+
+// Computations returns the number of Argon2id computations the Hasher has
+// run (for metrics, and for tests that check equal work).
+func (h *Hasher) Computations() int64 { return h.computations.Load() }
+
+// idKey runs one Argon2id computation once a slot is free, or gives up with
+// an error wrapping ctx.Err() when ctx ends first.
+func (h *Hasher) idKey(ctx context.Context, password string, salt []byte, p Params, keyLen int) ([]byte, error) {
+	if ctx.Err() != nil { // select would pick at random if a slot were free too
+		return nil, fmt.Errorf("passwords: not hashing: %w", context.Cause(ctx))
+	}
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("passwords: waiting for a hashing slot: %w", context.Cause(ctx))
+	}
+	defer func() { <-h.slots }()
+	h.computations.Add(1)
+	if testHookInSlot != nil {
+		testHookInSlot()
+	}
+	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(keyLen)), nil
+}
+
+// Hash returns the PHC string of password, with a fresh random salt and the
+// Hasher's parameters. It fails with ErrPasswordTooShort or
+// ErrPasswordTooLong outside MinLength-MaxLength bytes, and with an error
+// wrapping the context's error if ctx ends while it waits for a slot.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	switch {
+	case len(password) < MinLength:
+		return "", ErrPasswordTooShort
+	case len(password) > MaxLength:
+		return "", ErrPasswordTooLong
+	}
+	salt := make([]byte, h.params.SaltLen)
+	rand.Read(salt) // never fails: crypto/rand.Read crashes the program rather than return an error
+	key, err := h.idKey(ctx, password, salt, h.params, h.params.KeyLen)
+	if err != nil {
+		return "", err
+	}
+	return format(h.params, salt, key), nil
+}
+
+// Verify reports whether password matches the stored PHC string phc
+// (compared in constant time), and whether phc was made with parameters
+// other than the Hasher's, so the caller should store a fresh Hash after a
+// successful check. It returns ErrMalformedHash for an invalid phc (without
+// doing any hashing), and an error wrapping the context's error if ctx ends
+// while it waits for a slot. A password longer than MaxLength never matches,
+// but costs the same work as any other.
+func (h *Hasher) Verify(ctx context.Context, password, phc string) (ok, needsRehash bool, err error) {
+	p, salt, want, err := Parse(phc)
+	if err != nil {
+		return false, false, err
+	}
+	tooLong := len(password) > MaxLength
+	if tooLong {
+		password = password[:MaxLength]
+	}
+	got, err := h.idKey(ctx, password, salt, p, len(want))
+	if err != nil {
+		return false, false, err
+	}
+	ok = subtle.ConstantTimeCompare(got, want) == 1 && !tooLong
+	return ok, p != h.params, nil
+}
+
+// Dummy spends the work of one Verify against a hash made with the Hasher's
+// parameters, and always fails: call it when the user is unknown, so that
+// the answer takes as long as for a wrong password. The dummy hash is made
+// once per Hasher, from random bytes, and matches no password. It returns a
+// non-nil error only when ctx ends while it waits for a slot.
+func (h *Hasher) Dummy(ctx context.Context, password string) error {
+	h.dummyOnce.Do(func() {
+		salt := make([]byte, h.params.SaltLen)
+		key := make([]byte, h.params.KeyLen)
+		rand.Read(salt)
+		rand.Read(key)
+		h.dummy = format(h.params, salt, key)
+	})
+	_, _, err := h.Verify(ctx, password, h.dummy)
+	return err
+}
