@@ -160,7 +160,11 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 	case failed != nil:
 		// Keep the client's cookie: a store outage is not a logout.
 	case s.exists:
-		h.Add("Set-Cookie", m.cookie(s.m.signer.sign(s.token), s.rec.AbsoluteDeadline))
+		value := s.candValue
+		if value == "" || s.key != s.candKey {
+			value = m.signer.sign(s.token) // new token, or re-signing with the current secret
+		}
+		h.Add("Set-Cookie", m.cookie(value, s.rec.AbsoluteDeadline))
 	case s.stale:
 		h.Add("Set-Cookie", m.expiredCookie())
 	}

@@ -117,13 +117,16 @@ func (s *Session) start() error {
 		return nil
 	}
 	s.hadCookie = true
-	tok, _, ok := m.signer.verify(value)
+	tok, secret, ok := m.signer.verify(value)
 	if !ok {
 		s.stale = true
 		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", "bad_signature"))
 		return nil
 	}
 	s.cand, s.candKey = tok, storeKey(tok)
+	if secret == 0 {
+		s.candValue = value // already signed by the current secret: reuse it
+	}
 	return nil
 }
 

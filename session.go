@@ -25,6 +25,7 @@ type Session struct {
 	mu        sync.Mutex
 	cand      []byte  // verified token from the cookie, not yet loaded
 	candKey   string  // storeKey(cand)
+	candValue string  // the cookie's value, if signed by the current secret
 	loaded    bool    // loadLocked has run
 	loadErr   error   // the store failed while loading
 	token     []byte  // current token; nil for a session not yet stored

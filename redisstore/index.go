@@ -43,7 +43,7 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 			gone = append(gone, m)
 			continue
 		}
-		flat := make([]any, 0, 2*len(h))
+		flat := make([]string, 0, 2*len(h))
 		for k, v := range h {
 			flat = append(flat, k, v)
 		}

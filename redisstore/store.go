@@ -180,7 +180,7 @@ func isScriptError(err error, code string) bool {
 
 // Load implements tether.Store in one command.
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
-	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, ms(now), ms(idleDeadline), s.grace).Slice()
+	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, ms(now), ms(idleDeadline), s.grace).StringSlice()
 	if errors.Is(err, redis.Nil) {
 		return nil, tether.ErrNotFound
 	}
@@ -205,7 +205,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	for k, d := range p.Incr {
 		args = append(args, k, d)
 	}
-	res, err := updateScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).Slice()
+	res, err := updateScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).StringSlice()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, tether.ErrNotFound
@@ -227,14 +227,13 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 // parse turns an HGETALL-style reply into a Record.
-func parse(res []any) (*tether.Record, error) {
+func parse(res []string) (*tether.Record, error) {
 	if len(res)%2 != 0 {
 		return nil, errors.New("redisstore: malformed session hash")
 	}
 	rec := &tether.Record{Values: make(map[string]json.RawMessage, len(res)/2)}
 	for i := 0; i < len(res); i += 2 {
-		name, _ := res[i].(string)
-		val, _ := res[i+1].(string)
+		name, val := res[i], res[i+1]
 		if v, ok := strings.CutPrefix(name, "v:"); ok {
 			rec.Values[v] = json.RawMessage(val)
 			continue

@@ -105,7 +105,9 @@ func (s *Server) views(w http.ResponseWriter, r *http.Request) {
 		s.sessionError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int64{"views": n})
+	writeJSON(w, http.StatusOK, struct {
+		Views int64 `json:"views"`
+	}{n})
 }
 
 // csrfTokenKey is the session key of the synchronizer token.
@@ -177,7 +179,10 @@ func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 	sess := tether.FromContext(r.Context())
-	writeJSON(w, http.StatusOK, map[string]string{"userId": sess.UserID(), "username": sess.GetString("username")})
+	writeJSON(w, http.StatusOK, struct {
+		UserID   string `json:"userId"`
+		Username string `json:"username"`
+	}{sess.UserID(), sess.GetString("username")})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
