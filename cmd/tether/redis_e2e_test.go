@@ -37,15 +37,18 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	expect(t, "old cookie on A after logout on B", again.get("/profile"), 401, `{"error":"Not authenticated"}`)
 }
 
+// bothStores gives the environment of a server on each session store; the
+// Redis one starts its own redis-server.
+var bothStores = map[string]func(t *testing.T) func(string) string{
+	"sqlite": func(t *testing.T) func(string) string { return env() },
+	"redis": func(t *testing.T) func(string) string {
+		return redisEnv("redis://" + redistest.Start(t, redistest.Config{}).Addr)
+	},
+}
+
 // Guarantee 3 (DESIGN): 200 concurrent GET /views on one cookie end at +200.
 func TestConcurrentViews(t *testing.T) {
-	stores := map[string]func(t *testing.T) func(string) string{
-		"sqlite": func(t *testing.T) func(string) string { return env() },
-		"redis": func(t *testing.T) func(string) string {
-			return redisEnv("redis://" + redistest.Start(t, redistest.Config{}).Addr)
-		},
-	}
-	for name, mk := range stores {
+	for name, mk := range bothStores {
 		t.Run(name, func(t *testing.T) {
 			in := start(t, t.TempDir(), mk(t))
 			c := in.client()
@@ -78,13 +81,7 @@ func TestConcurrentViews(t *testing.T) {
 // never undone by them. 30 trials of a logout against 10 concurrent
 // /views and /csrf-token requests on the same cookie.
 func TestLogoutRacingInflightRequests(t *testing.T) {
-	stores := map[string]func(t *testing.T) func(string) string{
-		"sqlite": func(t *testing.T) func(string) string { return env() },
-		"redis": func(t *testing.T) func(string) string {
-			return redisEnv("redis://" + redistest.Start(t, redistest.Config{}).Addr)
-		},
-	}
-	for name, mk := range stores {
+	for name, mk := range bothStores {
 		t.Run(name, func(t *testing.T) {
 			in := start(t, t.TempDir(), mk(t))
 			for trial := 0; trial < 30; trial++ {
