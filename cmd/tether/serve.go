@@ -98,7 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log})
+	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production()})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/secheaders"
 )
 
 // Limits on credentials, checked before any hashing.
@@ -30,14 +31,18 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Log receives operational errors (never secrets). Default: discarded.
 	Log *slog.Logger
+	// Production turns on HSTS and upgrade-insecure-requests in the security
+	// headers (package secheaders).
+	Production bool
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
 type Server struct {
-	m     *tether.Manager
-	users users.Directory
-	ready func(ctx context.Context) error
-	log   *slog.Logger
+	m       *tether.Manager
+	users   users.Directory
+	ready   func(ctx context.Context) error
+	log     *slog.Logger
+	headers secheaders.Policy
 }
 
 // New returns a Server; Manager and Users are required.
@@ -51,7 +56,7 @@ func New(o Options) (*Server, error) {
 	if o.Ready == nil {
 		o.Ready = func(context.Context) error { return nil }
 	}
-	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log}, nil
+	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log, headers: secheaders.Default(o.Production)}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -73,7 +78,7 @@ func (s *Server) Handler() http.Handler {
 	route(top, "/healthz", "GET", s.healthz)
 	route(top, "/readyz", "GET", s.readyz)
 	top.Handle("/", s.m.Handler(app))
-	return baseHeaders(top)
+	return s.headers.Handler(top)
 }
 
 // route registers h for method on path, and a JSON 405 for other methods.
@@ -82,15 +87,6 @@ func route(mux *http.ServeMux, path, method string, h http.HandlerFunc) {
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", method)
 		tether.WriteJSONError(w, http.StatusMethodNotAllowed, "Method not allowed")
-	})
-}
-
-// baseHeaders sets headers every response gets.
-func baseHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -113,3 +113,21 @@ func FuzzDecodeForm(f *testing.F) {
 		}
 	})
 }
+
+func TestSecurityHeaders(t *testing.T) {
+	for _, production := range []bool{false, true} {
+		dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
+		defer dir.Close()
+		m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+		s, _ := New(Options{Manager: m, Users: dir, Production: production})
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil)) // plain HTTP
+		h := rec.Header()
+		if got := h.Get("Strict-Transport-Security") != ""; got != production {
+			t.Errorf("production=%v: HSTS present=%v, want %v (sent in production even over plain HTTP)", production, got, production)
+		}
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("production=%v: CSP %q, X-Frame-Options %q", production, h.Get("Content-Security-Policy"), h.Get("X-Frame-Options"))
+		}
+	}
+}

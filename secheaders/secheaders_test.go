@@ -1,0 +1,161 @@
+package secheaders_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tetherhq/tether/secheaders"
+)
+
+func serve(t *testing.T, p secheaders.Policy, h http.HandlerFunc) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	p.Handler(h).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	return rec
+}
+
+func TestDefaultHeaders(t *testing.T) {
+	for _, production := range []bool{false, true} {
+		rec := serve(t, secheaders.Default(production), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Powered-By", "Express")
+			w.Header().Set("Server", "nginx/1.25.3")
+			_, _ = w.Write([]byte("ok"))
+		})
+		h := rec.Header()
+		want := map[string]string{
+			"Cross-Origin-Opener-Policy":        "same-origin",
+			"Cross-Origin-Resource-Policy":      "same-origin",
+			"Origin-Agent-Cluster":              "?1",
+			"Referrer-Policy":                   "no-referrer",
+			"X-Content-Type-Options":            "nosniff",
+			"X-Frame-Options":                   "DENY",
+			"X-DNS-Prefetch-Control":            "off",
+			"X-Download-Options":                "noopen",
+			"X-Permitted-Cross-Domain-Policies": "none",
+			"X-XSS-Protection":                  "0",
+		}
+		for name, v := range want {
+			if got := h.Get(name); got != v {
+				t.Errorf("production=%v %s: got %q, want %q", production, name, got, v)
+			}
+		}
+		if pp := h.Get("Permissions-Policy"); !strings.Contains(pp, "camera=()") || !strings.Contains(pp, "geolocation=()") {
+			t.Errorf("Permissions-Policy: got %q", pp)
+		}
+		csp := h.Get("Content-Security-Policy")
+		for _, d := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src-attr 'none'"} {
+			if !strings.Contains(csp, d) {
+				t.Errorf("production=%v CSP %q: missing %q", production, csp, d)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("CSP %q allows unsafe-inline", csp)
+		}
+		hsts := h.Get("Strict-Transport-Security")
+		switch {
+		case production && hsts != "max-age=31536000; includeSubDomains":
+			t.Errorf("production HSTS: got %q, want max-age=31536000; includeSubDomains", hsts)
+		case !production && hsts != "":
+			t.Errorf("development HSTS: got %q, want none", hsts)
+		}
+		if strings.Contains(csp, "upgrade-insecure-requests") != production {
+			t.Errorf("production=%v: upgrade-insecure-requests in %q", production, csp)
+		}
+		if h.Get("X-Powered-By") != "" || h.Get("Server") != "" {
+			t.Errorf("X-Powered-By %q / Server %q: want both removed", h.Get("X-Powered-By"), h.Get("Server"))
+		}
+	}
+}
+
+func TestNonce(t *testing.T) {
+	var seen []string
+	p := secheaders.Default(false)
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, secheaders.Nonce(r))
+	}))
+	var csps []string
+	for i := 0; i < 2; i++ {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		csps = append(csps, rec.Header().Get("Content-Security-Policy"))
+	}
+	if seen[0] == "" || seen[0] == seen[1] {
+		t.Fatalf("nonces: got %q, want two different non-empty values", seen)
+	}
+	for i, csp := range csps {
+		re := regexp.MustCompile(`script-src 'self' 'nonce-` + regexp.QuoteMeta(seen[i]) + `'.*style-src 'self' 'nonce-` + regexp.QuoteMeta(seen[i]) + `'`)
+		if !re.MatchString(csp) {
+			t.Fatalf("CSP %q: want the request's nonce in script-src and style-src", csp)
+		}
+	}
+}
+
+func TestPerRoutePolicy(t *testing.T) {
+	embed := secheaders.Default(false)
+	embed.FrameOptions = ""
+	embed.CSP = &secheaders.CSP{Directives: []secheaders.Directive{
+		{Name: "default-src", Sources: []string{"'self'"}},
+		{Name: "frame-ancestors", Sources: []string{"https://partner.example"}},
+	}}
+	mux := http.NewServeMux()
+	mux.Handle("/widget", embed.Handler(http.NotFoundHandler()))
+	mux.Handle("/", secheaders.Default(false).Handler(http.NotFoundHandler()))
+	for path, want := range map[string][2]string{
+		"/widget": {"", "frame-ancestors https://partner.example"},
+		"/":       {"DENY", "frame-ancestors 'none'"},
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if got := rec.Header().Get("X-Frame-Options"); got != want[0] {
+			t.Errorf("%s X-Frame-Options: got %q, want %q", path, got, want[0])
+		}
+		if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, want[1]) {
+			t.Errorf("%s CSP: got %q, want %q in it", path, got, want[1])
+		}
+	}
+}
+
+func TestInvalidPolicyPanics(t *testing.T) {
+	cases := map[string]func(*secheaders.Policy){
+		"line break in a value":  func(p *secheaders.Policy) { p.ReferrerPolicy = "no-referrer\r\nSet-Cookie: x=1" },
+		"duplicate directive":    func(p *secheaders.Policy) { p.CSP.Directives = append(p.CSP.Directives, p.CSP.Directives[0]) },
+		"source with semicolon":  func(p *secheaders.Policy) { p.CSP.Directives[0].Sources = []string{"'self'; script-src *"} },
+		"preload without a year": func(p *secheaders.Policy) { p.HSTSPreload = true; p.HSTSMaxAge = 3600 },
+		"empty CSP":              func(p *secheaders.Policy) { p.CSP = &secheaders.CSP{} },
+	}
+	for name, mod := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := secheaders.Default(true)
+			mod(&p)
+			defer func() {
+				r := recover()
+				if r == nil || !strings.HasPrefix(r.(string), "secheaders: ") {
+					t.Fatalf("Handler: got panic %v, want one starting with secheaders:", r)
+				}
+			}()
+			p.Handler(http.NotFoundHandler())
+		})
+	}
+}
+
+func TestReportOnly(t *testing.T) {
+	p := secheaders.Default(false)
+	p.CSP.ReportOnly = true
+	rec := serve(t, p, func(w http.ResponseWriter, r *http.Request) {})
+	if rec.Header().Get("Content-Security-Policy") != "" || rec.Header().Get("Content-Security-Policy-Report-Only") == "" {
+		t.Fatalf("report-only: got %v", rec.Header())
+	}
+}
+
+func ExamplePolicy_Handler() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<script nonce="` + secheaders.Nonce(r) + `">console.log("allowed")</script>`))
+	})
+	h := secheaders.Default(true).Handler(mux)
+	_ = h // http.ListenAndServe(addr, h)
+}
