@@ -403,7 +403,8 @@ func TestBadInput(t *testing.T) {
 		{"body over 1 MiB", "POST", "/login", "application/json", big, nil, 413},
 		{"oversized cookie", "GET", "/profile", "", "", []string{"Cookie", "sid=" + strings.Repeat("A", 8000)}, 431},
 		{"duplicate cookies", "GET", "/profile", "", "", []string{"Cookie", "sid=" + sid + "; sid=" + sid}, 400},
-		{"wrong method", "DELETE", "/profile", "", "", nil, 405},
+		{"wrong method", "GET", "/login", "", "", nil, 405},
+		{"unsafe method without a CSRF token", "DELETE", "/profile", "", "", nil, 403},
 		{"unknown route", "GET", "/nope", "", "", nil, 404},
 	}
 	for _, tc := range cases {

@@ -5,14 +5,13 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/csrf"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/secheaders"
 )
@@ -34,6 +33,8 @@ type Options struct {
 	// Production turns on HSTS and upgrade-insecure-requests in the security
 	// headers (package secheaders).
 	Production bool
+	// TrustedOrigins may make cross-origin unsafe requests (package csrf).
+	TrustedOrigins []string
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -43,6 +44,7 @@ type Server struct {
 	ready   func(ctx context.Context) error
 	log     *slog.Logger
 	headers secheaders.Policy
+	csrf    *csrf.Protector
 }
 
 // New returns a Server; Manager and Users are required.
@@ -56,7 +58,12 @@ func New(o Options) (*Server, error) {
 	if o.Ready == nil {
 		o.Ready = func(context.Context) error { return nil }
 	}
-	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log, headers: secheaders.Default(o.Production)}, nil
+	prot, err := csrf.New(csrf.Options{Manager: o.Manager, Exempt: []string{"/login", "/logout"}, TrustedOrigins: o.TrustedOrigins})
+	if err != nil {
+		return nil, err
+	}
+	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
+		headers: secheaders.Default(o.Production), csrf: prot}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -77,7 +84,7 @@ func (s *Server) Handler() http.Handler {
 	top := http.NewServeMux()
 	route(top, "/healthz", "GET", s.healthz)
 	route(top, "/readyz", "GET", s.readyz)
-	top.Handle("/", s.m.Handler(app))
+	top.Handle("/", s.m.Handler(s.csrf.Handler(app)))
 	return s.headers.Handler(top)
 }
 
@@ -106,22 +113,15 @@ func (s *Server) views(w http.ResponseWriter, r *http.Request) {
 	}{n})
 }
 
-// csrfTokenKey is the session key of the synchronizer token.
-const csrfTokenKey = "csrfToken"
-
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) {
-	sess := tether.FromContext(r.Context())
-	tok := sess.GetString(csrfTokenKey)
-	if tok == "" {
-		b := make([]byte, 32)
-		_, _ = rand.Read(b)
-		tok = hex.EncodeToString(b)
-		if err := sess.Set(csrfTokenKey, tok); err != nil {
-			s.sessionError(w, r, err)
-			return
-		}
+	tok, err := csrf.Token(r)
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"csrfToken": tok})
+	writeJSON(w, http.StatusOK, struct {
+		CSRFToken string `json:"csrfToken"`
+	}{tok})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
