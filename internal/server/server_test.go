@@ -64,7 +64,8 @@ func TestRoutes(t *testing.T) {
 		{"overlong password", "POST", "/login", "application/json", `{"username":"alice","password":"` + strings.Repeat("a", 1025) + `"}`, 400, ""},
 		{"malformed form", "POST", "/login", "application/x-www-form-urlencoded", "username=%zz", 400, ""},
 		{"multipart refused", "POST", "/login", "multipart/form-data; boundary=x", "--x--", 415, ""},
-		{"405 has JSON", "PUT", "/views", "", "", 405, `{"error":"Method not allowed"}`},
+		{"405 has JSON", "GET", "/logout", "", "", 405, `{"error":"Method not allowed"}`},
+		{"unsafe method without a CSRF token", "PUT", "/views", "", "", 403, `{"error":"Invalid CSRF token"}`},
 		{"404 has JSON", "GET", "/admin", "", "", 404, `{"error":"Not found"}`},
 	}
 	for _, tc := range cases {
