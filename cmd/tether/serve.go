@@ -18,6 +18,7 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/sqlitestore"
@@ -81,6 +82,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	events := audit.New(stdout)
+	resolver := proxy.New(cfg.TrustProxy)
 	m, err := tether.New(tether.Config{
 		Store:                app.sessions,
 		Secrets:              app.secrets,
@@ -88,6 +90,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:          cfg.IdleTimeout,
 		AbsoluteTimeout:      cfg.AbsoluteTimeout,
 		RoleAbsoluteTimeouts: map[string]time.Duration{"admin": cfg.AdminAbsoluteTimeout},
+		ClientIP:             resolver.ClientIP,
 		OnEvent: func(e tether.Event) {
 			events.Log(context.Background(), audit.Event{
 				Time: e.Time, Name: e.Type, UserID: e.UserID, IP: e.IP,
@@ -98,7 +101,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production()})
+	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production(), Proxy: resolver})
 	if err != nil {
 		return err
 	}

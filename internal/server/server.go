@@ -8,10 +8,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/csrf"
+	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/secheaders"
 )
@@ -35,16 +37,22 @@ type Options struct {
 	Production bool
 	// TrustedOrigins may make cross-origin unsafe requests (package csrf).
 	TrustedOrigins []string
+	// Proxy decides the client scheme (TRUST_PROXY); the zero value trusts
+	// no proxy header.
+	Proxy proxy.Resolver
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
 type Server struct {
-	m       *tether.Manager
-	users   users.Directory
-	ready   func(ctx context.Context) error
-	log     *slog.Logger
-	headers secheaders.Policy
-	csrf    *csrf.Protector
+	m          *tether.Manager
+	users      users.Directory
+	ready      func(ctx context.Context) error
+	log        *slog.Logger
+	headers    secheaders.Policy
+	csrf       *csrf.Protector
+	proxy      proxy.Resolver
+	production bool
+	plainHTTP  sync.Once
 }
 
 // New returns a Server; Manager and Users are required.
@@ -63,7 +71,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
-		headers: secheaders.Default(o.Production), csrf: prot}, nil
+		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -85,7 +93,28 @@ func (s *Server) Handler() http.Handler {
 	route(top, "/healthz", "GET", s.healthz)
 	route(top, "/readyz", "GET", s.readyz)
 	top.Handle("/", s.m.Handler(s.csrf.Handler(app)))
-	return s.headers.Handler(top)
+	return s.headers.Handler(s.warnPlainHTTP(top))
+}
+
+// warnPlainHTTP logs once, in production, when a request arrives over plain
+// HTTP and no trusted proxy vouches for HTTPS: the tutorial's "works
+// locally, fails behind proxy" row. Secure cookies set on such a response
+// are never sent back by browsers.
+func (s *Server) warnPlainHTTP(next http.Handler) http.Handler {
+	if !s.production {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.proxy.Scheme(r) == "http" {
+			s.plainHTTP.Do(func() {
+				s.log.Warn("production request over plain HTTP with no trusted proxy saying otherwise: "+
+					"browsers will not send the Secure session cookie back. Serve over HTTPS, or set TRUST_PROXY "+
+					"to the hop count or CIDRs of the TLS-terminating proxy so its X-Forwarded-Proto is believed",
+					"remote", r.RemoteAddr, "trusted_proxy", s.proxy.Trusted(r))
+			})
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // route registers h for method on path, and a JSON 405 for other methods.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/memstore"
 )
@@ -130,5 +133,44 @@ func TestSecurityHeaders(t *testing.T) {
 		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" {
 			t.Errorf("production=%v: CSP %q, X-Frame-Options %q", production, h.Get("Content-Security-Policy"), h.Get("X-Frame-Options"))
 		}
+	}
+}
+
+func TestPlainHTTPWarningInProduction(t *testing.T) {
+	cases := []struct {
+		name  string
+		tp    string
+		proto string
+		warns int
+	}{
+		{"no trusted proxy", "", "https", 1}, // X-Forwarded-Proto from an untrusted peer is ignored
+		{"trusted proxy says https", "127.0.0.1", "https", 0},
+		{"trusted proxy says http", "127.0.0.1", "http", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var logBuf bytes.Buffer
+			dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
+			defer dir.Close()
+			m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+			tp, err := config.ParseTrustProxy(tc.tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := New(Options{Manager: m, Users: dir, Production: true, Proxy: proxy.New(tp), Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+			h := s.Handler()
+			for i := 0; i < 3; i++ {
+				r := httptest.NewRequest("GET", "/healthz", nil)
+				r.RemoteAddr = "127.0.0.1:5555"
+				r.Header.Set("X-Forwarded-Proto", tc.proto)
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			if got := strings.Count(logBuf.String(), "plain HTTP"); got != tc.warns {
+				t.Fatalf("warnings after 3 requests: got %d, want %d\n%s", got, tc.warns, logBuf.String())
+			}
+			if tc.warns > 0 && !strings.Contains(logBuf.String(), "TRUST_PROXY") {
+				t.Fatalf("warning does not say what to do: %s", logBuf.String())
+			}
+		})
 	}
 }
