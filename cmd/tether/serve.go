@@ -18,6 +18,7 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/metrics"
 	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/users"
@@ -83,8 +84,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	events := audit.New(stdout)
 	resolver := proxy.New(cfg.TrustProxy)
+	mets := metrics.New(server.Routes...)
 	m, err := tether.New(tether.Config{
-		Store:                app.sessions,
+		Store:                mets.Store(app.sessions),
 		Secrets:              app.secrets,
 		Production:           cfg.Production(),
 		IdleTimeout:          cfg.IdleTimeout,
@@ -92,6 +94,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RoleAbsoluteTimeouts: map[string]time.Duration{"admin": cfg.AdminAbsoluteTimeout},
 		ClientIP:             resolver.ClientIP,
 		OnEvent: func(e tether.Event) {
+			mets.Event(e.Type)
 			events.Log(context.Background(), audit.Event{
 				Time: e.Time, Name: e.Type, UserID: e.UserID, IP: e.IP,
 				UserAgent: e.UserAgent, Session: e.Session, Attrs: e.Attrs,
@@ -101,7 +104,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production(), Proxy: resolver})
+	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production(), Proxy: resolver,
+		Metrics: mets, MetricsOnMain: cfg.MetricsAddr == ""})
 	if err != nil {
 		return err
 	}
@@ -119,8 +123,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("cannot listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", mets.Handler())
+		ms := &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- ms.Serve(mln) }()
+		defer ms.Close()
+		fmt.Fprintf(stderr, "Metrics on http://%s/metrics\n", mln.Addr())
+	}
 	fmt.Fprintf(stderr, "Listening on http://%s (APP_ENV=%s, data in %s)\n", ln.Addr(), cfg.Env, cfg.DataDir)
 
 	select {

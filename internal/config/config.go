@@ -35,6 +35,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -71,6 +72,9 @@ type Config struct {
 	ReauthWindow          time.Duration
 	MaxPerUser            int
 	TrustProxy            TrustProxy
+	// METRICS_ADDR: when set (host:port), /metrics is served there instead
+	// of on the main listener.
+	MetricsAddr string
 }
 
 // Production reports whether APP_ENV is production.
@@ -163,6 +167,13 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 		bad("TRUST_PROXY: %v", err)
 	}
 	c.TrustProxy = tp
+
+	c.MetricsAddr = get("METRICS_ADDR")
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			bad("METRICS_ADDR: %q is not host:port (e.g. 127.0.0.1:9100)", c.MetricsAddr)
+		}
+	}
 
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))

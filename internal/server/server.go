@@ -13,6 +13,7 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/csrf"
+	"github.com/tetherhq/tether/internal/metrics"
 	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/secheaders"
@@ -40,6 +41,10 @@ type Options struct {
 	// Proxy decides the client scheme (TRUST_PROXY); the zero value trusts
 	// no proxy header.
 	Proxy proxy.Resolver
+	// Metrics, when set, records request durations; MetricsOnMain also
+	// serves GET /metrics on this handler (otherwise METRICS_ADDR does).
+	Metrics       *metrics.Metrics
+	MetricsOnMain bool
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -53,6 +58,8 @@ type Server struct {
 	proxy      proxy.Resolver
 	production bool
 	plainHTTP  sync.Once
+	metrics    *metrics.Metrics
+	metricsOn  bool
 }
 
 // New returns a Server; Manager and Users are required.
@@ -71,7 +78,8 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
-		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production}, nil
+		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
+		metrics: o.Metrics, metricsOn: o.MetricsOnMain}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -92,9 +100,19 @@ func (s *Server) Handler() http.Handler {
 	top := http.NewServeMux()
 	route(top, "/healthz", "GET", s.healthz)
 	route(top, "/readyz", "GET", s.readyz)
+	if s.metrics != nil && s.metricsOn {
+		top.Handle("GET /metrics", s.metrics.Handler())
+	}
 	top.Handle("/", s.m.Handler(s.csrf.Handler(app)))
-	return s.headers.Handler(s.warnPlainHTTP(top))
+	h := s.headers.Handler(s.warnPlainHTTP(top))
+	if s.metrics != nil {
+		h = s.metrics.Middleware(h)
+	}
+	return h
 }
+
+// Routes are the server's paths, for metric labels.
+var Routes = []string{"/", "/views", "/csrf-token", "/login", "/profile", "/logout", "/healthz", "/readyz", "/metrics"}
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain
 // HTTP and no trusted proxy vouches for HTTPS: the tutorial's "works

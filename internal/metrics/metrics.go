@@ -1,0 +1,119 @@
+// Package metrics exposes the reference server's Prometheus metrics
+// (prometheus/client_golang) on its own registry:
+//
+//	tether_session_lookups_total{result}          hit, miss, expired, error
+//	tether_security_events_total{event}           one series per event type
+//	tether_store_duration_seconds{op}             Create, Load, Update, Delete, … latency
+//	tether_http_request_duration_seconds{route,method,code}
+//
+// Route labels come from a fixed list of the server's paths ("other" for
+// anything else), so a client cannot create unbounded series. A Metrics is
+// safe for concurrent use.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors.
+type Metrics struct {
+	reg     *prometheus.Registry
+	lookups *prometheus.CounterVec
+	events  *prometheus.CounterVec
+	store   *prometheus.HistogramVec
+	http    *prometheus.HistogramVec
+	routes  map[string]bool
+}
+
+// New registers the collectors (plus the Go runtime and process ones) on a
+// fresh registry. routes are the paths that get their own label value.
+func New(routes ...string) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tether_session_lookups_total", Help: "Session loads from the store, by result (hit, miss, expired, error).",
+		}, []string{"result"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tether_security_events_total", Help: "Security events, by type.",
+		}, []string{"event"}),
+		store: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tether_store_duration_seconds", Help: "Latency of session store calls, by operation.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1, 3},
+		}, []string{"op"}),
+		http: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tether_http_request_duration_seconds", Help: "HTTP request durations, by route, method and status code.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route", "method", "code"}),
+		routes: map[string]bool{},
+	}
+	for _, r := range routes {
+		m.routes[r] = true
+	}
+	m.reg.MustRegister(m.lookups, m.events, m.store, m.http,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Event counts a security event.
+func (m *Metrics) Event(name string) { m.events.WithLabelValues(name).Inc() }
+
+// Lookup counts a session lookup.
+func (m *Metrics) Lookup(result string) { m.lookups.WithLabelValues(result).Inc() }
+
+// StoreCall records the latency of a store operation.
+func (m *Metrics) StoreCall(op string, d time.Duration) {
+	m.store.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// Middleware records request durations.
+func (m *Metrics) Middleware(next http.Handler) http.Handler {
+	methods := map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.URL.Path
+		if !m.routes[route] {
+			route = "other"
+		}
+		method := r.Method
+		if !methods[method] {
+			method = "other"
+		}
+		m.http.WithLabelValues(route, method, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote && code >= 200 {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
