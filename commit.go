@@ -101,6 +101,9 @@ func (s *Session) commitRegenerate() error {
 	case !oldExists:
 		rec.AbsoluteDeadline = now.Add(m.cfg.AbsoluteTimeout)
 	}
+	if s.reauth {
+		rec.AuthenticatedAt = now
+	}
 	// A plain Regenerate keeps the absolute deadline: a new token must not
 	// extend the session's life.
 	rec.IdleDeadline = minTime(now.Add(m.cfg.IdleTimeout), rec.AbsoluteDeadline)

@@ -26,6 +26,8 @@ var (
 	ErrSessionDestroyed = errors.New("tether: session destroyed in this request")
 	// ErrValueTooLarge: the session's values would exceed Config.MaxValueBytes.
 	ErrValueTooLarge = errors.New("tether: session values too large")
+	// ErrNotAuthenticated is returned by Reauthenticate on an anonymous session.
+	ErrNotAuthenticated = errors.New("tether: the session is not authenticated")
 	// ErrNoSession is returned by FromContext's callers' helpers when a
 	// request did not pass through Manager.Handler.
 	ErrNoSession = errors.New("tether: no session in request context (is Manager.Handler installed?)")
@@ -40,6 +42,8 @@ func StatusOf(err error) (int, string) {
 		return http.StatusBadRequest, "Duplicate session cookie"
 	case errors.Is(err, ErrCookieTooLarge):
 		return http.StatusRequestHeaderFieldsTooLarge, "Session cookie too large"
+	case errors.Is(err, ErrNotAuthenticated):
+		return http.StatusUnauthorized, "Not authenticated"
 	case errors.Is(err, ErrSessionEnded), errors.Is(err, ErrSessionDestroyed):
 		return http.StatusUnauthorized, "Session ended"
 	case errors.Is(err, ErrValueTooLarge):

@@ -493,3 +493,45 @@ func TestIncrOfNonInteger(t *testing.T) {
 		})
 	}
 }
+
+func TestReauthenticate(t *testing.T) {
+	f := newFixture(t, nil)
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := tether.FromContext(r.Context()).Reauthenticate(); err != nil {
+			tether.DefaultErrorHandler(w, r, err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/reauth", nil))
+	if rec.Code != 401 {
+		t.Fatalf("anonymous reauth: got %d, want 401", rec.Code)
+	}
+	_, c := f.do(t, "/login", "")
+	f.clock.Add(20 * time.Minute)
+	req := httptest.NewRequest("POST", "/reauth", nil)
+	req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	c2 := setCookie(rec, "sid")
+	if rec.Code != 200 || c2 == "" || c2 == c {
+		t.Fatalf("reauth: got %d, cookie %q; want 200 and a new token", rec.Code, c2)
+	}
+	var authAt, abs time.Time
+	probe := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		authAt = s.AuthenticatedAt()
+		_, abs = s.Deadlines()
+	}))
+	req = httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "sid", Value: c2})
+	probe.ServeHTTP(httptest.NewRecorder(), req)
+	if !authAt.Equal(f.clock.Now()) {
+		t.Fatalf("AuthenticatedAt after reauth: got %v, want %v", authAt, f.clock.Now())
+	}
+	if want := f.clock.Now().Add(-20 * time.Minute).Add(8 * time.Hour); !abs.Equal(want) {
+		t.Fatalf("absolute deadline after reauth: got %v, want unchanged %v", abs, want)
+	}
+	if got, _ := f.do(t, "/get", c); got.Body.String() != "|" {
+		t.Fatalf("old token after reauth: got %q, want anonymous", got.Body.String())
+	}
+}

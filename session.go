@@ -40,6 +40,7 @@ type Session struct {
 	login     *login
 	destroyed bool
 	logout    bool // destroyed by Logout rather than Destroy
+	reauth    bool // Reauthenticate: refresh AuthenticatedAt on the new token
 	ended     bool // the store no longer has the session
 	committed bool
 }
@@ -334,6 +335,24 @@ func (s *Session) Login(userID, role string) error {
 	return s.regenerate(&login{userID: userID, role: role})
 }
 
+// Reauthenticate records that the user just proved their identity again
+// (a password re-entered for a sensitive action): the authentication time
+// becomes now and the session gets a new token, keeping its values, user and
+// absolute deadline. It fails with ErrNotAuthenticated for an anonymous
+// session.
+func (s *Session) Reauthenticate() error {
+	if s.UserID() == "" {
+		return ErrNotAuthenticated
+	}
+	if err := s.regenerate(nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.reauth = true
+	s.mu.Unlock()
+	return nil
+}
+
 func (s *Session) regenerate(l *login) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -392,4 +411,49 @@ func without(list []string, key string) []string {
 		}
 	}
 	return out
+}
+
+// ErrNoUserIndex is returned by EndOtherSessions when the store keeps no
+// per-user index.
+var ErrNoUserIndex = errors.New("tether: the store keeps no per-user index")
+
+// EndOtherSessions deletes every other live session of this session's user
+// (other devices), leaving this one, and returns how many it ended. It needs
+// a Store that implements UserIndex; the cost is O(sessions of the user).
+// Use it after a password change (ASVS 7.4.3), typically with Regenerate.
+func (s *Session) EndOtherSessions(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	s.loadLocked()
+	uid, key, loadErr := "", s.key, s.loadErr
+	if s.rec != nil && s.exists {
+		uid = s.rec.UserID
+	}
+	s.mu.Unlock()
+	if loadErr != nil {
+		return 0, loadErr
+	}
+	if uid == "" {
+		return 0, ErrNotAuthenticated
+	}
+	idx, ok := s.m.cfg.Store.(UserIndex)
+	if !ok {
+		return 0, ErrNoUserIndex
+	}
+	cctx, cancel := s.m.cfg.storeCtx(ctx)
+	defer cancel()
+	list, err := idx.ListUser(cctx, uid, s.m.cfg.Now())
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	n := 0
+	for k := range list {
+		if k == key {
+			continue
+		}
+		if err := s.m.cfg.Store.Delete(cctx, k); err != nil {
+			return n, storeErr(err)
+		}
+		n++
+	}
+	return n, nil
 }

@@ -105,7 +105,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production(), Proxy: resolver,
-		Metrics: mets, MetricsOnMain: cfg.MetricsAddr == ""})
+		Metrics: mets, MetricsOnMain: cfg.MetricsAddr == "",
+		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, ClientIP: resolver.ClientIP})
 	if err != nil {
 		return err
 	}

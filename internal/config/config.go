@@ -75,6 +75,10 @@ type Config struct {
 	// METRICS_ADDR: when set (host:port), /metrics is served there instead
 	// of on the main listener.
 	MetricsAddr string
+	// SESSION_BINDING: "flag" (default) logs a change of user agent or
+	// network mid-session and requires re-authentication for sensitive
+	// actions; "strict" ends the session instead; "off" disables the check.
+	Binding string
 }
 
 // Production reports whether APP_ENV is production.
@@ -167,6 +171,14 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 		bad("TRUST_PROXY: %v", err)
 	}
 	c.TrustProxy = tp
+
+	c.Binding = get("SESSION_BINDING")
+	if c.Binding == "" {
+		c.Binding = "flag"
+	}
+	if c.Binding != "flag" && c.Binding != "strict" && c.Binding != "off" {
+		bad("SESSION_BINDING: %q is not flag, strict or off", c.Binding)
+	}
 
 	c.MetricsAddr = get("METRICS_ADDR")
 	if c.MetricsAddr != "" {

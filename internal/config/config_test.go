@@ -78,6 +78,8 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SESSION_REAUTH_WINDOW":          "5m",
 		"SESSION_MAX_PER_USER":           "3",
 		"TRUST_PROXY":                    "2",
+		"METRICS_ADDR":                   "127.0.0.1:9100",
+		"SESSION_BINDING":                "strict",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +93,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		IdleTimeout:           15 * time.Minute, AbsoluteTimeout: 4 * time.Hour,
 		AdminAbsoluteTimeout: 90 * time.Minute, ReauthWindow: 5 * time.Minute,
 		MaxPerUser: 3, TrustProxy: TrustProxy{Hops: 2},
+		MetricsAddr: "127.0.0.1:9100", Binding: "strict",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v,\nwant %+v", c, want)
@@ -484,4 +487,15 @@ func FuzzParseDotenv(f *testing.F) {
 func dquote(v string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\t", `\t`)
 	return `"` + r.Replace(v) + `"`
+}
+
+func TestBindingAndMetricsAddrValidation(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"SESSION_BINDING": {"SESSION_BINDING": "paranoid"},
+		"METRICS_ADDR":    {"METRICS_ADDR": "9100"},
+	} {
+		if _, err := Load(envOf(env), noFile(t)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: got %v, want an error naming it", name, err)
+		}
+	}
 }

@@ -45,21 +45,32 @@ type Options struct {
 	// serves GET /metrics on this handler (otherwise METRICS_ADDR does).
 	Metrics       *metrics.Metrics
 	MetricsOnMain bool
+	// Binding is SESSION_BINDING: "flag" (default), "strict" or "off".
+	Binding string
+	// ReauthWindow is how recent an authentication sensitive actions need.
+	// Default 10 minutes.
+	ReauthWindow time.Duration
+	// ClientIP returns the client address believed (TRUST_PROXY). Default:
+	// the connection's peer.
+	ClientIP func(*http.Request) string
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
 type Server struct {
-	m          *tether.Manager
-	users      users.Directory
-	ready      func(ctx context.Context) error
-	log        *slog.Logger
-	headers    secheaders.Policy
-	csrf       *csrf.Protector
-	proxy      proxy.Resolver
-	production bool
-	plainHTTP  sync.Once
-	metrics    *metrics.Metrics
-	metricsOn  bool
+	m            *tether.Manager
+	users        users.Directory
+	ready        func(ctx context.Context) error
+	log          *slog.Logger
+	headers      secheaders.Policy
+	csrf         *csrf.Protector
+	proxy        proxy.Resolver
+	production   bool
+	plainHTTP    sync.Once
+	metrics      *metrics.Metrics
+	metricsOn    bool
+	binding      string
+	reauthWindow time.Duration
+	clientIP     func(*http.Request) string
 }
 
 // New returns a Server; Manager and Users are required.
@@ -70,6 +81,18 @@ func New(o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Binding == "" {
+		o.Binding = "flag"
+	}
+	if o.Binding != "flag" && o.Binding != "strict" && o.Binding != "off" {
+		return nil, errors.New(`server: Options.Binding must be "flag", "strict" or "off"`)
+	}
+	if o.ReauthWindow == 0 {
+		o.ReauthWindow = 10 * time.Minute
+	}
+	if o.ClientIP == nil {
+		o.ClientIP = tether.RemoteIP
+	}
 	if o.Ready == nil {
 		o.Ready = func(context.Context) error { return nil }
 	}
@@ -79,7 +102,8 @@ func New(o Options) (*Server, error) {
 	}
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
-		metrics: o.Metrics, metricsOn: o.MetricsOnMain}, nil
+		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
+		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -93,6 +117,8 @@ func (s *Server) Handler() http.Handler {
 	route(app, "/login", "POST", s.login)
 	route(app, "/profile", "GET", s.requireAuth(s.profile))
 	route(app, "/logout", "POST", s.logout)
+	route(app, "/reauth", "POST", s.requireAuth(s.reauth))
+	route(app, "/password", "POST", s.requireRecentAuth(s.changePassword))
 	app.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
 	})
@@ -112,7 +138,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Routes are the server's paths, for metric labels.
-var Routes = []string{"/", "/views", "/csrf-token", "/login", "/profile", "/logout", "/healthz", "/readyz", "/metrics"}
+var Routes = []string{"/", "/views", "/csrf-token", "/login", "/profile", "/logout", "/reauth", "/password", "/healthz", "/readyz", "/metrics"}
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain
 // HTTP and no trusted proxy vouches for HTTPS: the tutorial's "works
@@ -201,6 +227,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		sess.Login(u.ID, u.Role),
 		sess.Set("username", u.Username),
 		sess.Set("role", u.Role),
+		s.bind(sess, r),
 	)
 	if err != nil {
 		s.sessionError(w, r, err)
@@ -212,8 +239,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // requireAuth answers 401 unless the session is authenticated.
 func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if tether.FromContext(r.Context()).UserID() == "" {
+		sess := tether.FromContext(r.Context())
+		if sess.UserID() == "" {
 			tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
+			return
+		}
+		if !s.checkBinding(w, r, sess) {
 			return
 		}
 		next(w, r)
