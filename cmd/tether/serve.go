@@ -15,12 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/metrics"
 	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/server"
+	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/sqlitestore"
 )
@@ -85,6 +87,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	events := audit.New(stdout)
 	resolver := proxy.New(cfg.TrustProxy)
 	mets := metrics.New(server.Routes...)
+	var counter throttle.Counter = throttle.NewMemory(nil)
+	if app.rdb != nil {
+		counter = throttle.NewRedis(app.rdb, "") // shared by every instance
+	}
 	m, err := tether.New(tether.Config{
 		Store:                mets.Store(app.sessions),
 		Secrets:              app.secrets,
@@ -106,7 +112,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production(), Proxy: resolver,
 		Metrics: mets, MetricsOnMain: cfg.MetricsAddr == "",
-		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, ClientIP: resolver.ClientIP})
+		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, ClientIP: resolver.ClientIP,
+		Throttle: throttle.New(counter, throttle.Policy{})})
 	if err != nil {
 		return err
 	}
@@ -156,6 +163,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // app holds the stores every command opens.
 type app struct {
+	rdb      redis.UniversalClient // nil without REDIS_URL
 	secrets  [][]byte
 	sessions tether.Store
 	users    *users.SQLite
@@ -183,7 +191,7 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 		if err != nil {
 			return nil, err
 		}
-		a.sessions = store
+		a.sessions, a.rdb = store, rdb
 		a.ping = append(a.ping, store.Ping)
 		a.closers = append(a.closers, rdb.Close)
 		log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","))

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/tetherhq/tether/csrf"
 	"github.com/tetherhq/tether/internal/metrics"
 	"github.com/tetherhq/tether/internal/proxy"
+	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/secheaders"
 )
@@ -53,6 +56,9 @@ type Options struct {
 	// ClientIP returns the client address believed (TRUST_PROXY). Default:
 	// the connection's peer.
 	ClientIP func(*http.Request) string
+	// Throttle limits failed logins; default: in memory, 10 per account and
+	// 100 per IP in 15 minutes.
+	Throttle *throttle.Limiter
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -71,6 +77,7 @@ type Server struct {
 	binding      string
 	reauthWindow time.Duration
 	clientIP     func(*http.Request) string
+	throttle     *throttle.Limiter
 }
 
 // New returns a Server; Manager and Users are required.
@@ -93,6 +100,9 @@ func New(o Options) (*Server, error) {
 	if o.ClientIP == nil {
 		o.ClientIP = tether.RemoteIP
 	}
+	if o.Throttle == nil {
+		o.Throttle = throttle.New(throttle.NewMemory(nil), throttle.Policy{})
+	}
 	if o.Ready == nil {
 		o.Ready = func(context.Context) error { return nil }
 	}
@@ -103,7 +113,7 @@ func New(o Options) (*Server, error) {
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
-		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP}, nil
+		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -211,16 +221,35 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusBadRequest, "username or password too long")
 		return
 	}
+	ip := s.clientIP(r)
+	wait, which, err := s.throttle.Check(r.Context(), username, ip)
+	if err != nil {
+		s.log.Error("login throttle unavailable", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
+		return
+	}
+	if wait > 0 {
+		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", int64(math.Ceil(wait.Seconds()))))
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10))
+		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed logins; try again later")
+		return
+	}
 	u, err := s.users.Authenticate(r.Context(), username, password)
 	switch {
 	case errors.Is(err, users.ErrInvalidCredentials):
 		s.m.Emit(r, tether.EventLoginFailure)
+		if err := s.throttle.Failed(r.Context(), username, ip); err != nil {
+			s.log.Error("login throttle unavailable", "err", err)
+		}
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
 		return
 	case err != nil:
 		s.log.Error("login: user directory unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 		return
+	}
+	if err := s.throttle.Succeeded(r.Context(), username); err != nil {
+		s.log.Error("login throttle unavailable", "err", err)
 	}
 	sess := tether.FromContext(r.Context())
 	err = errors.Join(

@@ -1,0 +1,86 @@
+package throttle
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// maxMemoryKeys bounds the memory counter; past it, expired keys are
+// dropped, then the key whose window ends first.
+const maxMemoryKeys = 100_000
+
+// Memory is a Counter in process memory.
+type Memory struct {
+	mu   sync.Mutex
+	now  func() time.Time
+	keys map[string]*window
+}
+
+type window struct {
+	n   int64
+	end time.Time
+}
+
+// NewMemory returns an empty in-memory Counter. now defaults to time.Now.
+func NewMemory(now func() time.Time) *Memory {
+	if now == nil {
+		now = time.Now
+	}
+	return &Memory{now: now, keys: map[string]*window{}}
+}
+
+// Count implements Counter.
+func (m *Memory) Count(ctx context.Context, key string) (int64, time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w, ok := m.keys[key]
+	now := m.now()
+	if !ok || !now.Before(w.end) {
+		return 0, 0, nil
+	}
+	return w.n, w.end.Sub(now), nil
+}
+
+// Add implements Counter.
+func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	w, ok := m.keys[key]
+	if !ok || !now.Before(w.end) {
+		if !ok && len(m.keys) >= maxMemoryKeys {
+			m.evict(now)
+		}
+		w = &window{end: now.Add(d)}
+		m.keys[key] = w
+	}
+	w.n++
+	return w.n, nil
+}
+
+// Reset implements Counter.
+func (m *Memory) Reset(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.keys, key)
+	return nil
+}
+
+// evict makes room: expired keys first, else the one ending soonest.
+func (m *Memory) evict(now time.Time) {
+	var soonest string
+	var end time.Time
+	for k, w := range m.keys {
+		if !now.Before(w.end) {
+			delete(m.keys, k)
+			continue
+		}
+		if soonest == "" || w.end.Before(end) {
+			soonest, end = k, w.end
+		}
+	}
+	if len(m.keys) >= maxMemoryKeys && soonest != "" {
+		delete(m.keys, soonest)
+	}
+}
