@@ -60,7 +60,7 @@ func New(c Counter, p Policy) *Limiter {
 }
 
 func accountKey(username string) string { return "acct:" + strings.ToLower(username) }
-func ipKey(ip string) string             { return "ip:" + ip }
+func ipKey(ip string) string            { return "ip:" + ip }
 
 // Check reports whether a login for username from ip may be attempted now;
 // when not, retryAfter says for how long, and which is "account" or "ip".
