@@ -211,3 +211,11 @@ func setCookie(rec *httptest.ResponseRecorder, name string) string {
 	}
 	return ""
 }
+
+func (c *countingStore) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
+	return c.Store.(tether.UserIndex).ListUser(ctx, userID, now)
+}
+
+func (c *countingStore) DeleteUser(ctx context.Context, userID string) (int, error) {
+	return c.Store.(tether.UserIndex).DeleteUser(ctx, userID)
+}

@@ -2,6 +2,7 @@ package tether_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -533,5 +534,34 @@ func TestReauthenticate(t *testing.T) {
 	}
 	if got, _ := f.do(t, "/get", c); got.Body.String() != "|" {
 		t.Fatalf("old token after reauth: got %q, want anonymous", got.Body.String())
+	}
+}
+
+func TestUserSessions(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c1 := f.do(t, "/login", "")
+	f.clock.Add(time.Second)
+	_, c2 := f.do(t, "/login", "")
+	list, err := f.m.UserSessions(context.Background(), "user-1")
+	if err != nil || len(list) != 2 || !list[0].CreatedAt.Before(list[1].CreatedAt) {
+		t.Fatalf("UserSessions: got %+v %v, want 2, oldest first", list, err)
+	}
+	if n, _ := f.m.EndUserSessions(context.Background(), "user-1", "0000000000000000"); n != 0 {
+		t.Fatalf("unknown id: ended %d, want 0", n)
+	}
+	if n, _ := f.m.EndUserSessions(context.Background(), "user-2", list[0].ID); n != 0 {
+		t.Fatalf("another user's id: ended %d, want 0", n)
+	}
+	if n, _ := f.m.EndUserSessions(context.Background(), "user-1", list[0].ID); n != 1 {
+		t.Fatalf("one id: ended %d, want 1", n)
+	}
+	if got, _ := f.do(t, "/get", c1); got.Body.String() != "|" {
+		t.Fatalf("ended session: got %q, want anonymous", got.Body.String())
+	}
+	if got, _ := f.do(t, "/get", c2); got.Body.String() != "user-1|" {
+		t.Fatalf("other session: got %q, want still logged in", got.Body.String())
+	}
+	if n, _ := f.m.EndUserSessions(context.Background(), "user-1"); n != 1 {
+		t.Fatalf("all: ended %d, want 1", n)
 	}
 }

@@ -115,6 +115,7 @@ type client struct {
 	in  *instance
 	jar *cookiejar.Jar
 	hc  *http.Client
+	ua  string // User-Agent of every request, when set
 }
 
 func (in *instance) client() *client {
@@ -152,6 +153,9 @@ func (c *client) do(method, path, ctype, body string, hdr ...string) response {
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
+	}
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Add(hdr[i], hdr[i+1])

@@ -59,6 +59,9 @@ type Options struct {
 	// Throttle limits failed logins; default: in memory, 10 per account and
 	// 100 per IP in 15 minutes.
 	Throttle *throttle.Limiter
+	// MaxPerUser caps a user's concurrent sessions; a login beyond it ends
+	// the oldest. Default 10.
+	MaxPerUser int
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -78,6 +81,7 @@ type Server struct {
 	reauthWindow time.Duration
 	clientIP     func(*http.Request) string
 	throttle     *throttle.Limiter
+	maxPerUser   int
 }
 
 // New returns a Server; Manager and Users are required.
@@ -100,6 +104,9 @@ func New(o Options) (*Server, error) {
 	if o.ClientIP == nil {
 		o.ClientIP = tether.RemoteIP
 	}
+	if o.MaxPerUser <= 0 {
+		o.MaxPerUser = 10
+	}
 	if o.Throttle == nil {
 		o.Throttle = throttle.New(throttle.NewMemory(nil), throttle.Policy{})
 	}
@@ -113,7 +120,8 @@ func New(o Options) (*Server, error) {
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
-		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle}, nil
+		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
+		maxPerUser: o.MaxPerUser}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -129,6 +137,10 @@ func (s *Server) Handler() http.Handler {
 	route(app, "/logout", "POST", s.logout)
 	route(app, "/reauth", "POST", s.requireAuth(s.reauth))
 	route(app, "/password", "POST", s.requireRecentAuth(s.changePassword))
+	route(app, "/sessions", "GET", s.requireAuth(s.listSessions))
+	route(app, "/sessions/{id}", "DELETE", s.requireRecentAuth(s.deleteSession))
+	// More specific than /sessions/{id}, so it needs no 405 fallback of its own.
+	app.HandleFunc("POST /sessions/revoke-others", s.requireRecentAuth(s.revokeOthers))
 	app.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
 	})
@@ -148,7 +160,8 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Routes are the server's paths, for metric labels.
-var Routes = []string{"/", "/views", "/csrf-token", "/login", "/profile", "/logout", "/reauth", "/password", "/healthz", "/readyz", "/metrics"}
+var Routes = []string{"/", "/views", "/csrf-token", "/login", "/profile", "/logout", "/reauth", "/password",
+	"/sessions", "/sessions/revoke-others", "/healthz", "/readyz", "/metrics"}
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain
 // HTTP and no trusted proxy vouches for HTTPS: the tutorial's "works
@@ -251,12 +264,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if err := s.throttle.Succeeded(r.Context(), username); err != nil {
 		s.log.Error("login throttle unavailable", "err", err)
 	}
+	if err := s.enforceCap(r, u.ID); err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
 	sess := tether.FromContext(r.Context())
 	err = errors.Join(
 		sess.Login(u.ID, u.Role),
 		sess.Set("username", u.Username),
 		sess.Set("role", u.Role),
 		s.bind(sess, r),
+		s.recordMeta(sess, r),
 	)
 	if err != nil {
 		s.sessionError(w, r, err)
@@ -276,6 +294,7 @@ func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 		if !s.checkBinding(w, r, sess) {
 			return
 		}
+		s.touchSeen(sess, r)
 		next(w, r)
 	}
 }

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tetherhq/tether"
+)
+
+// Session keys of the metadata shown on GET /sessions.
+const (
+	metaIPKey   = "metaIP"
+	metaUAKey   = "metaUA"
+	metaSeenKey = "metaSeen" // Unix seconds
+	// seenEvery bounds how often "last seen" is written: at most once a
+	// minute, not on every request.
+	seenEvery = time.Minute
+)
+
+// recordMeta stores where and when the session was used (at login).
+func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
+	if err := sess.Set(metaIPKey, s.clientIP(r)); err != nil {
+		return err
+	}
+	if err := sess.Set(metaUAKey, userAgent(r)); err != nil {
+		return err
+	}
+	return sess.Set(metaSeenKey, time.Now().Unix())
+}
+
+// touchSeen refreshes "last seen" when it is older than seenEvery; the
+// change rides on the request's save.
+func (s *Server) touchSeen(sess *tether.Session, r *http.Request) {
+	if time.Now().Unix()-sess.GetInt64(metaSeenKey) < int64(seenEvery/time.Second) {
+		return
+	}
+	_ = sess.Set(metaSeenKey, time.Now().Unix())
+	_ = sess.Set(metaIPKey, s.clientIP(r))
+}
+
+type sessionJSON struct {
+	ID         string    `json:"id"`
+	Current    bool      `json:"current"`
+	CreatedAt  time.Time `json:"createdAt"`
+	LastSeenAt time.Time `json:"lastSeenAt"`
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"userAgent"`
+}
+
+// listSessions handles GET /sessions: the caller's sessions, never a token
+// or store key (ids are salted handles).
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	sess := tether.FromContext(r.Context())
+	list, err := s.m.UserSessions(r.Context(), sess.UserID())
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	out := make([]sessionJSON, 0, len(list))
+	current := sess.Handle()
+	for _, info := range list {
+		j := sessionJSON{ID: info.ID, Current: info.ID == current, CreatedAt: info.CreatedAt.UTC()}
+		var seen int64
+		_ = jsonValue(info, metaSeenKey, &seen)
+		if seen > 0 {
+			j.LastSeenAt = time.Unix(seen, 0).UTC()
+		}
+		_ = jsonValue(info, metaIPKey, &j.IP)
+		_ = jsonValue(info, metaUAKey, &j.UserAgent)
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+// deleteSession handles DELETE /sessions/{id}: ends one of the caller's
+// sessions (a sensitive action: it needs a recent authentication).
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if len(id) != 16 {
+		tether.WriteJSONError(w, http.StatusNotFound, "No such session")
+		return
+	}
+	sess := tether.FromContext(r.Context())
+	if id == sess.Handle() {
+		sess.Logout()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": 1})
+		return
+	}
+	n, err := s.m.EndUserSessions(r.Context(), sess.UserID(), id)
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	if n == 0 {
+		tether.WriteJSONError(w, http.StatusNotFound, "No such session")
+		return
+	}
+	s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "user_request"))
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
+}
+
+// revokeOthers handles POST /sessions/revoke-others.
+func (s *Server) revokeOthers(w http.ResponseWriter, r *http.Request) {
+	sess := tether.FromContext(r.Context())
+	n, err := sess.EndOtherSessions(r.Context())
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	if n > 0 {
+		s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "user_request"))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
+}
+
+// enforceCap ends the user's oldest sessions so that, with the one being
+// created, at most maxPerUser remain (ASVS 7.1.2).
+func (s *Server) enforceCap(r *http.Request, userID string) error {
+	list, err := s.m.UserSessions(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	over := len(list) - (s.maxPerUser - 1)
+	if over <= 0 {
+		return nil
+	}
+	ids := make([]string, 0, over)
+	for _, info := range list[:over] { // oldest first
+		ids = append(ids, info.ID)
+	}
+	n, err := s.m.EndUserSessions(r.Context(), userID, ids...)
+	if err != nil {
+		return err
+	}
+	s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "session_cap"),
+		slog.String("limit", strconv.Itoa(s.maxPerUser)))
+	return nil
+}

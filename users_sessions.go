@@ -1,0 +1,85 @@
+package tether
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// SessionInfo describes one of a user's sessions without anything that
+// could authenticate: ID is the session's salted handle (Manager.Handle of
+// its store key), safe to show to the user and to put in a URL.
+type SessionInfo struct {
+	ID               string
+	CreatedAt        time.Time
+	AuthenticatedAt  time.Time
+	IdleDeadline     time.Time
+	AbsoluteDeadline time.Time
+	Values           map[string]json.RawMessage
+}
+
+// UserSessions lists the live sessions of userID, oldest first. It needs a
+// Store that implements UserIndex and costs O(sessions of the user).
+func (m *Manager) UserSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	idx, ok := m.cfg.Store.(UserIndex)
+	if !ok {
+		return nil, ErrNoUserIndex
+	}
+	cctx, cancel := m.cfg.storeCtx(ctx)
+	defer cancel()
+	recs, err := idx.ListUser(cctx, userID, m.cfg.Now())
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	out := make([]SessionInfo, 0, len(recs))
+	for key, r := range recs {
+		out = append(out, SessionInfo{ID: m.Handle(key), CreatedAt: r.CreatedAt, AuthenticatedAt: r.AuthenticatedAt,
+			IdleDeadline: r.IdleDeadline, AbsoluteDeadline: r.AbsoluteDeadline, Values: r.Values})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// EndUserSessions ends the sessions of userID whose IDs are listed (all of
+// them when ids is empty) and returns how many it ended. Unknown IDs are
+// ignored, so a user can only end their own sessions through it.
+func (m *Manager) EndUserSessions(ctx context.Context, userID string, ids ...string) (int, error) {
+	idx, ok := m.cfg.Store.(UserIndex)
+	if !ok {
+		return 0, ErrNoUserIndex
+	}
+	cctx, cancel := m.cfg.storeCtx(ctx)
+	defer cancel()
+	if len(ids) == 0 {
+		n, err := idx.DeleteUser(cctx, userID)
+		if err != nil {
+			return n, storeErr(err)
+		}
+		return n, nil
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	recs, err := idx.ListUser(cctx, userID, m.cfg.Now())
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	n := 0
+	for key := range recs {
+		if !want[m.Handle(key)] {
+			continue
+		}
+		if err := m.cfg.Store.Delete(cctx, key); err != nil {
+			return n, storeErr(err)
+		}
+		n++
+	}
+	return n, nil
+}
