@@ -2,7 +2,8 @@
 //
 //	tether serve [--demo] [--port N] [--host H] [--data-dir DIR]
 //	tether user add NAME [--role admin] [--password-stdin]
-//	tether user list
+//	tether user passwd|disable|enable|role|list …
+//	tether sessions list|revoke --user NAME
 //	tether secret generate
 //	tether version
 //
@@ -42,7 +43,11 @@ func main() {
 const usage = `usage:
   tether serve [--demo] [--port N] [--host ADDR] [--data-dir DIR]
   tether user add NAME [--role user|admin] [--password-stdin]
+  tether user passwd NAME --password-stdin
+  tether user disable|enable NAME
+  tether user role NAME user|admin
   tether user list
+  tether sessions list|revoke --user NAME [--id ID]
   tether secret generate
   tether version
 
@@ -66,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "sessions":
+		return sessionsCmd(ctx, args[1:], getenv, stdout)
 	case "secret":
 		return secretCmd(args[1:], stdout)
 	case "version", "--version", "-v":

@@ -33,7 +33,7 @@ func openUsers(cfg *config.Config) (*users.SQLite, error) {
 
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"user: expected a subcommand: add, list"}
+		return usageError{"user: expected a subcommand: add, passwd, disable, enable, role, list"}
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -44,8 +44,14 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return userAdd(ctx, cfg, args[1:], stdin, stdout)
 	case "list":
 		return userList(ctx, cfg, args[1:], stdout)
+	case "passwd":
+		return userPasswd(ctx, cfg, getenv, args[1:], stdin, stdout)
+	case "disable", "enable":
+		return userDisable(ctx, cfg, getenv, args[0] == "disable", args[1:], stdout)
+	case "role":
+		return userRole(ctx, cfg, getenv, args[1:], stdout)
 	}
-	return usageError{fmt.Sprintf("user: unknown subcommand %q (want add or list)", args[0])}
+	return usageError{fmt.Sprintf("user: unknown subcommand %q (want add, passwd, disable, enable, role or list)", args[0])}
 }
 
 func userAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, stdout io.Writer) error {

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/users"
 )
 
 // Session keys of the metadata shown on GET /sessions.
@@ -30,14 +32,33 @@ func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
 	return sess.Set(metaSeenKey, time.Now().Unix())
 }
 
-// touchSeen refreshes "last seen" when it is older than seenEvery; the
-// change rides on the request's save.
-func (s *Server) touchSeen(sess *tether.Session, r *http.Request) {
-	if time.Now().Unix()-sess.GetInt64(metaSeenKey) < int64(seenEvery/time.Second) {
-		return
+// touchSeen refreshes "last seen" when it is older than seenEvery (the
+// change rides on the request's save) and, at the same pace, re-reads the
+// account: a disabled account's session ends, and a changed role rotates the
+// token (role_changed). It reports false when it ended the session.
+func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.Session) bool {
+	if time.Now().Unix()-sess.GetInt64(metaSeenKey) < int64(s.seenEvery/time.Second) {
+		return true
 	}
 	_ = sess.Set(metaSeenKey, time.Now().Unix())
 	_ = sess.Set(metaIPKey, s.clientIP(r))
+	u, err := s.users.Get(r.Context(), sess.GetString("username"))
+	switch {
+	case err != nil && !errors.Is(err, users.ErrNotFound):
+		s.log.Warn("account re-check skipped: user directory unavailable", "err", err)
+		return true
+	case err != nil || u.Disabled || u.ID != sess.UserID():
+		s.m.Emit(r, "session_revoked", slog.String("reason", "account_disabled"))
+		sess.Destroy()
+		tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
+		return false
+	case u.Role != sess.GetString("role"):
+		old := sess.GetString("role")
+		if err := errors.Join(sess.Regenerate(), sess.Set("role", u.Role)); err == nil {
+			s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role))
+		}
+	}
+	return true
 }
 
 type sessionJSON struct {

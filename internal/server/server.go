@@ -82,6 +82,7 @@ type Server struct {
 	clientIP     func(*http.Request) string
 	throttle     *throttle.Limiter
 	maxPerUser   int
+	seenEvery    time.Duration // seenEvery, shortened by tests
 }
 
 // New returns a Server; Manager and Users are required.
@@ -121,7 +122,7 @@ func New(o Options) (*Server, error) {
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
-		maxPerUser: o.MaxPerUser}, nil
+		maxPerUser: o.MaxPerUser, seenEvery: seenEvery}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -294,7 +295,9 @@ func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 		if !s.checkBinding(w, r, sess) {
 			return
 		}
-		s.touchSeen(sess, r)
+		if !s.touchSeen(w, r, sess) {
+			return
+		}
 		next(w, r)
 	}
 }

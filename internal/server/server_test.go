@@ -174,3 +174,52 @@ func TestPlainHTTPWarningInProduction(t *testing.T) {
 		})
 	}
 }
+
+// A role change rotates the token (role_changed) and a disabled account's
+// session ends, at the pace of the "last seen" refresh (here: every request).
+func TestAccountRecheck(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
+	defer dir.Close()
+	_, _ = dir.Add(ctx, "alice", "correct-horse", users.RoleUser)
+	var events []string
+	m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)},
+		OnEvent: func(e tether.Event) { events = append(events, e.Type) }})
+	s, _ := New(Options{Manager: m, Users: dir})
+	s.seenEvery = 0
+	h := s.Handler()
+	send := func(method, path, body, cookie string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if cookie != "" {
+			r.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	login := send("POST", "/login", `{"username":"alice","password":"correct-horse"}`, "")
+	c := login.Result().Cookies()[0].Value
+	if rec := send("GET", "/profile", "", c); rec.Code != 200 {
+		t.Fatalf("profile: got %d", rec.Code)
+	}
+	_ = dir.SetRole(ctx, "alice", users.RoleAdmin)
+	rec := send("GET", "/profile", "", c)
+	var rotated string
+	for _, ck := range rec.Result().Cookies() {
+		rotated = ck.Value
+	}
+	if rec.Code != 200 || rotated == "" || rotated == c {
+		t.Fatalf("after a role change: got %d with cookie %q, want 200 and a new token", rec.Code, rotated)
+	}
+	if send("GET", "/profile", "", c).Code != 401 {
+		t.Fatal("the token from before the role change still works")
+	}
+	if !strings.Contains(strings.Join(events, ","), "role_changed") {
+		t.Fatalf("events %v: want role_changed", events)
+	}
+	_ = dir.SetDisabled(ctx, "alice", true)
+	if rec := send("GET", "/profile", "", rotated); rec.Code != 401 {
+		t.Fatalf("after disabling: got %d, want 401", rec.Code)
+	}
+}

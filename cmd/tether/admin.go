@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/users"
+)
+
+// adminEnv opens what an admin command acts on: the user directory and a
+// Manager on the configured session store (SQLite or Redis), so a command
+// run beside a live server changes what the server sees at once.
+type adminEnv struct {
+	app *app
+	m   *tether.Manager
+}
+
+func openAdmin(ctx context.Context, cfg *config.Config, getenv func(string) string, stdout io.Writer) (*adminEnv, error) {
+	a, err := openApp(ctx, cfg, getenv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	m, err := tether.New(tether.Config{Store: a.sessions, Secrets: a.secrets, Production: cfg.Production()})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &adminEnv{app: a, m: m}, nil
+}
+
+// oneName parses NAME plus flags, in any order.
+func oneName(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usageError{what + ": expected exactly one user name"}
+	}
+	return pos[0], nil
+}
+
+func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user passwd", flag.ContinueOnError)
+	fromStdin := fs.Bool("password-stdin", false, "read the new password from standard input")
+	name, err := oneName(fs, args, "user passwd")
+	if err != nil {
+		return err
+	}
+	if !*fromStdin {
+		return usageError{"user passwd: give the new password on stdin with --password-stdin"}
+	}
+	pw, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, name)
+	if err != nil {
+		return userErr(name, err)
+	}
+	if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
+		return err
+	}
+	n, err := env.m.EndUserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", name, n)
+	return nil
+}
+
+func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) string, disable bool, args []string, stdout io.Writer) error {
+	verb := map[bool]string{true: "disable", false: "enable"}[disable]
+	name, err := oneName(flag.NewFlagSet("user "+verb, flag.ContinueOnError), args, "user "+verb)
+	if err != nil {
+		return err
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, name)
+	if err != nil {
+		return userErr(name, err)
+	}
+	if err := env.app.users.SetDisabled(ctx, name, disable); err != nil {
+		return err
+	}
+	if !disable {
+		fmt.Fprintf(stdout, "user %s enabled\n", name)
+		return nil
+	}
+	// ASVS 7.4.2 / 7.4.5: disabling an account ends its sessions at once.
+	n, err := env.m.EndUserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", name, n)
+	return nil
+}
+
+func userRole(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdout io.Writer) error {
+	pos, err := parseFlags(flag.NewFlagSet("user role", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageError{"user role: expected NAME ROLE (user or admin)"}
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	if err := env.app.users.SetRole(ctx, pos[0], pos[1]); err != nil {
+		return userErr(pos[0], err)
+	}
+	fmt.Fprintf(stdout, "role of %s is now %s; live sessions get a new token within a minute\n", pos[0], pos[1])
+	return nil
+}
+
+func userErr(name string, err error) error {
+	if errors.Is(err, users.ErrNotFound) {
+		return fmt.Errorf("no user named %q", name)
+	}
+	return err
+}
+
+func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
+		return usageError{"sessions: expected list or revoke, with --user NAME"}
+	}
+	fs := flag.NewFlagSet("sessions "+args[0], flag.ContinueOnError)
+	user := fs.String("user", "", "user name")
+	id := fs.String("id", "", "revoke only this session (an id from sessions list)")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if *user == "" || len(pos) != 0 {
+		return usageError{"sessions " + args[0] + ": expected --user NAME"}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, *user)
+	if err != nil {
+		return userErr(*user, err)
+	}
+	if args[0] == "revoke" {
+		var ids []string
+		if *id != "" {
+			ids = []string{*id}
+		}
+		n, err := env.m.EndUserSessions(ctx, u.ID, ids...)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d session(s) of %s ended\n", n, *user)
+		return nil
+	}
+	list, err := env.m.UserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCREATED\tIDLE DEADLINE\tABSOLUTE DEADLINE")
+	for _, s := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, s.CreatedAt.UTC().Format(time.RFC3339),
+			s.IdleDeadline.UTC().Format(time.RFC3339), s.AbsoluteDeadline.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// The admin CLI acts on the same stores as a running server: sessions
+// listed and revoked, a password change and a disabled account end every
+// session at once.
+func TestAdminCLIWhileServerRuns(t *testing.T) {
+	for name, mk := range bothStores {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			getenv := mk(t)
+			withDir := func(k string) string {
+				if k == "DATA_DIR" {
+					return dir
+				}
+				return getenv(k)
+			}
+			in := start(t, dir, getenv)
+			cli := func(stdin string, args ...string) string {
+				t.Helper()
+				var out bytes.Buffer
+				if err := run(context.Background(), args, withDir, strings.NewReader(stdin), &out, &bytes.Buffer{}); err != nil {
+					t.Fatalf("tether %s: %v", strings.Join(args, " "), err)
+				}
+				return out.String()
+			}
+			a, b := in.client(), in.client()
+			expect(t, "login a", a.login("alice", "correct-horse"), 200, "")
+			expect(t, "login b", b.login("alice", "correct-horse"), 200, "")
+			list := cli("", "sessions", "list", "--user", "alice")
+			if got := strings.Count(list, "\n"); got != 3 {
+				t.Fatalf("sessions list: got %d lines, want a header and 2 sessions:\n%s", got, list)
+			}
+			id := strings.Fields(strings.Split(list, "\n")[1])[0]
+			if out := cli("", "sessions", "revoke", "--user", "alice", "--id", id); !strings.Contains(out, "1 session(s)") {
+				t.Fatalf("revoke one: %s", out)
+			}
+			if a.get("/profile").status == 200 && b.get("/profile").status == 200 {
+				t.Fatal("revoking one session by id ended neither")
+			}
+			if out := cli("", "sessions", "revoke", "--user", "alice"); !strings.Contains(out, "1 session(s)") {
+				t.Fatalf("revoke all: %s", out)
+			}
+			expect(t, "a after revoke", a.get("/profile"), 401, "")
+			expect(t, "b after revoke", b.get("/profile"), 401, "")
+
+			expect(t, "login again", a.login("alice", "correct-horse"), 200, "")
+			if out := cli("new-password-1\n", "user", "passwd", "alice", "--password-stdin"); !strings.Contains(out, "1 session(s) ended") {
+				t.Fatalf("passwd: %s", out)
+			}
+			expect(t, "session after passwd", a.get("/profile"), 401, "")
+			expect(t, "new password", a.login("alice", "new-password-1"), 200, "")
+			if out := cli("", "user", "disable", "alice"); !strings.Contains(out, "1 session(s) ended") {
+				t.Fatalf("disable: %s", out)
+			}
+			expect(t, "session after disable", a.get("/profile"), 401, "")
+			expect(t, "login when disabled", a.login("alice", "new-password-1"), 401, `{"error":"Invalid credentials"}`)
+			cli("", "user", "enable", "alice")
+			expect(t, "login when enabled", a.login("alice", "new-password-1"), 200, "")
+			if out := cli("", "user", "list"); !strings.Contains(out, "alice") {
+				t.Fatalf("user list: %s", out)
+			}
+		})
+	}
+}
