@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -68,4 +69,30 @@ func TestAdminCLIWhileServerRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAdminHTTP(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	dataEnv := env("DATA_DIR", dir)
+	if err := run(context.Background(), []string{"user", "add", "--role", "admin", "bob", "--password-stdin"}, dataEnv, strings.NewReader("admin-pass-1\n"), &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, dir, env())
+	alice1, alice2, bob := in.client(), in.client(), in.client()
+	expect(t, "alice 1", alice1.login("alice", "correct-horse"), 200, "")
+	expect(t, "alice 2", alice2.login("alice", "correct-horse"), 200, "")
+	expect(t, "bob", bob.login("bob", "admin-pass-1"), 200, "")
+	expect(t, "not an admin", alice1.get("/admin/users/alice/sessions"), 403, `{"error":"Admin role required"}`)
+	expect(t, "unknown user", bob.get("/admin/users/nobody/sessions"), 404, "")
+	r := bob.get("/admin/users/alice/sessions")
+	var body sessionsBody
+	if r.status != 200 || json.Unmarshal([]byte(r.body), &body) != nil || len(body.Sessions) != 2 {
+		t.Fatalf("admin list: got %d %s, want alice's 2 sessions", r.status, r.body)
+	}
+	expect(t, "end one", bob.do("DELETE", "/admin/users/alice/sessions/"+body.Sessions[0].ID, "", "", "X-CSRF-Token", bob.csrfToken()), 200, `{"endedSessions":1,"ok":true}`)
+	expect(t, "oldest alice session ended", alice1.get("/profile"), 401, "")
+	expect(t, "end all", bob.do("DELETE", "/admin/users/alice/sessions", "", "", "X-CSRF-Token", bob.csrfToken()), 200, `{"endedSessions":1,"ok":true}`)
+	expect(t, "other alice session ended", alice2.get("/profile"), 401, "")
+	expect(t, "bob unaffected", bob.get("/profile"), 200, "")
 }

@@ -82,17 +82,22 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	out := make([]sessionJSON, 0, len(list))
 	current := sess.Handle()
 	for _, info := range list {
-		j := sessionJSON{ID: info.ID, Current: info.ID == current, CreatedAt: info.CreatedAt.UTC()}
-		var seen int64
-		_ = jsonValue(info, metaSeenKey, &seen)
-		if seen > 0 {
-			j.LastSeenAt = time.Unix(seen, 0).UTC()
-		}
-		_ = jsonValue(info, metaIPKey, &j.IP)
-		_ = jsonValue(info, metaUAKey, &j.UserAgent)
-		out = append(out, j)
+		out = append(out, toJSON(info, current))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+// toJSON renders one session of a listing; current is the caller's id.
+func toJSON(info tether.SessionInfo, current string) sessionJSON {
+	j := sessionJSON{ID: info.ID, Current: info.ID == current, CreatedAt: info.CreatedAt.UTC()}
+	var seen int64
+	_ = jsonValue(info, metaSeenKey, &seen)
+	if seen > 0 {
+		j.LastSeenAt = time.Unix(seen, 0).UTC()
+	}
+	_ = jsonValue(info, metaIPKey, &j.IP)
+	_ = jsonValue(info, metaUAKey, &j.UserAgent)
+	return j
 }
 
 // deleteSession handles DELETE /sessions/{id}: ends one of the caller's

@@ -140,6 +140,9 @@ func (s *Server) Handler() http.Handler {
 	route(app, "/password", "POST", s.requireRecentAuth(s.changePassword))
 	route(app, "/sessions", "GET", s.requireAuth(s.listSessions))
 	route(app, "/sessions/{id}", "DELETE", s.requireRecentAuth(s.deleteSession))
+	route(app, "/admin/users/{name}/sessions", "GET", s.requireAuth(s.requireAdmin(s.adminListSessions)))
+	app.HandleFunc("DELETE /admin/users/{name}/sessions", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
+	route(app, "/admin/users/{name}/sessions/{id}", "DELETE", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
 	// More specific than /sessions/{id}, so it needs no 405 fallback of its own.
 	app.HandleFunc("POST /sessions/revoke-others", s.requireRecentAuth(s.revokeOthers))
 	app.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
