@@ -29,6 +29,61 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
 fi
 step "redis: $(redis-server --version | cut -d' ' -f1-3)"
 
+# PostgreSQL for the user-directory tests (package internal/pgtest gives
+# each test a schema of its own). In order: TETHER_TEST_DATABASE_URL as
+# given; a server on 127.0.0.1:5432 that lets user postgres in without a
+# password; else (or with TETHER_TEST_DATABASE_URL=private) a private
+# throwaway cluster started here and stopped at exit (the Debian package
+# postgresql is installed first when missing and run as root).
+pg_ok() { psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1; }
+pg_private() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$bin" ] || ! command -v psql >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      step "installing postgresql (Debian)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+        || fail "apt-get install postgresql failed"
+      bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    else
+      fail "the PostgreSQL tests need a server: set TETHER_TEST_DATABASE_URL, run one on 127.0.0.1:5432 with trust auth for user postgres, or install the Debian package postgresql (run this script as root to have it done)"
+    fi
+  fi
+  PGTMP=$(mktemp -d /tmp/tether-pg.XXXXXX)
+  PG_AS=()
+  if [ "$(id -u)" = 0 ]; then # initdb refuses to run as root
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PGTMP" postgres
+    chown postgres "$PGTMP"
+    PG_AS=(runuser -u postgres --)
+  fi
+  PG_CTL="$bin/pg_ctl"
+  trap '"${PG_AS[@]}" "$PG_CTL" -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$PGTMP"' EXIT
+  "${PG_AS[@]}" "$bin/initdb" -D "$PGTMP/data" -U postgres --auth=trust >"$PGTMP/initdb.log" 2>&1 \
+    || fail "initdb of a private PostgreSQL cluster failed: $(tail -5 "$PGTMP/initdb.log")"
+  local port
+  for port in $(shuf -i 20000-40000 -n 5); do
+    if "${PG_AS[@]}" "$PG_CTL" -D "$PGTMP/data" -w -t 30 -l "$PGTMP/server.log" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $PGTMP -c fsync=off" start >/dev/null 2>&1; then
+      export TETHER_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
+      return
+    fi
+  done
+  fail "could not start a private PostgreSQL cluster: $(tail -5 "$PGTMP/server.log")"
+}
+if [ "${TETHER_TEST_DATABASE_URL:-}" = private ]; then
+  step "TETHER_TEST_DATABASE_URL=private: starting a private PostgreSQL"
+  pg_private
+elif [ -n "${TETHER_TEST_DATABASE_URL:-}" ]; then
+  pg_ok "$TETHER_TEST_DATABASE_URL" || fail "TETHER_TEST_DATABASE_URL does not answer (check the server and the URL)"
+elif pg_ok "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"; then
+  export TETHER_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+else
+  step "no PostgreSQL on 127.0.0.1:5432: starting a private one"
+  pg_private
+fi
+export TETHER_TEST_REQUIRE_POSTGRES=1 # under this script, a PostgreSQL test never skips
+step "postgres: $(psql "$TETHER_TEST_DATABASE_URL" -Atqc 'SHOW server_version')"
+
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 [ -z "$unformatted" ] || fail "these files are not gofmt-formatted (run gofmt -w):

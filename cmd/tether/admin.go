@@ -11,19 +11,25 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/users"
 )
 
 // adminEnv opens what an admin command acts on: the user directory and a
 // Manager on the configured session store (SQLite or Redis), so a command
-// run beside a live server changes what the server sees at once.
+// run beside a live server changes what the server sees at once. The
+// security events of admin actions (user_disabled, password_changed,
+// session_revoked, …) go to stderr as JSON lines in the server's format,
+// with "actor":"cli", so the action is on record wherever the operator's
+// shell is logged; stdout keeps the human-readable result.
 type adminEnv struct {
-	app *app
-	m   *tether.Manager
+	app    *app
+	m      *tether.Manager
+	events *audit.Logger
 }
 
-func openAdmin(ctx context.Context, cfg *config.Config, getenv func(string) string, stdout io.Writer) (*adminEnv, error) {
+func openAdmin(ctx context.Context, cfg *config.Config, getenv func(string) string, stderr io.Writer) (*adminEnv, error) {
 	a, err := openApp(ctx, cfg, getenv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
@@ -33,7 +39,13 @@ func openAdmin(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		a.Close()
 		return nil, err
 	}
-	return &adminEnv{app: a, m: m}, nil
+	return &adminEnv{app: a, m: m, events: audit.New(stderr)}, nil
+}
+
+// event records an admin action on user u.
+func (env *adminEnv) event(ctx context.Context, name string, u users.User, attrs ...slog.Attr) {
+	env.events.Log(ctx, audit.Event{Name: name, UserID: u.ID,
+		Attrs: append([]slog.Attr{slog.String("actor", "cli"), slog.String("username", u.Username)}, attrs...)})
 }
 
 // oneName parses NAME plus flags, in any order.
@@ -48,7 +60,7 @@ func oneName(fs *flag.FlagSet, args []string, what string) (string, error) {
 	return pos[0], nil
 }
 
-func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdin io.Reader, stdout io.Writer) error {
+func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user passwd", flag.ContinueOnError)
 	fromStdin := fs.Bool("password-stdin", false, "read the new password from standard input")
 	name, err := oneName(fs, args, "user passwd")
@@ -62,7 +74,7 @@ func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -74,21 +86,23 @@ func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) str
 	if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
 		return err
 	}
+	env.event(ctx, "password_changed", u)
 	n, err := env.m.EndUserSessions(ctx, u.ID)
 	if err != nil {
 		return err
 	}
+	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "password_changed"))
 	fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", name, n)
 	return nil
 }
 
-func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) string, disable bool, args []string, stdout io.Writer) error {
+func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) string, disable bool, args []string, stdout, stderr io.Writer) error {
 	verb := map[bool]string{true: "disable", false: "enable"}[disable]
 	name, err := oneName(flag.NewFlagSet("user "+verb, flag.ContinueOnError), args, "user "+verb)
 	if err != nil {
 		return err
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -101,19 +115,22 @@ func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) st
 		return err
 	}
 	if !disable {
+		env.event(ctx, "user_enabled", u)
 		fmt.Fprintf(stdout, "user %s enabled\n", name)
 		return nil
 	}
+	env.event(ctx, "user_disabled", u)
 	// ASVS 7.4.2 / 7.4.5: disabling an account ends its sessions at once.
 	n, err := env.m.EndUserSessions(ctx, u.ID)
 	if err != nil {
 		return err
 	}
+	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "account_disabled"))
 	fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", name, n)
 	return nil
 }
 
-func userRole(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdout io.Writer) error {
+func userRole(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
 	pos, err := parseFlags(flag.NewFlagSet("user role", flag.ContinueOnError), args)
 	if err != nil {
 		return err
@@ -121,14 +138,19 @@ func userRole(ctx context.Context, cfg *config.Config, getenv func(string) strin
 	if len(pos) != 2 {
 		return usageError{"user role: expected NAME ROLE (user or admin)"}
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, pos[0])
+	if err != nil {
+		return userErr(pos[0], err)
+	}
 	if err := env.app.users.SetRole(ctx, pos[0], pos[1]); err != nil {
 		return userErr(pos[0], err)
 	}
+	env.event(ctx, "role_changed", u, slog.String("from", u.Role), slog.String("to", pos[1]))
 	fmt.Fprintf(stdout, "role of %s is now %s; live sessions get a new token within a minute\n", pos[0], pos[1])
 	return nil
 }
@@ -140,7 +162,7 @@ func userErr(name string, err error) error {
 	return err
 }
 
-func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
 		return usageError{"sessions: expected list or revoke, with --user NAME"}
 	}
@@ -158,7 +180,7 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stdout)
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -176,6 +198,7 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err != nil {
 			return err
 		}
+		env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "admin"))
 		fmt.Fprintf(stdout, "%d session(s) of %s ended\n", n, *user)
 		return nil
 	}

@@ -12,7 +12,7 @@ import (
 // listed and revoked, a password change and a disabled account end every
 // session at once.
 func TestAdminCLIWhileServerRuns(t *testing.T) {
-	for name, mk := range bothStores {
+	for name, mk := range deployments {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			getenv := mk(t)
@@ -23,10 +23,11 @@ func TestAdminCLIWhileServerRuns(t *testing.T) {
 				return getenv(k)
 			}
 			in := start(t, dir, getenv)
+			var cliLog bytes.Buffer // the CLI's security events
 			cli := func(stdin string, args ...string) string {
 				t.Helper()
 				var out bytes.Buffer
-				if err := run(context.Background(), args, withDir, strings.NewReader(stdin), &out, &bytes.Buffer{}); err != nil {
+				if err := run(context.Background(), args, withDir, strings.NewReader(stdin), &out, &cliLog); err != nil {
 					t.Fatalf("tether %s: %v", strings.Join(args, " "), err)
 				}
 				return out.String()
@@ -67,6 +68,9 @@ func TestAdminCLIWhileServerRuns(t *testing.T) {
 			if out := cli("", "user", "list"); !strings.Contains(out, "alice") {
 				t.Fatalf("user list: %s", out)
 			}
+			checkCLIEvents(t, cliLog.String(), "new-password-1", []string{
+				"session_revoked admin", "session_revoked admin", "password_changed", "session_revoked password_changed",
+				"user_disabled", "session_revoked account_disabled", "user_enabled"})
 		})
 	}
 }
@@ -95,4 +99,28 @@ func TestAdminHTTP(t *testing.T) {
 	expect(t, "end all", bob.do("DELETE", "/admin/users/alice/sessions", "", "", "X-CSRF-Token", bob.csrfToken()), 200, `{"endedSessions":1,"ok":true}`)
 	expect(t, "other alice session ended", alice2.get("/profile"), 401, "")
 	expect(t, "bob unaffected", bob.get("/profile"), 200, "")
+}
+
+// checkCLIEvents checks the admin CLI's security log: one JSON line per
+// event, in order ("name reason" when the event has a reason), each naming
+// the user and the actor, and never the password that was set.
+func checkCLIEvents(t *testing.T, log, password string, want []string) {
+	t.Helper()
+	if strings.Contains(log, password) {
+		t.Fatalf("the CLI's event log contains the password:\n%s", log)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
+		var e struct{ Event, UserID, Actor, Username, Reason string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("event line %q: %v", line, err)
+		}
+		if e.UserID != "user-1001" || e.Actor != "cli" || e.Username != "alice" {
+			t.Errorf("event %q: got userId %q actor %q username %q, want user-1001, cli, alice", line, e.UserID, e.Actor, e.Username)
+		}
+		got = append(got, strings.TrimSpace(e.Event+" "+e.Reason))
+	}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("CLI events: got %v, want %v", got, want)
+	}
 }

@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "user":
 		return userCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "sessions":
-		return sessionsCmd(ctx, args[1:], getenv, stdout)
+		return sessionsCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "secret":
 		return secretCmd(args[1:], stdout)
 	case "version", "--version", "-v":

@@ -30,7 +30,7 @@ func (c *client) sessions() sessionsBody {
 // Three devices: list, end one, end the others; ids are handles, never the
 // token or store key.
 func TestMySessions(t *testing.T) {
-	for name, mk := range bothStores {
+	for name, mk := range deployments {
 		t.Run(name, func(t *testing.T) {
 			in := start(t, t.TempDir(), mk(t))
 			devices := []*client{in.client(), in.client(), in.client()}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tetherhq/tether/internal/pgtest"
 	"github.com/tetherhq/tether/internal/redistest"
 )
 
@@ -37,18 +38,23 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	expect(t, "old cookie on A after logout on B", again.get("/profile"), 401, `{"error":"Not authenticated"}`)
 }
 
-// bothStores gives the environment of a server on each session store; the
-// Redis one starts its own redis-server.
-var bothStores = map[string]func(t *testing.T) func(string) string{
+// deployments gives the environment of a server for each way to deploy it:
+// everything in the embedded SQLite file; sessions in Redis; sessions in
+// Redis and users in PostgreSQL (the several-instance set-up). Each starts
+// its own redis-server and takes a PostgreSQL schema of its own.
+var deployments = map[string]func(t *testing.T) func(string) string{
 	"sqlite": func(t *testing.T) func(string) string { return env() },
 	"redis": func(t *testing.T) func(string) string {
 		return redisEnv("redis://" + redistest.Start(t, redistest.Config{}).Addr)
+	},
+	"redis+postgres": func(t *testing.T) func(string) string {
+		return redisEnv("redis://"+redistest.Start(t, redistest.Config{}).Addr, "DATABASE_URL", pgtest.URL(t))
 	},
 }
 
 // Guarantee 3 (DESIGN): 200 concurrent GET /views on one cookie end at +200.
 func TestConcurrentViews(t *testing.T) {
-	for name, mk := range bothStores {
+	for name, mk := range deployments {
 		t.Run(name, func(t *testing.T) {
 			in := start(t, t.TempDir(), mk(t))
 			c := in.client()
@@ -81,7 +87,7 @@ func TestConcurrentViews(t *testing.T) {
 // never undone by them. 30 trials of a logout against 10 concurrent
 // /views and /csrf-token requests on the same cookie.
 func TestLogoutRacingInflightRequests(t *testing.T) {
-	for name, mk := range bothStores {
+	for name, mk := range deployments {
 		t.Run(name, func(t *testing.T) {
 			in := start(t, t.TempDir(), mk(t))
 			for trial := 0; trial < 30; trial++ {

@@ -166,7 +166,7 @@ type app struct {
 	rdb      redis.UniversalClient // nil without REDIS_URL
 	secrets  [][]byte
 	sessions tether.Store
-	users    *users.SQLite
+	users    users.Directory
 	ping     []func(context.Context) error
 	closers  []func() error
 }
@@ -204,13 +204,16 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 		a.ping = append(a.ping, store.Ping)
 		a.closers = append(a.closers, store.Close)
 	}
-	a.users, err = openUsers(cfg)
+	a.users, err = openUsers(ctx, cfg)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.ping = append(a.ping, a.users.Ping)
 	a.closers = append(a.closers, a.users.Close)
+	if cfg.DatabaseURL != "" {
+		log.Info("users in PostgreSQL (DATABASE_URL)")
+	}
 	return a, nil
 }
 

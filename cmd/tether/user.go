@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/passwords"
@@ -22,8 +23,15 @@ func loadConfig(getenv func(string) string) (*config.Config, error) {
 	return config.Load(getenv, ".env")
 }
 
-// openUsers opens the user directory named by the configuration.
-func openUsers(cfg *config.Config) (*users.SQLite, error) {
+// openUsers opens the user directory named by the configuration: in
+// PostgreSQL when DATABASE_URL is set (shared by every instance), else in
+// the embedded SQLite file in DATA_DIR.
+func openUsers(ctx context.Context, cfg *config.Config) (users.Directory, error) {
+	if cfg.DatabaseURL != "" {
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		return users.OpenPostgres(ctx, cfg.DatabaseURL, passwords.NewHasher())
+	}
 	u, err := users.Open(dbPath(cfg), passwords.NewHasher())
 	if err != nil {
 		return nil, fmt.Errorf("open user directory in %s: %w", cfg.DataDir, err)
@@ -45,11 +53,11 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	case "list":
 		return userList(ctx, cfg, args[1:], stdout)
 	case "passwd":
-		return userPasswd(ctx, cfg, getenv, args[1:], stdin, stdout)
+		return userPasswd(ctx, cfg, getenv, args[1:], stdin, stdout, stderr)
 	case "disable", "enable":
-		return userDisable(ctx, cfg, getenv, args[0] == "disable", args[1:], stdout)
+		return userDisable(ctx, cfg, getenv, args[0] == "disable", args[1:], stdout, stderr)
 	case "role":
-		return userRole(ctx, cfg, getenv, args[1:], stdout)
+		return userRole(ctx, cfg, getenv, args[1:], stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("user: unknown subcommand %q (want add, passwd, disable, enable, role or list)", args[0])}
 }
@@ -79,7 +87,7 @@ func userAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 		_, _ = rand.Read(b)
 		password, generated = base64.RawURLEncoding.EncodeToString(b), true
 	}
-	dir, err := openUsers(cfg)
+	dir, err := openUsers(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -122,7 +130,7 @@ func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.
 	if len(args) != 0 {
 		return usageError{"user list takes no arguments"}
 	}
-	dir, err := openUsers(cfg)
+	dir, err := openUsers(ctx, cfg)
 	if err != nil {
 		return err
 	}

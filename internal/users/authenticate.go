@@ -20,20 +20,27 @@ import (
 // never overwritten with the old password. A failed rehash does not fail the
 // login: the next login tries again.
 func (s *SQLite) Authenticate(ctx context.Context, username, password string) (User, error) {
+	return authenticate(ctx, s.hasher, s.Get, s.replaceHash, username, password)
+}
+
+// authenticate is Authenticate for every Directory: get reads a user,
+// replaceHash swaps a hash conditionally.
+func authenticate(ctx context.Context, h *passwords.Hasher, get func(context.Context, string) (User, error),
+	replaceHash func(ctx context.Context, id, oldHash, newHash string) error, username, password string) (User, error) {
 	if !ValidUsername(username) {
-		return User{}, s.fail(ctx, password)
+		return User{}, fail(ctx, h, password)
 	}
-	u, err := s.Get(ctx, username)
+	u, err := get(ctx, username)
 	if errors.Is(err, ErrNotFound) {
-		return User{}, s.fail(ctx, password)
+		return User{}, fail(ctx, h, password)
 	}
 	if err != nil {
 		return User{}, err
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	ok, rehash, err := h.Verify(ctx, password, u.PasswordHash)
 	if errors.Is(err, passwords.ErrMalformedHash) {
 		// A corrupted row fails closed, after the same work as any failure.
-		return User{}, s.fail(ctx, password)
+		return User{}, fail(ctx, h, password)
 	}
 	if err != nil {
 		return User{}, err
@@ -42,8 +49,8 @@ func (s *SQLite) Authenticate(ctx context.Context, username, password string) (U
 		return User{}, ErrInvalidCredentials
 	}
 	if rehash {
-		if hash, err := s.hasher.Hash(ctx, password); err == nil {
-			if s.replaceHash(ctx, u.ID, u.PasswordHash, hash) == nil {
+		if hash, err := h.Hash(ctx, password); err == nil {
+			if replaceHash(ctx, u.ID, u.PasswordHash, hash) == nil {
 				u.PasswordHash = hash
 			}
 		}
@@ -53,8 +60,8 @@ func (s *SQLite) Authenticate(ctx context.Context, username, password string) (U
 
 // fail spends the work of one verification and returns
 // ErrInvalidCredentials, or the context's error if it ended meanwhile.
-func (s *SQLite) fail(ctx context.Context, password string) error {
-	if err := s.hasher.Dummy(ctx, password); err != nil {
+func fail(ctx context.Context, h *passwords.Hasher, password string) error {
+	if err := h.Dummy(ctx, password); err != nil {
 		return err
 	}
 	return ErrInvalidCredentials
