@@ -20,6 +20,7 @@ import (
 	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/metrics"
+	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/throttle"
@@ -87,6 +88,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	events := audit.New(stdout)
 	resolver := proxy.New(cfg.TrustProxy)
 	mets := metrics.New(server.Routes...)
+	mets.Passwords(app.hasher)
 	var counter throttle.Counter = throttle.NewMemory(nil)
 	if app.rdb != nil {
 		counter = throttle.NewRedis(app.rdb, "") // shared by every instance
@@ -113,7 +115,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production(), Proxy: resolver,
 		Metrics: mets, MetricsOnMain: cfg.MetricsAddr == "",
 		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, ClientIP: resolver.ClientIP,
-		Throttle: throttle.New(counter, throttle.Policy{}), MaxPerUser: cfg.MaxPerUser})
+		Throttle: throttle.New(counter, throttle.Policy{
+			AccountLimit: int64(cfg.LoginMaxFailures), IPLimit: int64(cfg.LoginMaxFailuresPerIP), Window: cfg.LoginWindow}), MaxPerUser: cfg.MaxPerUser})
 	if err != nil {
 		return err
 	}
@@ -167,6 +170,7 @@ type app struct {
 	secrets  [][]byte
 	sessions tether.Store
 	users    users.Directory
+	hasher   *passwords.Hasher // one per process: its bound on concurrent hashing is global
 	ping     []func(context.Context) error
 	closers  []func() error
 }
@@ -204,7 +208,8 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 		a.ping = append(a.ping, store.Ping)
 		a.closers = append(a.closers, store.Close)
 	}
-	a.users, err = openUsers(ctx, cfg)
+	a.hasher = passwords.NewHasher()
+	a.users, err = openUsers(ctx, cfg, a.hasher)
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -26,13 +26,17 @@ func loadConfig(getenv func(string) string) (*config.Config, error) {
 // openUsers opens the user directory named by the configuration: in
 // PostgreSQL when DATABASE_URL is set (shared by every instance), else in
 // the embedded SQLite file in DATA_DIR.
-func openUsers(ctx context.Context, cfg *config.Config) (users.Directory, error) {
+// Passwords are hashed with h (nil: a new passwords.NewHasher()).
+func openUsers(ctx context.Context, cfg *config.Config, h *passwords.Hasher) (users.Directory, error) {
+	if h == nil {
+		h = passwords.NewHasher()
+	}
 	if cfg.DatabaseURL != "" {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		return users.OpenPostgres(ctx, cfg.DatabaseURL, passwords.NewHasher())
+		return users.OpenPostgres(ctx, cfg.DatabaseURL, h)
 	}
-	u, err := users.Open(dbPath(cfg), passwords.NewHasher())
+	u, err := users.Open(dbPath(cfg), h)
 	if err != nil {
 		return nil, fmt.Errorf("open user directory in %s: %w", cfg.DataDir, err)
 	}
@@ -87,7 +91,7 @@ func userAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 		_, _ = rand.Read(b)
 		password, generated = base64.RawURLEncoding.EncodeToString(b), true
 	}
-	dir, err := openUsers(ctx, cfg)
+	dir, err := openUsers(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -130,7 +134,7 @@ func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.
 	if len(args) != 0 {
 		return usageError{"user list takes no arguments"}
 	}
-	dir, err := openUsers(ctx, cfg)
+	dir, err := openUsers(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

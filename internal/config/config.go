@@ -18,6 +18,9 @@
 //	SESSION_ADMIN_ABSOLUTE_TIMEOUT  1h
 //	SESSION_REAUTH_WINDOW           10m
 //	SESSION_MAX_PER_USER            10            >= 1
+//	LOGIN_MAX_FAILURES              10            per account and window, >= 1
+//	LOGIN_MAX_FAILURES_PER_IP       100           per client IP and window, >= 1
+//	LOGIN_THROTTLE_WINDOW           15m           Go duration
 //	TRUST_PROXY                     unset         hop count or IP/CIDR list
 //
 // Threat model: configuration holds secrets (the signing secrets, and
@@ -71,6 +74,12 @@ type Config struct {
 	AdminAbsoluteTimeout  time.Duration
 	ReauthWindow          time.Duration
 	MaxPerUser            int
+	// Login throttling: failed logins allowed per account and per client IP
+	// within LoginWindow before 429 (LOGIN_MAX_FAILURES,
+	// LOGIN_MAX_FAILURES_PER_IP, LOGIN_THROTTLE_WINDOW).
+	LoginMaxFailures      int
+	LoginMaxFailuresPerIP int
+	LoginWindow           time.Duration
 	TrustProxy            TrustProxy
 	// METRICS_ADDR: when set (host:port), /metrics is served there instead
 	// of on the main listener.
@@ -165,6 +174,18 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 		bad("SESSION_MAX_PER_USER: %q is not a whole number >= 1", raw)
 	}
 	c.MaxPerUser = m
+
+	count := func(name, def string) int {
+		raw := or(get(name), def)
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 {
+			bad("%s: %q is not a whole number >= 1 (e.g. %s)", name, raw, def)
+		}
+		return n
+	}
+	c.LoginMaxFailures = count("LOGIN_MAX_FAILURES", "10")
+	c.LoginMaxFailuresPerIP = count("LOGIN_MAX_FAILURES_PER_IP", "100")
+	c.LoginWindow = dur("LOGIN_THROTTLE_WINDOW", "15m")
 
 	tp, err := ParseTrustProxy(get("TRUST_PROXY"))
 	if err != nil {

@@ -51,6 +51,9 @@ func TestDefaults(t *testing.T) {
 				{"AdminAbsoluteTimeout", c.AdminAbsoluteTimeout, time.Hour},
 				{"ReauthWindow", c.ReauthWindow, 10 * time.Minute},
 				{"MaxPerUser", c.MaxPerUser, 10},
+				{"LoginMaxFailures", c.LoginMaxFailures, 10},
+				{"LoginMaxFailuresPerIP", c.LoginMaxFailuresPerIP, 100},
+				{"LoginWindow", c.LoginWindow, 15 * time.Minute},
 				{"TrustProxy.Enabled", c.TrustProxy.Enabled(), false},
 			}
 			for _, ch := range checks {
@@ -80,6 +83,9 @@ func TestLoadEveryVariable(t *testing.T) {
 		"TRUST_PROXY":                    "2",
 		"METRICS_ADDR":                   "127.0.0.1:9100",
 		"SESSION_BINDING":                "strict",
+		"LOGIN_MAX_FAILURES":             "5",
+		"LOGIN_MAX_FAILURES_PER_IP":      "50",
+		"LOGIN_THROTTLE_WINDOW":          "1h",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +100,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		AdminAbsoluteTimeout: 90 * time.Minute, ReauthWindow: 5 * time.Minute,
 		MaxPerUser: 3, TrustProxy: TrustProxy{Hops: 2},
 		MetricsAddr: "127.0.0.1:9100", Binding: "strict",
+		LoginMaxFailures: 5, LoginMaxFailuresPerIP: 50, LoginWindow: time.Hour,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v,\nwant %+v", c, want)
@@ -252,6 +259,9 @@ func TestValidation(t *testing.T) {
 		{"idle over absolute", map[string]string{"SESSION_IDLE_TIMEOUT": "9h"}, "SESSION_IDLE_TIMEOUT (9h0m0s) must not exceed SESSION_ABSOLUTE_TIMEOUT (8h0m0s)"},
 		{"max per user zero", map[string]string{"SESSION_MAX_PER_USER": "0"}, `SESSION_MAX_PER_USER: "0" is not a whole number >= 1`},
 		{"max per user not a number", map[string]string{"SESSION_MAX_PER_USER": "ten"}, `SESSION_MAX_PER_USER: "ten"`},
+		{"login failures zero", map[string]string{"LOGIN_MAX_FAILURES": "0"}, `LOGIN_MAX_FAILURES: "0" is not a whole number >= 1 (e.g. 10)`},
+		{"login failures per IP not a number", map[string]string{"LOGIN_MAX_FAILURES_PER_IP": "lots"}, `LOGIN_MAX_FAILURES_PER_IP: "lots" is not a whole number >= 1 (e.g. 100)`},
+		{"login window not a duration", map[string]string{"LOGIN_THROTTLE_WINDOW": "15"}, `LOGIN_THROTTLE_WINDOW: "15" is not a Go duration (e.g. 15m)`},
 		{"trust proxy words", map[string]string{"TRUST_PROXY": "everyone"}, `TRUST_PROXY: "everyone" is neither a hop count`},
 		{"trust proxy negative hops", map[string]string{"TRUST_PROXY": "-1"}, "TRUST_PROXY: hop count -1 is out of range"},
 		{"trust proxy too many hops", map[string]string{"TRUST_PROXY": "17"}, "TRUST_PROXY: hop count 17 is out of range 0-16"},

@@ -5,6 +5,10 @@
 //	tether_security_events_total{event}           one series per event type
 //	tether_store_duration_seconds{op}             Create, Load, Update, Delete, … latency
 //	tether_http_request_duration_seconds{route,method,code}
+//	tether_password_hashes_total                  Argon2id computations (logins, rehashes, password changes)
+//	tether_password_hashes_in_flight              computations running now
+//	tether_password_hash_slots                    the bound on concurrent computations
+//	tether_password_hash_waiting                  callers waiting for a slot
 //
 // Route labels come from a fixed list of the server's paths ("other" for
 // anything else), so a client cannot create unbounded series. A Metrics is
@@ -58,6 +62,32 @@ func New(routes ...string) *Metrics {
 	m.reg.MustRegister(m.lookups, m.events, m.store, m.http,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// PasswordHasher is what the password metrics read (passwords.Hasher).
+type PasswordHasher interface {
+	Computations() int64
+	InFlight() int
+	Concurrency() int
+	Waiting() int64
+}
+
+// Passwords registers the password-hashing metrics of h. Call it once.
+func (m *Metrics) Passwords(h PasswordHasher) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tether_password_hashes_total", Help: "Argon2id computations: login checks (including the equal-work dummy for unknown users), rehashes, new passwords.",
+		}, func() float64 { return float64(h.Computations()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tether_password_hashes_in_flight", Help: "Argon2id computations running now.",
+		}, func() float64 { return float64(h.InFlight()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tether_password_hash_slots", Help: "The bound on concurrent Argon2id computations (memory is bounded by slots x m).",
+		}, func() float64 { return float64(h.Concurrency()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tether_password_hash_waiting", Help: "Callers waiting for an Argon2id slot.",
+		}, func() float64 { return float64(h.Waiting()) }),
+	)
 }
 
 // Handler serves the metrics in the Prometheus text format.

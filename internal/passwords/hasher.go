@@ -30,6 +30,7 @@ type Hasher struct {
 	slots  chan struct{} // semaphore: one token per running computation
 
 	computations atomic.Int64
+	waiting      atomic.Int64
 
 	dummyOnce sync.Once
 	dummy     string
@@ -66,6 +67,12 @@ func (h *Hasher) Concurrency() int { return cap(h.slots) }
 // run (for metrics, and for tests that check equal work).
 func (h *Hasher) Computations() int64 { return h.computations.Load() }
 
+// InFlight returns how many computations run now (at most Concurrency).
+func (h *Hasher) InFlight() int { return len(h.slots) }
+
+// Waiting returns how many callers wait for a slot now.
+func (h *Hasher) Waiting() int64 { return h.waiting.Load() }
+
 // idKey runs one Argon2id computation once a slot is free, or gives up with
 // an error wrapping ctx.Err() when ctx ends first.
 func (h *Hasher) idKey(ctx context.Context, password string, salt []byte, p Params, keyLen int) ([]byte, error) {
@@ -74,8 +81,15 @@ func (h *Hasher) idKey(ctx context.Context, password string, salt []byte, p Para
 	}
 	select {
 	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("passwords: waiting for a hashing slot: %w", context.Cause(ctx))
+	default:
+		h.waiting.Add(1)
+		select {
+		case h.slots <- struct{}{}:
+			h.waiting.Add(-1)
+		case <-ctx.Done():
+			h.waiting.Add(-1)
+			return nil, fmt.Errorf("passwords: waiting for a hashing slot: %w", context.Cause(ctx))
+		}
 	}
 	defer func() { <-h.slots }()
 	h.computations.Add(1)

@@ -199,6 +199,31 @@ func TestConcurrencyBound(t *testing.T) {
 	if n := h.Computations() - base; n != 0 {
 		t.Fatalf("computations while every slot was taken: got %d, want 0", n)
 	}
+	// The gauges behind the server's metrics: a caller in line shows in
+	// Waiting until it gives up.
+	if got := h.InFlight(); got != bound {
+		t.Fatalf("InFlight with every slot taken: got %d, want %d", got, bound)
+	}
+	release := make(chan struct{})
+	gaveUp := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-release; cancel() }()
+		_, err := h.Hash(ctx, "correct-horse")
+		gaveUp <- err
+	}()
+	for deadline := time.Now().Add(5 * time.Second); h.Waiting() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Waiting with one caller in line: got %d, want 1", h.Waiting())
+		}
+	}
+	close(release)
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("caller in line after cancel: got %v, want context.Canceled", err)
+	}
+	if got := h.Waiting(); got != 0 {
+		t.Fatalf("Waiting after the caller gave up: got %d, want 0", got)
+	}
 	for range bound {
 		<-h.slots
 	}
