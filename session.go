@@ -353,6 +353,41 @@ func (s *Session) Reauthenticate() error {
 	return nil
 }
 
+// ChangeRole records a change of the signed-in user's role (a privilege
+// change, ASVS 7.2.4 / OWASP: renew the session on privilege change): the
+// session gets a new token, keeping its values, and its absolute deadline
+// becomes the earlier of the current one and the new role's absolute
+// timeout (Config.RoleAbsoluteTimeouts) counted from the last
+// authentication. A promotion to a role with a shorter life (admins)
+// therefore shortens the session; a demotion never lengthens it. When that
+// deadline has already passed, the session is destroyed and ChangeRole
+// returns ErrSessionEnded. It fails with ErrNotAuthenticated for an
+// anonymous session. Storing the role itself in the session's values is
+// the application's business.
+func (s *Session) ChangeRole(role string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	if s.destroyed {
+		return ErrSessionDestroyed
+	}
+	if s.rec == nil || s.rec.UserID == "" || s.login != nil {
+		if s.login != nil { // logged in during this request: its deadline is not stored yet
+			s.login.role = role
+			return nil
+		}
+		return ErrNotAuthenticated
+	}
+	abs := minTime(s.rec.AbsoluteDeadline, s.rec.AuthenticatedAt.Add(s.m.cfg.absoluteTimeout(role)))
+	if !abs.After(s.m.cfg.Now()) {
+		s.destroyed = true
+		return ErrSessionEnded
+	}
+	s.rec.AbsoluteDeadline = abs
+	s.regen = true
+	return nil
+}
+
 func (s *Session) regenerate(l *login) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

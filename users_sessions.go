@@ -3,6 +3,7 @@ package tether
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"time"
 )
@@ -80,6 +81,42 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, ids ...str
 			return n, storeErr(err)
 		}
 		n++
+	}
+	return n, nil
+}
+
+// SetUserSessions sets key to v (JSON-encoded) in every live session of
+// userID and returns how many it changed. Each change applies only while
+// that session exists, so it never brings back one that ended meanwhile.
+// Use it to reach a user's sessions from outside their requests: an admin
+// tool flags them so the application re-reads the account at the next
+// request (a role change, say) instead of waiting for its periodic check.
+func (m *Manager) SetUserSessions(ctx context.Context, userID, key string, v any) (int, error) {
+	idx, ok := m.cfg.Store.(UserIndex)
+	if !ok {
+		return 0, ErrNoUserIndex
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	cctx, cancel := m.cfg.storeCtx(ctx)
+	defer cancel()
+	now := m.cfg.Now()
+	recs, err := idx.ListUser(cctx, userID, now)
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	n := 0
+	for k := range recs {
+		_, err := m.cfg.Store.Update(cctx, k, now, &Patch{Set: map[string]json.RawMessage{key: raw}})
+		switch {
+		case errors.Is(err, ErrNotFound): // ended meanwhile
+		case err != nil:
+			return n, storeErr(err)
+		default:
+			n++
+		}
 	}
 	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/users"
 )
 
@@ -151,7 +152,13 @@ func userRole(ctx context.Context, cfg *config.Config, getenv func(string) strin
 		return userErr(pos[0], err)
 	}
 	env.event(ctx, "role_changed", u, slog.String("from", u.Role), slog.String("to", pos[1]))
-	fmt.Fprintf(stdout, "role of %s is now %s; live sessions get a new token within a minute\n", pos[0], pos[1])
+	// The server re-reads the account at each flagged session's next
+	// request: new token, and the new role's absolute timeout.
+	n, err := env.m.SetUserSessions(ctx, u.ID, server.AccountChangedKey, 1)
+	if err != nil {
+		return fmt.Errorf("role of %s changed, but its live sessions could not be flagged (they pick it up within a minute): %w", pos[0], err)
+	}
+	fmt.Fprintf(stdout, "role of %s is now %s; %d live session(s) get a new token at their next request\n", pos[0], pos[1], n)
 	return nil
 }
 

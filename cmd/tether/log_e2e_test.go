@@ -14,7 +14,9 @@ import (
 // appear (OWASP Session Management Cheat Sheet, "logging").
 func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	dir := t.TempDir()
-	in := start(t, dir, env("SESSION_IDLE_TIMEOUT", "1s", "SESSION_ABSOLUTE_TIMEOUT", "1h"))
+	// The idle timeout must outlast the scenario's Argon2id work under -race
+	// (B's session has to be alive for the password change to revoke it).
+	in := start(t, dir, env("SESSION_IDLE_TIMEOUT", "4s", "SESSION_ABSOLUTE_TIMEOUT", "1h"))
 	var secrets []string
 	keep := func(v ...string) {
 		for _, s := range v {
@@ -49,7 +51,7 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	idleSID := idle.sid()
 	keep(idleSID)
 	expect(t, "logout", a.do("POST", "/logout", "", "", "User-Agent", "UA/2"), 200, "")
-	time.Sleep(1200 * time.Millisecond) // the jar drops the cookie; the server must reject it anyway
+	time.Sleep(4200 * time.Millisecond) // the jar drops the cookie; the server must reject it anyway
 	stale := in.client()
 	stale.setSID(idleSID)
 	expect(t, "idle session", stale.get("/profile"), 401, "") // idle_timeout

@@ -31,13 +31,16 @@ func (in *instance) metric(t *testing.T, name string) float64 {
 	return v
 }
 
-// cliIn runs an admin command against the instance's data directory.
-func cliIn(t *testing.T, dir string, stdin string, args ...string) {
+// cliIn runs an admin command against the data directory of an instance
+// started with env() and returns its standard output.
+func cliIn(t *testing.T, dir string, stdin string, args ...string) string {
 	t.Helper()
 	getenv := env("DATA_DIR", dir)
-	if err := run(context.Background(), args, getenv, strings.NewReader(stdin), &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+	var out bytes.Buffer
+	if err := run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &bytes.Buffer{}); err != nil {
 		t.Fatalf("tether %s: %v", strings.Join(args, " "), err)
 	}
+	return out.String()
 }
 
 // No user enumeration (ASVS 6.3.8 / the point 1): an unknown user,

@@ -21,6 +21,12 @@ const (
 	seenEvery = time.Minute
 )
 
+// AccountChangedKey is the session value an admin tool sets (through
+// tether.Manager.SetUserSessions) on every session of a user whose account
+// changed, so that the server re-reads the account at the session's next
+// request instead of at the once-a-minute pace.
+const AccountChangedKey = "accountChanged"
+
 // recordMeta stores where and when the session was used (at login).
 func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
 	if err := sess.Set(metaIPKey, s.clientIP(r)); err != nil {
@@ -37,8 +43,12 @@ func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
 // account: a disabled account's session ends, and a changed role rotates the
 // token (role_changed). It reports false when it ended the session.
 func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.Session) bool {
-	if time.Now().Unix()-sess.GetInt64(metaSeenKey) < int64(s.seenEvery/time.Second) {
+	flagged := sess.GetInt64(AccountChangedKey) != 0
+	if !flagged && time.Now().Unix()-sess.GetInt64(metaSeenKey) < int64(s.seenEvery/time.Second) {
 		return true
+	}
+	if flagged {
+		sess.Remove(AccountChangedKey)
 	}
 	_ = sess.Set(metaSeenKey, time.Now().Unix())
 	_ = sess.Set(metaIPKey, s.clientIP(r))
@@ -53,8 +63,17 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
 		return false
 	case u.Role != sess.GetString("role"):
+		// A privilege change: new token, and the new role's absolute
+		// timeout caps the session (a user promoted to admin gets the
+		// admin's shorter life, counted from the last authentication).
 		old := sess.GetString("role")
-		if err := errors.Join(sess.Regenerate(), sess.Set("role", u.Role)); err == nil {
+		err := sess.ChangeRole(u.Role)
+		switch {
+		case errors.Is(err, tether.ErrSessionEnded):
+			s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role), slog.String("action", "session_ended"))
+			tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
+			return false
+		case err == nil && sess.Set("role", u.Role) == nil:
 			s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role))
 		}
 	}

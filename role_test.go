@@ -1,0 +1,115 @@
+package tether_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/tetherhq/tether"
+)
+
+// A privilege change renews the session (OWASP Session Management: renew
+// the ID on any privilege level change) and caps its life at the new role's
+// absolute timeout; it never lengthens it.
+func TestChangeRole(t *testing.T) {
+	cases := []struct {
+		name      string
+		loginRole string
+		after     time.Duration // time between login and the change
+		newRole   string
+		wantErr   error
+		wantAbs   time.Duration // absolute deadline after the change, from login
+	}{
+		{"promotion shortens to the admin lifetime", "user", 10 * time.Minute, "admin", nil, time.Hour},
+		{"demotion keeps the shorter deadline", "admin", 10 * time.Minute, "user", nil, time.Hour},
+		{"same lifetime keeps the deadline", "user", 10 * time.Minute, "editor", nil, 8 * time.Hour},
+		{"promotion past the admin lifetime ends the session", "user", 2 * time.Hour, "admin", tether.ErrSessionEnded, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// An idle timeout longer than the gap keeps the session alive.
+			f := newFixture(t, func(c *tether.Config) { c.IdleTimeout = 3 * time.Hour })
+			var changeErr error
+			h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				changeErr = tether.FromContext(r.Context()).ChangeRole(tc.newRole)
+				if changeErr != nil {
+					tether.DefaultErrorHandler(w, r, changeErr)
+				}
+			}))
+			_, c := f.do(t, "/login?role="+tc.loginRole, "")
+			loginAt := f.clock.Now()
+			f.clock.Add(tc.after)
+			req := httptest.NewRequest("POST", "/role", nil)
+			req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			c2 := setCookie(rec, "sid")
+			if !errors.Is(changeErr, tc.wantErr) {
+				t.Fatalf("ChangeRole: got %v, want %v", changeErr, tc.wantErr)
+			}
+			if tc.wantErr != nil {
+				if c2 != "-" {
+					t.Fatalf("cookie after an ended session: got %q, want it expired", c2)
+				}
+				if got, _ := f.do(t, "/get", c); got.Body.String() != "|" {
+					t.Fatalf("old token: got %q, want anonymous", got.Body.String())
+				}
+				return
+			}
+			if c2 == "" || c2 == "-" || c2 == c {
+				t.Fatalf("cookie after ChangeRole: got %q, want a new token", c2)
+			}
+			if got, _ := f.do(t, "/get", c); got.Body.String() != "|" {
+				t.Fatalf("old token after ChangeRole: got %q, want anonymous", got.Body.String())
+			}
+			var abs time.Time
+			probe := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, abs = tether.FromContext(r.Context()).Deadlines()
+			}))
+			req = httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "sid", Value: c2})
+			probe.ServeHTTP(httptest.NewRecorder(), req)
+			if want := loginAt.Add(tc.wantAbs); !abs.Equal(want) {
+				t.Fatalf("absolute deadline: got %v, want %v", abs, want)
+			}
+		})
+	}
+	t.Run("anonymous", func(t *testing.T) {
+		f := newFixture(t, nil)
+		var err error
+		f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			err = tether.FromContext(r.Context()).ChangeRole("admin")
+		})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		if !errors.Is(err, tether.ErrNotAuthenticated) {
+			t.Fatalf("got %v, want ErrNotAuthenticated", err)
+		}
+	})
+}
+
+func TestSetUserSessions(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c1 := f.do(t, "/login", "")
+	_, c2 := f.do(t, "/login", "")
+	n, err := f.m.SetUserSessions(context.Background(), "user-1", "flag", "yes")
+	if err != nil || n != 2 {
+		t.Fatalf("SetUserSessions: got %d %v, want 2", n, err)
+	}
+	for _, c := range []string{c1, c2} {
+		if got, _ := f.do(t, "/get?k=flag", c); got.Body.String() != "user-1|yes" {
+			t.Fatalf("flag in session: got %q, want user-1|yes", got.Body.String())
+		}
+	}
+	if n, err := f.m.SetUserSessions(context.Background(), "user-2", "flag", "yes"); err != nil || n != 0 {
+		t.Fatalf("another user: got %d %v, want 0", n, err)
+	}
+	f.do(t, "/logout", c1)
+	if n, err := f.m.SetUserSessions(context.Background(), "user-1", "flag", "again"); err != nil || n != 1 {
+		t.Fatalf("after one logout: got %d %v, want 1 (no resurrection)", n, err)
+	}
+	if got, _ := f.do(t, "/get?k=flag", c1); got.Body.String() != "|" {
+		t.Fatalf("logged-out session: got %q, want anonymous", got.Body.String())
+	}
+}
