@@ -114,7 +114,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv, err := server.New(server.Options{Manager: m, Users: app.users, Ready: app.Ping, Log: log, Production: cfg.Production(), Proxy: resolver,
 		Metrics: mets, MetricsOnMain: cfg.MetricsAddr == "",
-		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, ClientIP: resolver.ClientIP,
+		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, TrustedOrigins: cfg.TrustedOrigins, ClientIP: resolver.ClientIP,
 		Throttle: throttle.New(counter, throttle.Policy{
 			AccountLimit: int64(cfg.LoginMaxFailures), IPLimit: int64(cfg.LoginMaxFailuresPerIP), Window: cfg.LoginWindow}), MaxPerUser: cfg.MaxPerUser})
 	if err != nil {

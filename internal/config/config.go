@@ -22,6 +22,7 @@
 //	LOGIN_MAX_FAILURES_PER_IP       100           per client IP and window, >= 1
 //	LOGIN_THROTTLE_WINDOW           15m           Go duration
 //	TRUST_PROXY                     unset         hop count or IP/CIDR list
+//	CSRF_TRUSTED_ORIGINS            unset         comma list of scheme://host[:port]
 //
 // Threat model: configuration holds secrets (the signing secrets, and
 // passwords inside REDIS_URL and DATABASE_URL) and ends up in logs through
@@ -81,6 +82,9 @@ type Config struct {
 	LoginMaxFailuresPerIP int
 	LoginWindow           time.Duration
 	TrustProxy            TrustProxy
+	// CSRF_TRUSTED_ORIGINS: origins ("https://app.example.com") whose
+	// browsers may make cross-origin unsafe requests.
+	TrustedOrigins []string
 	// METRICS_ADDR: when set (host:port), /metrics is served there instead
 	// of on the main listener.
 	MetricsAddr string
@@ -192,6 +196,18 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 		bad("TRUST_PROXY: %v", err)
 	}
 	c.TrustProxy = tp
+
+	for _, o := range strings.Split(get("CSRF_TRUSTED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.User != nil || strings.Contains(u.Host, "*") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			bad("CSRF_TRUSTED_ORIGINS: %q is not an origin like https://app.example.com (scheme and host, optional port, nothing else; no wildcards)", o)
+			continue
+		}
+		c.TrustedOrigins = append(c.TrustedOrigins, strings.TrimSuffix(o, "/"))
+	}
 
 	c.Binding = get("SESSION_BINDING")
 	if c.Binding == "" {

@@ -86,6 +86,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"LOGIN_MAX_FAILURES":             "5",
 		"LOGIN_MAX_FAILURES_PER_IP":      "50",
 		"LOGIN_THROTTLE_WINDOW":          "1h",
+		"CSRF_TRUSTED_ORIGINS":           " https://app.example.com , http://localhost:5173/,",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +102,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		MaxPerUser: 3, TrustProxy: TrustProxy{Hops: 2},
 		MetricsAddr: "127.0.0.1:9100", Binding: "strict",
 		LoginMaxFailures: 5, LoginMaxFailuresPerIP: 50, LoginWindow: time.Hour,
+		TrustedOrigins: []string{"https://app.example.com", "http://localhost:5173"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v,\nwant %+v", c, want)
@@ -261,6 +263,9 @@ func TestValidation(t *testing.T) {
 		{"max per user not a number", map[string]string{"SESSION_MAX_PER_USER": "ten"}, `SESSION_MAX_PER_USER: "ten"`},
 		{"login failures zero", map[string]string{"LOGIN_MAX_FAILURES": "0"}, `LOGIN_MAX_FAILURES: "0" is not a whole number >= 1 (e.g. 10)`},
 		{"login failures per IP not a number", map[string]string{"LOGIN_MAX_FAILURES_PER_IP": "lots"}, `LOGIN_MAX_FAILURES_PER_IP: "lots" is not a whole number >= 1 (e.g. 100)`},
+		{"trusted origin with a path", map[string]string{"CSRF_TRUSTED_ORIGINS": "https://app.example.com/admin"}, `CSRF_TRUSTED_ORIGINS: "https://app.example.com/admin" is not an origin`},
+		{"trusted origin without a scheme", map[string]string{"CSRF_TRUSTED_ORIGINS": "app.example.com"}, `CSRF_TRUSTED_ORIGINS: "app.example.com" is not an origin`},
+		{"trusted origin wildcard", map[string]string{"CSRF_TRUSTED_ORIGINS": "https://*"}, `CSRF_TRUSTED_ORIGINS: "https://*"`},
 		{"login window not a duration", map[string]string{"LOGIN_THROTTLE_WINDOW": "15"}, `LOGIN_THROTTLE_WINDOW: "15" is not a Go duration (e.g. 15m)`},
 		{"trust proxy words", map[string]string{"TRUST_PROXY": "everyone"}, `TRUST_PROXY: "everyone" is neither a hop count`},
 		{"trust proxy negative hops", map[string]string{"TRUST_PROXY": "-1"}, "TRUST_PROXY: hop count -1 is out of range"},
