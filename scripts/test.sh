@@ -100,9 +100,10 @@ if [ "$FUZZTIME" != "0" ]; then
   while read -r pkg target; do
     step "fuzz $target in $pkg for $FUZZTIME"
     corpus="$pkg/testdata/fuzz/$target"
-    before=$(find "$corpus" -type f 2>/dev/null | wc -l)
+    count_corpus() { if [ -d "$corpus" ]; then find "$corpus" -type f | wc -l; else echo 0; fi; }
+    before=$(count_corpus)
     if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"; then
-      if [ "$(find "$corpus" -type f 2>/dev/null | wc -l)" -gt "$before" ]; then
+      if [ "$(count_corpus)" -gt "$before" ]; then
         fail "fuzz target $target found a failing input; it is saved under $corpus (replay: go test -run '$target' $pkg)"
       fi
       fail "fuzz target $target failed without saving an input (see above); with a duration FUZZTIME this can be golang/go#75804: use a count such as FUZZTIME=30000x"
