@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Session is the per-request view of a session. Reads and writes of values
@@ -137,17 +138,52 @@ func (s *Session) Get(key string, dst any) (bool, error) {
 // GetString returns the string stored under key, "" if there is none or it is
 // not a string.
 func (s *Session) GetString(key string) string {
+	raw := s.raw(key)
+	// Fast path: a JSON string without escapes is its own contents.
+	if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
+		body := raw[1 : len(raw)-1]
+		plain := true
+		for _, c := range body {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain && utf8.Valid(body) {
+			return string(body)
+		}
+	}
 	var v string
-	_, _ = s.Get(key, &v)
+	if raw != nil {
+		_ = json.Unmarshal(raw, &v)
+	}
 	return v
 }
 
 // GetInt64 returns the integer stored under key, 0 if there is none or it is
 // not an integer.
 func (s *Session) GetInt64(key string) int64 {
+	raw := s.raw(key)
+	if n, ok := plainInt(raw); ok { // what Incr and Set of an int store
+		return n
+	}
 	var v int64
-	_, _ = s.Get(key, &v)
+	if raw != nil {
+		_ = json.Unmarshal(raw, &v)
+	}
 	return v
+}
+
+// raw returns the stored JSON of key, nil when there is none. The caller
+// must not modify it.
+func (s *Session) raw(key string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	if s.rec == nil || s.destroyed {
+		return nil
+	}
+	return s.rec.Values[key]
 }
 
 // Keys returns the keys of the session's values, sorted.
@@ -491,4 +527,29 @@ func (s *Session) EndOtherSessions(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// plainInt parses a canonical JSON integer (an optional minus, then digits
+// without a leading zero) that fits in an int64, without allocating;
+// anything else reports false and goes through encoding/json.
+func plainInt(raw []byte) (int64, bool) {
+	d := raw
+	neg := len(d) > 0 && d[0] == '-'
+	if neg {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) { // 18 digits always fit
+		return 0, false
+	}
+	var n int64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }

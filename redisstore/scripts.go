@@ -14,7 +14,7 @@ import "github.com/redis/go-redis/v9"
 // Each operation on a session is one Lua script, so it is one command and
 // atomic. Numbers pass through Lua as doubles, exact for Unix milliseconds.
 
-// loadScript returns the hash and, if the session is live at ARGV[1], moves
+// loadScript returns the hash (packed: see packed.go) and, if the session is live at ARGV[1], moves
 // its idle deadline to min(ARGV[2], absolute) and its expiry with it (in
 // steps of at least min(1 s, a tenth of the idle timeout)).
 // An expired session is returned unchanged, never extended.
@@ -39,7 +39,7 @@ if idle > now and abs > now then
     h[at] = string.format('%d', ni)
   end
 end
-return h
+return cmsgpack.pack(h)
 `)
 
 // createScript stores a new session unless the key exists.
@@ -58,7 +58,7 @@ return 1
 //	nset, name, json, …, ndel, name, …, nincr, name, delta, …
 //
 // Returns false if the session is missing or expired, NOTINT (changing
-// nothing) if an increment meets a non-integer, else the new hash.
+// nothing) if an increment meets a non-integer, else the new hash (packed).
 var updateScript = redis.NewScript(`
 local d = redis.call('HMGET', KEYS[1], '_i', '_a')
 if not d[1] or not d[2] then return false end
@@ -98,7 +98,7 @@ if ni > 0 then
   redis.call('PEXPIREAT', KEYS[1], string.format('%d', ni + tonumber(ARGV[4])))
 end
 if tonumber(ARGV[3]) > 0 then redis.call('HSET', KEYS[1], '_t', ARGV[3]) end
-return redis.call('HGETALL', KEYS[1])
+return cmsgpack.pack(redis.call('HGETALL', KEYS[1]))
 `)
 
 // indexScript adds a session to its user's index (a sorted set scored by

@@ -180,14 +180,14 @@ func isScriptError(err error, code string) bool {
 
 // Load implements tether.Store in one command.
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
-	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, ms(now), ms(idleDeadline), s.grace).StringSlice()
+	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, ms(now), ms(idleDeadline), s.grace).Text()
 	if errors.Is(err, redis.Nil) {
 		return nil, tether.ErrNotFound
 	}
 	if err != nil {
 		return nil, s.fail("load", err)
 	}
-	return parse(res)
+	return parsePacked(res)
 }
 
 // Update implements tether.Store in one command.
@@ -205,7 +205,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	for k, d := range p.Incr {
 		args = append(args, k, d)
 	}
-	res, err := updateScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).StringSlice()
+	res, err := updateScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).Text()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, tether.ErrNotFound
@@ -214,7 +214,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	case err != nil:
 		return nil, s.fail("update", err)
 	}
-	return parse(res)
+	return parsePacked(res)
 }
 
 // Delete implements tether.Store. The user's index entry, if any, is left

@@ -22,6 +22,10 @@ type compiledCSP struct {
 	parts  []string // "name sources" per directive
 	nonced []bool   // whether a directive takes the nonce
 	nonce  bool
+	// With a nonce, the value is pieces[0] + nonce + pieces[1] + nonce + …:
+	// one concatenation per response.
+	pieces []string
+	size   int // total length of pieces
 }
 
 // Directive is one CSP directive.
@@ -75,6 +79,23 @@ func (c *CSP) compile() (*compiledCSP, error) {
 	if len(out.parts) == 0 {
 		return nil, fmt.Errorf("secheaders: CSP has no directives")
 	}
+	var cur strings.Builder
+	for i, p := range out.parts {
+		if i > 0 {
+			cur.WriteString("; ")
+		}
+		cur.WriteString(p)
+		if out.nonced[i] {
+			cur.WriteString(" 'nonce-")
+			out.pieces = append(out.pieces, cur.String())
+			cur.Reset()
+			cur.WriteString("'")
+		}
+	}
+	out.pieces = append(out.pieces, cur.String())
+	for _, p := range out.pieces {
+		out.size += len(p)
+	}
 	return out, nil
 }
 
@@ -83,12 +104,13 @@ func (c *compiledCSP) value(nonce string) string {
 	if nonce == "" {
 		return strings.Join(c.parts, "; ")
 	}
-	parts := make([]string, len(c.parts))
-	for i, p := range c.parts {
-		parts[i] = p
-		if c.nonced[i] {
-			parts[i] += " 'nonce-" + nonce + "'"
+	var b strings.Builder
+	b.Grow(c.size + (len(c.pieces)-1)*len(nonce))
+	for i, p := range c.pieces {
+		if i > 0 {
+			b.WriteString(nonce)
 		}
+		b.WriteString(p)
 	}
-	return strings.Join(parts, "; ")
+	return b.String()
 }

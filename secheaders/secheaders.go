@@ -100,10 +100,16 @@ func Default(production bool) Policy {
 
 type header struct{ name, value string }
 
-// compiled is a validated Policy with its header values computed.
+// compiled is a validated Policy with its header values computed. vals
+// holds one ready []string per static header (len == cap == 1), shared by
+// every response: net/http copies header values when the response starts,
+// Header.Set replaces a slice and Header.Add must copy it to append, so no
+// response can change another's.
 type compiled struct {
 	static []header
+	vals   [][]string
 	csp    *compiledCSP
+	cspVal []string // the CSP header value when it has no nonce
 }
 
 func (p Policy) compile() (*compiled, error) {
@@ -158,6 +164,12 @@ func (p Policy) compile() (*compiled, error) {
 			return nil, err
 		}
 		c.csp = csp
+		if !csp.nonce {
+			c.cspVal = []string{csp.value("")}
+		}
+	}
+	for _, h := range c.static {
+		c.vals = append(c.vals, []string{h.value})
 	}
 	return c, nil
 }
@@ -171,8 +183,8 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		for _, hd := range c.static {
-			h[hd.name] = []string{hd.value}
+		for i, hd := range c.static {
+			h[hd.name] = c.vals[i]
 		}
 		if c.csp != nil {
 			if c.csp.nonce {
@@ -180,7 +192,7 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 				r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, n))
 				h[c.csp.header] = []string{c.csp.value(n)}
 			} else {
-				h[c.csp.header] = []string{c.csp.value("")}
+				h[c.csp.header] = c.cspVal
 			}
 		}
 		next.ServeHTTP(&stripWriter{ResponseWriter: w}, r)
@@ -198,9 +210,9 @@ func Nonce(r *http.Request) string {
 }
 
 func newNonce() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawStdEncoding.EncodeToString(b)
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawStdEncoding.EncodeToString(b[:])
 }
 
 // stripWriter removes headers that advertise the software just before the

@@ -1,6 +1,7 @@
 package secheaders_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -89,6 +90,40 @@ func TestNonce(t *testing.T) {
 		re := regexp.MustCompile(`script-src 'self' 'nonce-` + regexp.QuoteMeta(seen[i]) + `'.*style-src 'self' 'nonce-` + regexp.QuoteMeta(seen[i]) + `'`)
 		if !re.MatchString(csp) {
 			t.Fatalf("CSP %q: want the request's nonce in script-src and style-src", csp)
+		}
+		// Without its nonce sources, the header is exactly the policy's
+		// nonce-free rendering.
+		plain := secheaders.Default(false)
+		plain.CSP.Nonce = false
+		rec := httptest.NewRecorder()
+		plain.Handler(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if got, want := strings.ReplaceAll(csp, " 'nonce-"+seen[i]+"'", ""), rec.Header().Get("Content-Security-Policy"); got != want {
+			t.Fatalf("CSP without its nonce:\ngot  %q\nwant %q", got, want)
+		}
+	}
+}
+
+// Header values are shared between responses for speed; a handler that
+// adds to or replaces one must not change what the next response gets.
+func TestSharedHeaderValuesStayPerResponse(t *testing.T) {
+	p := secheaders.Default(false)
+	p.CSP.Nonce = false
+	first := true
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if first {
+			first = false
+			w.Header().Add("X-Frame-Options", "SAMEORIGIN")
+			w.Header().Add("Content-Security-Policy", "sandbox")
+			w.Header().Set("Referrer-Policy", "origin")
+		}
+	}))
+	for i, want := range [][3]string{{"DENY,SAMEORIGIN", "2", "origin"}, {"DENY", "1", "no-referrer"}} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		got := [3]string{strings.Join(rec.Header().Values("X-Frame-Options"), ","),
+			fmt.Sprint(len(rec.Header().Values("Content-Security-Policy"))), rec.Header().Get("Referrer-Policy")}
+		if got != want {
+			t.Fatalf("response %d: got %q, want %q", i+1, got, want)
 		}
 	}
 }
