@@ -5,6 +5,7 @@
 //	tether user passwd|disable|enable|role|list …
 //	tether sessions list|revoke --user NAME
 //	tether secret generate
+//	tether doctor
 //	tether version
 //
 // Every command reads the same configuration (environment, then .env in the
@@ -49,6 +50,7 @@ const usage = `usage:
   tether user list
   tether sessions list|revoke --user NAME [--id ID]
   tether secret generate
+  tether doctor
   tether version
 
 Configuration comes from the environment and ./.env (see README).
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return sessionsCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "secret":
 		return secretCmd(args[1:], stdout)
+	case "doctor":
+		return doctor(ctx, args[1:], getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "tether", version)
 		return nil

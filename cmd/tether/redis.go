@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -66,7 +65,11 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string) (*redisst
 	}
 	pctx, cancel := context.WithTimeout(ctx, redisStartupWait)
 	defer cancel()
-	if err := errors.Join(store.Ping(pctx), store.Preload(pctx)); err != nil {
+	err = store.Ping(pctx)
+	if err == nil {
+		err = store.Preload(pctx)
+	}
+	if err != nil {
 		rdb.Close()
 		return nil, nil, fmt.Errorf("cannot reach Redis at %s (from REDIS_URL): %s; check that Redis is running there, "+
 			"and REDIS_URL's scheme (redis:// or rediss:// for TLS), user and password",

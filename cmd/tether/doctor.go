@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/sqlitestore"
+)
+
+// doctorTimeout bounds each reachability check.
+const doctorTimeout = 5 * time.Second
+
+// report collects doctor's findings: one line each, "ok", "warn" or "FAIL".
+type report struct {
+	w     io.Writer
+	fails int
+	warns int
+}
+
+func (r *report) ok(format string, a ...any) { fmt.Fprintf(r.w, "ok    "+format+"\n", a...) }
+func (r *report) warn(format string, a ...any) {
+	r.warns++
+	fmt.Fprintf(r.w, "warn  "+format+"\n", a...)
+}
+func (r *report) fail(format string, a ...any) {
+	r.fails++
+	fmt.Fprintf(r.w, "FAIL  "+format+"\n", a...)
+}
+
+// doctor checks the configuration and the stores the way serve would use
+// them, without starting a server or changing anything: it never creates
+// DATA_DIR, the development secret or a database. Each finding names what
+// to do; no secret, password or URL appears in the output. It returns an
+// error when something would stop serve from working (exit status 1);
+// warnings alone exit 0.
+func doctor(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 0 {
+		return usageError{"doctor takes no arguments"}
+	}
+	r := &report{w: stdout}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		r.fail("%v", err)
+		return fmt.Errorf("doctor: the configuration is invalid (above)")
+	}
+	r.ok("configuration: APP_ENV=%s, listening on %s", cfg.Env, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
+
+	doctorSecrets(r, cfg)
+	doctorDataDir(r, cfg)
+	doctorSessions(ctx, r, cfg, getenv)
+	doctorUsers(ctx, r, cfg)
+	doctorDeployment(r, cfg)
+
+	fmt.Fprintf(stdout, "\n%d problem(s), %d warning(s)\n", r.fails, r.warns)
+	if r.fails > 0 {
+		return fmt.Errorf("doctor: %d problem(s) would stop tether serve (FAIL lines above)", r.fails)
+	}
+	return nil
+}
+
+func doctorSecrets(r *report, cfg *config.Config) {
+	if cfg.SessionSecret == "" && !cfg.Production() {
+		if _, err := os.Stat(cfg.DevSecretPath()); errors.Is(err, fs.ErrNotExist) {
+			r.ok("session secret: none yet; development generates one into %s at the first start", cfg.DevSecretPath())
+			return
+		}
+	}
+	secrets, warnings, err := cfg.Secrets()
+	if err != nil {
+		r.fail("session secret: %v", err)
+		return
+	}
+	for _, w := range warnings {
+		r.warn("session secret: %s", w)
+	}
+	source := "SESSION_SECRET"
+	if cfg.SessionSecret == "" {
+		source = cfg.DevSecretPath()
+	}
+	r.ok("session secret: from %s, %d byte(s); %d previous secret(s) still verify", source, len(secrets[0]), len(secrets)-1)
+	for i, s := range secrets {
+		if distinct(s) < 8 {
+			name := "SESSION_SECRET"
+			if i > 0 {
+				name = fmt.Sprintf("SESSION_SECRET_PREVIOUS entry %d", i)
+			}
+			r.warn("%s has fewer than 8 different characters: it looks hand-made, not random; make one with `tether secret generate`", name)
+		}
+	}
+}
+
+// distinct counts the different bytes of s.
+func distinct(s []byte) int {
+	var seen [256]bool
+	n := 0
+	for _, c := range s {
+		if !seen[c] {
+			seen[c], n = true, n+1
+		}
+	}
+	return n
+}
+
+func doctorDataDir(r *report, cfg *config.Config) {
+	st, err := os.Stat(cfg.DataDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.ok("DATA_DIR %s: does not exist yet; created (mode 0700) at the first start", cfg.DataDir)
+		return
+	case err != nil:
+		r.fail("DATA_DIR %s: %v", cfg.DataDir, err)
+		return
+	case !st.IsDir():
+		r.fail("DATA_DIR %s is not a directory", cfg.DataDir)
+		return
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		r.warn("DATA_DIR %s is open to other users (mode %v): it holds the database and the development secret; chmod 700 it", cfg.DataDir, st.Mode().Perm())
+	} else {
+		r.ok("DATA_DIR %s: mode %v", cfg.DataDir, st.Mode().Perm())
+	}
+	probe, err := os.CreateTemp(cfg.DataDir, ".doctor-*")
+	if err != nil {
+		r.fail("DATA_DIR %s is not writable: %v", cfg.DataDir, err)
+		return
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+}
+
+func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv func(string) string) {
+	if cfg.RedisURL != "" {
+		ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+		defer cancel()
+		_, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"))
+		if err != nil {
+			r.fail("session store: %v", err)
+			return
+		}
+		defer rdb.Close()
+		r.ok("session store: Redis at %s answers, scripts loaded", strings.Join(redisAddrs(rdb), ", "))
+		return
+	}
+	path := dbPath(cfg)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		r.ok("session store: SQLite %s does not exist yet; created at the first start", path)
+		return
+	}
+	st, err := sqlitestore.Open(path, sqlitestore.Options{})
+	if err != nil {
+		r.fail("session store: SQLite %s: %v", path, err)
+		return
+	}
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
+	if err := st.Ping(ctx); err != nil {
+		r.fail("session store: SQLite %s does not answer: %v", path, err)
+		return
+	}
+	r.ok("session store: SQLite %s", path)
+}
+
+func doctorUsers(ctx context.Context, r *report, cfg *config.Config) {
+	where := "PostgreSQL (DATABASE_URL)"
+	if cfg.DatabaseURL == "" {
+		where = "SQLite " + dbPath(cfg)
+		if _, err := os.Stat(dbPath(cfg)); errors.Is(err, fs.ErrNotExist) {
+			r.warn("users: no database yet; add one with `tether user add NAME` (or start with --demo in development)")
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
+	dir, err := openUsers(ctx, cfg, nil)
+	if err != nil {
+		r.fail("users: %v", err)
+		return
+	}
+	defer dir.Close()
+	list, err := dir.List(ctx)
+	if err != nil {
+		r.fail("users: %s does not answer: %v", where, err)
+		return
+	}
+	admins, disabled := 0, 0
+	for _, u := range list {
+		if u.Role == "admin" {
+			admins++
+		}
+		if u.Disabled {
+			disabled++
+		}
+	}
+	if len(list) == 0 {
+		r.warn("users: %s has no users; add one with `tether user add NAME`", where)
+		return
+	}
+	r.ok("users: %s, %d user(s), %d admin(s), %d disabled", where, len(list), admins, disabled)
+}
+
+// doctorDeployment flags set-ups that work but weaken the server.
+func doctorDeployment(r *report, cfg *config.Config) {
+	if cfg.Production() {
+		if !cfg.TrustProxy.Enabled() {
+			r.warn("production without TRUST_PROXY: behind a TLS-terminating proxy, set it (hop count or the proxy's CIDRs) so client IPs and https are believed; without a proxy, serve TLS in front of tether")
+		}
+		if cfg.MetricsAddr == "" {
+			r.warn("production with /metrics on the main listener: anyone who reaches the server can read it; set METRICS_ADDR to a private host:port")
+		}
+		if cfg.RedisURL != "" && insecureRemote(cfg.RedisURL, "redis") {
+			r.warn("REDIS_URL uses redis:// to a remote host: sessions cross the network in clear; use rediss://")
+		}
+		if cfg.DatabaseURL != "" && insecurePG(cfg.DatabaseURL) {
+			r.warn("DATABASE_URL reaches a remote host without sslmode=verify-full or verify-ca: password hashes cross the network unprotected")
+		}
+	} else if cfg.Host != "127.0.0.1" && cfg.Host != "localhost" && cfg.Host != "::1" {
+		r.warn("development server listening on %s: other hosts can reach it, and development cookies are not Secure", cfg.Host)
+	}
+	if cfg.RedisURL == "" && cfg.DatabaseURL != "" {
+		r.warn("users are shared through DATABASE_URL but sessions stay in this instance's SQLite file: set REDIS_URL too when running several instances")
+	}
+	if cfg.AbsoluteTimeout > 24*time.Hour {
+		r.warn("SESSION_ABSOLUTE_TIMEOUT %v is over a day (ASVS 7.3.2 asks for a limit set by risk; a day is already long)", cfg.AbsoluteTimeout)
+	}
+}
+
+// insecureRemote reports whether raw uses the plain scheme to a host that
+// is not loopback.
+func insecureRemote(raw, plain string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == plain && !loopback(u.Hostname())
+}
+
+func insecurePG(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || loopback(u.Hostname()) || u.Hostname() == "" {
+		return false
+	}
+	m := u.Query().Get("sslmode")
+	return m != "verify-full" && m != "verify-ca"
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

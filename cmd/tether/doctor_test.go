@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tetherhq/tether/internal/pgtest"
+	"github.com/tetherhq/tether/internal/redistest"
+)
+
+// runDoctor runs `tether doctor` in dir with the environment kv.
+func runDoctor(t *testing.T, dir string, kv ...string) (string, error) {
+	t.Helper()
+	getenv := env(append([]string{"DATA_DIR", dir}, kv...)...)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"doctor"}, getenv, strings.NewReader(""), &out, &bytes.Buffer{})
+	return out.String(), err
+}
+
+// tmp is a fresh, existing DATA_DIR, closed to other users.
+func tmp(t *testing.T) string {
+	d := t.TempDir()
+	if err := os.Chmod(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDoctor(t *testing.T) {
+	const pw = "hunter2-doctor-pw"
+	redis := redistest.Start(t, redistest.Config{})
+	served := tmp(t)
+	in := start(t, served, env())
+	in.stop() // the database and the development secret exist now
+
+	cases := []struct {
+		name    string
+		dir     func(t *testing.T) string
+		kv      []string
+		wantErr bool
+		want    []string // substrings of the report
+	}{
+		{"fresh machine", func(t *testing.T) string { return filepath.Join(t.TempDir(), "data") }, nil, false, []string{
+			"ok    session secret: none yet", "does not exist yet; created (mode 0700)", "warn  users: no database yet", "0 problem(s), 1 warning(s)"}},
+		{"after a first start", func(t *testing.T) string { return served }, nil, false, []string{
+			"session secret: from " + filepath.Join(served, "session.secret"), "ok    DATA_DIR " + served + ": mode -rwx------",
+			"ok    session store: SQLite", "ok    users: SQLite", "1 user(s), 0 admin(s), 0 disabled", "0 problem(s), 0 warning(s)"}},
+		{"production with a short secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", "short-" + pw}, true, []string{
+			"FAIL  session secret:", "SESSION_SECRET", "1 problem(s)"}},
+		{"production with a hand-made secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("ab", 20), "TRUST_PROXY", "1", "METRICS_ADDR", "127.0.0.1:9100"}, false, []string{
+			"warn  SESSION_SECRET has fewer than 8 different characters", "0 problem(s), 2 warning(s)"}},
+		{"production defaults", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("0123456789abcdef", 4)}, false, []string{
+			"warn  production without TRUST_PROXY", "warn  production with /metrics on the main listener"}},
+		{"unreachable Redis", tmp, []string{"REDIS_URL", fmt.Sprintf("redis://u:%s@127.0.0.1:%d", pw, redistest.FreePort(t))}, true, []string{
+			"FAIL  session store: cannot reach Redis at 127.0.0.1:", "1 problem(s)"}},
+		{"Redis and PostgreSQL", tmp, []string{"REDIS_URL", "redis://" + redis.Addr, "DATABASE_URL", pgtest.URL(t)}, false, []string{
+			"ok    session store: Redis at " + redis.Addr + " answers", "warn  users: PostgreSQL (DATABASE_URL) has no users"}},
+		{"invalid configuration", tmp, []string{"SESSION_IDLE_TIMEOUT", "soon"}, true, []string{"FAIL  configuration: SESSION_IDLE_TIMEOUT"}},
+		{"users shared but sessions not", tmp, []string{"DATABASE_URL", pgtest.URL(t)}, false, []string{
+			"warn  users are shared through DATABASE_URL but sessions stay in this instance's SQLite file"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.dir(t)
+			_, statErr := os.Stat(dir)
+			out, err := runDoctor(t, dir, tc.kv...)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("error: got %v, want error %v; report:\n%s", err, tc.wantErr, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("report lacks %q:\n%s", w, out)
+				}
+			}
+			if strings.Contains(out, pw) || (err != nil && strings.Contains(err.Error(), pw)) {
+				t.Fatalf("the report shows a password or secret:\n%s", out)
+			}
+			if os.IsNotExist(statErr) {
+				if _, err := os.Stat(dir); !os.IsNotExist(err) {
+					t.Fatalf("doctor created DATA_DIR %s; it must change nothing", dir)
+				}
+			}
+		})
+	}
+}
+
+func TestDoctorOpenDataDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runDoctor(t, dir)
+	if err != nil || !strings.Contains(out, "warn  DATA_DIR "+dir+" is open to other users (mode -rwxr-xr-x)") {
+		t.Fatalf("got %v:\n%s", err, out)
+	}
+}
+
+func TestInsecureTransport(t *testing.T) {
+	cases := []struct {
+		url      string
+		redis    bool
+		insecure bool
+	}{
+		{"redis://redis.internal:6379", true, true},
+		{"rediss://redis.internal:6380", true, false},
+		{"redis://127.0.0.1:6379", true, false},
+		{"redis://localhost:6379", true, false},
+		{"redis://[::1]:6379", true, false},
+		{"postgres://db.internal/app", false, true},
+		{"postgres://db.internal/app?sslmode=require", false, true},
+		{"postgres://db.internal/app?sslmode=verify-full", false, false},
+		{"postgres://127.0.0.1/app?sslmode=disable", false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.url, func(t *testing.T) {
+			got := insecurePG(tc.url)
+			if tc.redis {
+				got = insecureRemote(tc.url, "redis")
+			}
+			if got != tc.insecure {
+				t.Fatalf("got %v, want %v", got, tc.insecure)
+			}
+		})
+	}
+}
