@@ -206,7 +206,12 @@ func TestWalkthrough(t *testing.T) {
 
 	r := c.login("alice", "correct-horse")
 	expect(t, "login", r, 200, `{"ok":true,"user":"alice"}`)
-	sc := r.header.Get("Set-Cookie")
+	var sc string
+	for _, v := range r.header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "sid=") {
+			sc = v
+		}
+	}
 	for _, want := range []string{"sid=", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=1800"} {
 		if !strings.Contains(sc, want) {
 			t.Errorf("login Set-Cookie %q: missing %q", sc, want)

@@ -116,7 +116,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Metrics: mets, MetricsOnMain: cfg.MetricsAddr == "",
 		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, TrustedOrigins: cfg.TrustedOrigins, ClientIP: resolver.ClientIP,
 		Throttle: throttle.New(counter, throttle.Policy{
-			AccountLimit: int64(cfg.LoginMaxFailures), IPLimit: int64(cfg.LoginMaxFailuresPerIP), Window: cfg.LoginWindow}), MaxPerUser: cfg.MaxPerUser})
+			AccountLimit: int64(cfg.LoginMaxFailures), IPLimit: int64(cfg.LoginMaxFailuresPerIP), Window: cfg.LoginWindow}), MaxPerUser: cfg.MaxPerUser,
+		DeviceKeys: server.DeviceKeys(app.secrets)})
 	if err != nil {
 		return err
 	}

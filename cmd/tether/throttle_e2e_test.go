@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,4 +106,87 @@ func TestLoginThrottlingWindowEnds(t *testing.T) {
 	time.Sleep(time.Duration(ra)*time.Second + 200*time.Millisecond)
 	expect(t, "owner after Retry-After", owner.login("alice", "correct-horse"), 200, "")
 	expect(t, "the success reset the account's count", stranger.login("alice", "wrong-horse"), 401, "")
+}
+
+// Lockout as denial of service (OWASP device cookies): a stranger who keeps
+// an account at its failure limit locks out every browser that has not
+// logged in to it before, but not the owner's: their browser got a device
+// cookie at its last login, and its attempts count on their own. The
+// cookie is good for its account only and cannot be forged.
+func TestDeviceCookieKeepsOwnerIn(t *testing.T) {
+	dir := t.TempDir()
+	in := start(t, dir, env("LOGIN_MAX_FAILURES", "3"))
+	cliIn(t, dir, "battery-staple\n", "user", "add", "bob", "--password-stdin")
+	owner := in.client()
+	r := owner.login("alice", "correct-horse")
+	expect(t, "owner's first login", r, 200, "")
+	var dev string
+	for _, v := range r.header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "tether_device=") {
+			dev = v
+		}
+	}
+	for _, want := range []string{"HttpOnly", "SameSite=Strict", "Max-Age=31536000", "Path=/"} {
+		if !strings.Contains(dev, want) {
+			t.Errorf("device cookie %q: missing %s", dev, want)
+		}
+	}
+	expect(t, "owner logs out", owner.do("POST", "/logout", "", ""), 200, "")
+
+	stranger := in.client()
+	for i := 1; i <= 3; i++ {
+		expect(t, fmt.Sprintf("stranger's failure %d", i), stranger.login("alice", "wrong-horse"), 401, "")
+	}
+	expect(t, "stranger after the limit", stranger.login("alice", "correct-horse"), 429, "")
+	expect(t, "a new browser of the owner", in.client().login("alice", "correct-horse"), 429, "")
+	expect(t, "the owner's known browser", owner.login("alice", "correct-horse"), 200, `{"ok":true,"user":"alice"}`)
+
+	// The device cookie is alice's: for bob it counts as no cookie.
+	for i := 1; i <= 3; i++ {
+		expect(t, fmt.Sprintf("bob's failure %d", i), stranger.login("bob", "wrong-staple"), 401, "")
+	}
+	expect(t, "alice's device cookie for bob", owner.login("bob", "battery-staple"), 429, "")
+	forged := in.client()
+	forged.hc.Jar.SetCookies(mustURL(t, in.base), []*http.Cookie{{Name: "tether_device", Value: strings.Repeat("A", 22) + "." + strings.Repeat("B", 43)}})
+	expect(t, "a forged device cookie", forged.login("alice", "correct-horse"), 429, "")
+	in.stop()
+	if !strings.Contains(in.events.String(), `"limit":"account"`) {
+		t.Fatalf("no rate_limited event with limit account:\n%s", in.events)
+	}
+}
+
+// A stolen session cannot be used to guess the password faster through
+// /reauth (or /password) than through /login: the same throttle applies.
+func TestReauthIsThrottled(t *testing.T) {
+	in := start(t, t.TempDir(), env("LOGIN_MAX_FAILURES", "3"))
+	thief := in.client()
+	expect(t, "login", thief.login("alice", "correct-horse"), 200, "")
+	thief.hc.Jar.SetCookies(mustURL(t, in.base), []*http.Cookie{{Name: "tether_device", Value: "", MaxAge: -1}})
+	for i := 1; i <= 3; i++ {
+		expect(t, fmt.Sprintf("wrong reauth %d", i), thief.post("/reauth", `{"password":"guess-`+strconv.Itoa(i)+`"}`), 401, `{"error":"Invalid credentials"}`)
+	}
+	r := thief.post("/reauth", `{"password":"correct-horse"}`)
+	if r.status != 429 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("4th reauth: got %d %s, want 429 with Retry-After", r.status, r.body)
+	}
+	r = thief.post("/password", `{"currentPassword":"correct-horse","newPassword":"taken-over-1"}`)
+	if r.status != 429 {
+		t.Fatalf("password change while throttled: got %d %s, want 429", r.status, r.body)
+	}
+	in.stop()
+	if n := strings.Count(in.events.String(), `"event":"reauth_failure"`); n != 3 {
+		t.Errorf("reauth_failure events: got %d, want 3", n)
+	}
+	if !strings.Contains(in.events.String(), `"event":"rate_limited"`) {
+		t.Errorf("no rate_limited event")
+	}
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

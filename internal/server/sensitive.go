@@ -3,12 +3,15 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
 )
 
@@ -126,7 +129,6 @@ func (s *Server) reauth(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := tether.FromContext(r.Context())
 	if _, err := s.authenticateCurrent(r, sess, password); err != nil {
-		s.m.Emit(r, "reauth_failure")
 		s.credentialError(w, err)
 		return
 	}
@@ -158,7 +160,6 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	sess := tether.FromContext(r.Context())
 	u, err := s.authenticateCurrent(r, sess, current)
 	if err != nil {
-		s.m.Emit(r, "reauth_failure")
 		s.credentialError(w, err)
 		return
 	}
@@ -182,25 +183,61 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": ended})
 }
 
-// authenticateCurrent checks password against the session's user.
+// throttledError is a password check refused by login throttling.
+type throttledError struct {
+	wait  time.Duration
+	which string
+}
+
+func (e *throttledError) Error() string { return "too many failed password checks (" + e.which + ")" }
+
+// authenticateCurrent checks password against the session's user. It goes
+// through the same throttle as /login (account or device, and client IP),
+// so a stolen session cannot be used to guess the account's password
+// through /reauth or /password faster than through /login.
 func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
-	u, err := s.users.Authenticate(r.Context(), sess.GetString("username"), password)
+	username := sess.GetString("username")
+	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.devices.verify(r, username)}
+	wait, which, err := s.throttle.Check(r.Context(), attempt)
 	if err != nil {
 		return users.User{}, err
 	}
-	if u.ID != sess.UserID() {
-		return users.User{}, users.ErrInvalidCredentials
+	if wait > 0 {
+		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", int64(math.Ceil(wait.Seconds()))))
+		return users.User{}, &throttledError{wait, which}
+	}
+	u, err := s.users.Authenticate(r.Context(), username, password)
+	if err == nil && u.ID != sess.UserID() {
+		err = users.ErrInvalidCredentials
+	}
+	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
+		s.m.Emit(r, "reauth_failure")
+		if terr := s.throttle.Failed(r.Context(), attempt); terr != nil {
+			s.log.Error("login throttle unavailable", "err", terr)
+		}
+		return users.User{}, err
+	case err != nil:
+		return users.User{}, err
+	}
+	if terr := s.throttle.Succeeded(r.Context(), attempt); terr != nil {
+		s.log.Error("login throttle unavailable", "err", terr)
 	}
 	return u, nil
 }
 
 func (s *Server) credentialError(w http.ResponseWriter, err error) {
-	if errors.Is(err, users.ErrInvalidCredentials) {
+	var te *throttledError
+	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
-		return
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(te.wait.Seconds())), 10))
+		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed password checks; try again later")
+	default:
+		s.log.Error("user directory or login throttle unavailable", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 	}
-	s.log.Error("user directory", "err", err)
-	tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 }
 
 func publicPasswordError(err error) string {

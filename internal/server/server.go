@@ -5,6 +5,8 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"math"
@@ -62,6 +64,24 @@ type Options struct {
 	// MaxPerUser caps a user's concurrent sessions; a login beyond it ends
 	// the oldest. Default 10.
 	MaxPerUser int
+	// DeviceKeys sign device cookies (see device.go): the first signs, all
+	// verify. Derive them from the session secrets (DeviceKeys does). Nil
+	// turns device cookies off: every attempt then counts on its account.
+	DeviceKeys [][]byte
+}
+
+// DeviceKeys derives the device-cookie keys from the session secrets, one
+// per secret and in the same order, so rotating the session secret rotates
+// them too. The derivation is one-way: a device-cookie key reveals nothing
+// of the session secret.
+func DeviceKeys(secrets [][]byte) [][]byte {
+	out := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		h := hmac.New(sha256.New, s)
+		h.Write([]byte("tether device-cookie key v1"))
+		out[i] = h.Sum(nil)
+	}
+	return out
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -81,6 +101,7 @@ type Server struct {
 	reauthWindow time.Duration
 	clientIP     func(*http.Request) string
 	throttle     *throttle.Limiter
+	devices      *deviceCookies
 	maxPerUser   int
 	seenEvery    time.Duration // seenEvery, shortened by tests
 }
@@ -122,7 +143,7 @@ func New(o Options) (*Server, error) {
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
-		maxPerUser: o.MaxPerUser, seenEvery: seenEvery}, nil
+		maxPerUser: o.MaxPerUser, seenEvery: seenEvery, devices: newDeviceCookies(o.DeviceKeys, o.Production)}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -238,8 +259,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusBadRequest, "username or password too long")
 		return
 	}
-	ip := s.clientIP(r)
-	wait, which, err := s.throttle.Check(r.Context(), username, ip)
+	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.devices.verify(r, username)}
+	wait, which, err := s.throttle.Check(r.Context(), attempt)
 	if err != nil {
 		s.log.Error("login throttle unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
@@ -255,7 +276,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, users.ErrInvalidCredentials):
 		s.m.Emit(r, tether.EventLoginFailure)
-		if err := s.throttle.Failed(r.Context(), username, ip); err != nil {
+		if err := s.throttle.Failed(r.Context(), attempt); err != nil {
 			s.log.Error("login throttle unavailable", "err", err)
 		}
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
@@ -265,7 +286,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 		return
 	}
-	if err := s.throttle.Succeeded(r.Context(), username); err != nil {
+	if err := s.throttle.Succeeded(r.Context(), attempt); err != nil {
 		s.log.Error("login throttle unavailable", "err", err)
 	}
 	if err := s.enforceCap(r, u.ID); err != nil {
@@ -284,6 +305,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.sessionError(w, r, err)
 		return
 	}
+	s.devices.issue(w, u.Username)
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "user": u.Username})
 }
 

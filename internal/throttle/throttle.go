@@ -1,9 +1,11 @@
 // Package throttle slows down credential stuffing and password guessing:
 // failed logins are counted per account and per client IP in fixed windows,
 // and a key over its limit is refused until its window ends. Nothing is
-// locked for good: every count expires with its window, so the most a
-// stranger can do to a victim's account is delay its logins for one window,
-// and success resets the account's count.
+// locked for good: every count expires with its window, and success resets
+// the count it was made against. A stranger can keep an account's own count
+// at its limit, but a browser that logged in to the account before (a
+// device cookie, see Attempt.Device) is counted apart, so the owner still
+// logs in from it.
 //
 // Counters live in memory (one instance) or in Redis (shared by every
 // instance, one script call per key). Both are safe for concurrent use.
@@ -59,16 +61,38 @@ func New(c Counter, p Policy) *Limiter {
 	return &Limiter{c: c, p: p}
 }
 
-func accountKey(username string) string { return "acct:" + strings.ToLower(username) }
-func ipKey(ip string) string            { return "ip:" + ip }
+// Attempt is one login attempt.
+type Attempt struct {
+	Username string
+	IP       string
+	// Device is the verified device-cookie id of a browser that has logged
+	// in to this account before, "" for none. Its failures are counted on
+	// their own rather than on the account, so a stranger who uses up the
+	// account's limit does not lock the owner's known browsers out (the
+	// OWASP "device cookies" defence against lockout as denial of service).
+	Device string
+}
 
-// Check reports whether a login for username from ip may be attempted now;
-// when not, retryAfter says for how long, and which is "account" or "ip".
-func (l *Limiter) Check(ctx context.Context, username, ip string) (retryAfter time.Duration, which string, err error) {
+// accountKey is where the attempt's account-level failures count: the
+// account, or the account on this device.
+func (a Attempt) accountKey() (key, which string) {
+	k := "acct:" + strings.ToLower(a.Username)
+	if a.Device != "" {
+		return k + "|dev:" + a.Device, "device"
+	}
+	return k, "account"
+}
+
+func ipKey(ip string) string { return "ip:" + ip }
+
+// Check reports whether the attempt may be made now; when not, retryAfter
+// says for how long, and which is "account", "device" or "ip".
+func (l *Limiter) Check(ctx context.Context, a Attempt) (retryAfter time.Duration, which string, err error) {
+	acct, acctWhich := a.accountKey()
 	for _, k := range []struct {
 		key, which string
 		limit      int64
-	}{{accountKey(username), "account", l.p.AccountLimit}, {ipKey(ip), "ip", l.p.IPLimit}} {
+	}{{acct, acctWhich, l.p.AccountLimit}, {ipKey(a.IP), "ip", l.p.IPLimit}} {
 		n, left, err := l.c.Count(ctx, k.key)
 		if err != nil {
 			return 0, "", err
@@ -83,16 +107,20 @@ func (l *Limiter) Check(ctx context.Context, username, ip string) (retryAfter ti
 	return 0, "", nil
 }
 
-// Failed records a failed login.
-func (l *Limiter) Failed(ctx context.Context, username, ip string) error {
-	if _, err := l.c.Add(ctx, accountKey(username), l.p.Window); err != nil {
+// Failed records a failed attempt.
+func (l *Limiter) Failed(ctx context.Context, a Attempt) error {
+	acct, _ := a.accountKey()
+	if _, err := l.c.Add(ctx, acct, l.p.Window); err != nil {
 		return err
 	}
-	_, err := l.c.Add(ctx, ipKey(ip), l.p.Window)
+	_, err := l.c.Add(ctx, ipKey(a.IP), l.p.Window)
 	return err
 }
 
-// Succeeded forgets the account's failures.
-func (l *Limiter) Succeeded(ctx context.Context, username string) error {
-	return l.c.Reset(ctx, accountKey(username))
+// Succeeded forgets the failures counted where the attempt counted: the
+// device's after a login from a known device (the account's own count,
+// which strangers may be adding to, is left to expire), else the account's.
+func (l *Limiter) Succeeded(ctx context.Context, a Attempt) error {
+	acct, _ := a.accountKey()
+	return l.c.Reset(ctx, acct)
 }

@@ -28,32 +28,73 @@ func TestLimiterMemory(t *testing.T) {
 	l := New(NewMemory(ck.now), Policy{AccountLimit: 10, IPLimit: 15, Window: 15 * time.Minute})
 	ctx := context.Background()
 	for i := 1; i <= 10; i++ {
-		if wait, _, _ := l.Check(ctx, "Alice", "192.0.2.1"); wait != 0 {
+		if wait, _, _ := l.Check(ctx, Attempt{Username: "Alice", IP: "192.0.2.1"}); wait != 0 {
 			t.Fatalf("attempt %d: throttled, want allowed", i)
 		}
-		_ = l.Failed(ctx, "alice", "192.0.2.1")
+		_ = l.Failed(ctx, Attempt{Username: "alice", IP: "192.0.2.1"})
 	}
-	wait, which, _ := l.Check(ctx, "ALICE", "198.51.100.1")
+	wait, which, _ := l.Check(ctx, Attempt{Username: "ALICE", IP: "198.51.100.1"})
 	if which != "account" || wait != 15*time.Minute {
 		t.Fatalf("11th attempt on the account from another IP: got %v %q, want 15m account", wait, which)
 	}
-	if wait, _, _ := l.Check(ctx, "bob", "198.51.100.1"); wait != 0 {
+	if wait, _, _ := l.Check(ctx, Attempt{Username: "bob", IP: "198.51.100.1"}); wait != 0 {
 		t.Fatal("another account is throttled")
 	}
 	for i := 0; i < 5; i++ {
-		_ = l.Failed(ctx, fmt.Sprintf("user%d", i), "192.0.2.1")
+		_ = l.Failed(ctx, Attempt{Username: fmt.Sprintf("user%d", i), IP: "192.0.2.1"})
 	}
-	if _, which, _ := l.Check(ctx, "carol", "192.0.2.1"); which != "ip" {
+	if _, which, _ := l.Check(ctx, Attempt{Username: "carol", IP: "192.0.2.1"}); which != "ip" {
 		t.Fatalf("15 failures from one IP: got %q, want ip", which)
 	}
 	ck.add(15 * time.Minute)
-	if wait, _, _ := l.Check(ctx, "alice", "192.0.2.1"); wait != 0 {
+	if wait, _, _ := l.Check(ctx, Attempt{Username: "alice", IP: "192.0.2.1"}); wait != 0 {
 		t.Fatal("still throttled after the window: want no lockout beyond it")
 	}
-	_ = l.Failed(ctx, "dave", "203.0.113.1")
-	_ = l.Succeeded(ctx, "Dave")
-	if n, _, _ := l.c.Count(ctx, accountKey("dave")); n != 0 {
+	_ = l.Failed(ctx, Attempt{Username: "dave", IP: "203.0.113.1"})
+	_ = l.Succeeded(ctx, Attempt{Username: "Dave", IP: "203.0.113.1"})
+	if n, _, _ := l.c.Count(ctx, "acct:dave"); n != 0 {
 		t.Fatalf("count after success: got %d, want 0", n)
+	}
+}
+
+// A stranger who uses up an account's limit does not lock out a browser
+// that logged in before: its device counts on its own, and its success
+// leaves the account's count (the stranger's) alone.
+func TestDeviceCountsApart(t *testing.T) {
+	ck := &clock{t: time.Unix(1_800_000_000, 0)}
+	l := New(NewMemory(ck.now), Policy{AccountLimit: 3, IPLimit: 100, Window: 15 * time.Minute})
+	ctx := context.Background()
+	stranger := Attempt{Username: "alice", IP: "203.0.113.66"}
+	owner := Attempt{Username: "Alice", IP: "192.0.2.10", Device: "dev-1"}
+	for range 3 {
+		_ = l.Failed(ctx, stranger)
+	}
+	cases := []struct {
+		name  string
+		a     Attempt
+		which string
+	}{
+		{"stranger, over the account limit", stranger, "account"},
+		{"owner without the device cookie", Attempt{Username: "alice", IP: "192.0.2.10"}, "account"},
+		{"owner's known device", owner, ""},
+		{"another device id", Attempt{Username: "alice", IP: "192.0.2.10", Device: "dev-2"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, which, _ := l.Check(ctx, tc.a); which != tc.which {
+				t.Fatalf("got %q, want %q", which, tc.which)
+			}
+		})
+	}
+	for range 3 { // a stolen device id gets no more guesses than the account
+		_ = l.Failed(ctx, owner)
+	}
+	if _, which, _ := l.Check(ctx, owner); which != "device" {
+		t.Fatalf("device over its own limit: got %q, want device", which)
+	}
+	_ = l.Succeeded(ctx, Attempt{Username: "alice", IP: "192.0.2.10", Device: "dev-2"})
+	if _, which, _ := l.Check(ctx, stranger); which != "account" {
+		t.Fatalf("after the owner's success on a device, the stranger: got %q, want still account", which)
 	}
 }
 
