@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/tetherhq/tether"
@@ -96,28 +94,9 @@ func parsePacked(b string) (*tether.Record, error) {
 			rec.Values[k] = json.RawMessage(buf[v.start:v.end:v.end])
 			continue
 		}
-		val := b[v.start:v.end]
-		if name == "_u" {
-			rec.UserID = val
-			continue
-		}
-		n, err := strconv.ParseInt(val, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("redisstore: malformed session field %s", name)
-		}
-		switch name {
-		case "_i":
-			rec.IdleDeadline = fromMS(n)
-		case "_a":
-			rec.AbsoluteDeadline = fromMS(n)
-		case "_c":
-			rec.CreatedAt = fromMS(n)
-		case "_t":
-			rec.AuthenticatedAt = fromMS(n)
+		if err := setField(rec, name, b[v.start:v.end]); err != nil {
+			return nil, err
 		}
 	}
-	if rec.IdleDeadline.IsZero() || rec.AbsoluteDeadline.IsZero() {
-		return nil, errors.New("redisstore: session hash without deadlines")
-	}
-	return rec, nil
+	return checkDeadlines(rec)
 }

@@ -238,25 +238,38 @@ func parse(res []string) (*tether.Record, error) {
 			rec.Values[v] = json.RawMessage(val)
 			continue
 		}
-		if name == "_u" {
-			rec.UserID = val
-			continue
-		}
-		n, err := strconv.ParseInt(val, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("redisstore: malformed session field %s", name)
-		}
-		switch name {
-		case "_i":
-			rec.IdleDeadline = fromMS(n)
-		case "_a":
-			rec.AbsoluteDeadline = fromMS(n)
-		case "_c":
-			rec.CreatedAt = fromMS(n)
-		case "_t":
-			rec.AuthenticatedAt = fromMS(n)
+		if err := setField(rec, name, val); err != nil {
+			return nil, err
 		}
 	}
+	return checkDeadlines(rec)
+}
+
+// setField stores one of the record's own fields (not a value).
+func setField(rec *tether.Record, name, val string) error {
+	if name == "_u" {
+		rec.UserID = val
+		return nil
+	}
+	n, err := strconv.ParseInt(val, 10, 64)
+	if err != nil {
+		return fmt.Errorf("redisstore: malformed session field %s", name)
+	}
+	switch name {
+	case "_i":
+		rec.IdleDeadline = fromMS(n)
+	case "_a":
+		rec.AbsoluteDeadline = fromMS(n)
+	case "_c":
+		rec.CreatedAt = fromMS(n)
+	case "_t":
+		rec.AuthenticatedAt = fromMS(n)
+	}
+	return nil
+}
+
+// checkDeadlines refuses a record without both deadlines.
+func checkDeadlines(rec *tether.Record) (*tether.Record, error) {
 	if rec.IdleDeadline.IsZero() || rec.AbsoluteDeadline.IsZero() {
 		return nil, errors.New("redisstore: session hash without deadlines")
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tetherhq/tether/internal/pgtest"
 	"github.com/tetherhq/tether/internal/redistest"
@@ -67,19 +66,6 @@ func TestInstancesSharePostgresUsers(t *testing.T) {
 // check, not the password.
 func TestPostgresUnreachableAtStart(t *testing.T) {
 	port := redistest.FreePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out, errb syncBuffer
-	url := fmt.Sprintf("postgres://tether:hunter2-pass@127.0.0.1:%d/tether?sslmode=disable", port)
-	err := run(ctx, []string{"serve", "--port", "0", "--data-dir", t.TempDir()}, env("DATABASE_URL", url), strings.NewReader(""), &out, &errb)
-	if err == nil {
-		t.Fatal("serve with an unreachable PostgreSQL: got nil, want an error")
-	}
-	want := fmt.Sprintf("cannot reach PostgreSQL at 127.0.0.1:%d", port)
-	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "check that it runs") {
-		t.Fatalf("got %q, want it to contain %q and say what to check", err, want)
-	}
-	if strings.Contains(err.Error()+out.String()+errb.String(), "hunter2-pass") {
-		t.Fatalf("the password appears in the output: %q", err.Error()+out.String()+errb.String())
-	}
+	unreachableAtStart(t, "DATABASE_URL", fmt.Sprintf("postgres://tether:%s@127.0.0.1:%%d/tether?sslmode=disable", unreachablePassword), port,
+		fmt.Sprintf("cannot reach PostgreSQL at 127.0.0.1:%d", port), "check that it runs")
 }

@@ -181,20 +181,33 @@ func TestRedisOutage(t *testing.T) {
 
 func TestRedisUnreachableAtStart(t *testing.T) {
 	port := redistest.FreePort(t)
+	unreachableAtStart(t, "REDIS_URL", fmt.Sprintf("redis://tether:%s@127.0.0.1:%%d", unreachablePassword), port,
+		fmt.Sprintf("cannot reach Redis at 127.0.0.1:%d", port), "check that Redis is running")
+}
+
+// unreachablePassword is the password in the URLs of unreachableAtStart.
+const unreachablePassword = "hunter2-pass"
+
+// unreachableAtStart runs serve with urlVar set to urlFormat (with %d for
+// port, where nothing listens) and checks that it exits with an error that
+// contains each of want and never the URL's password (which would land in
+// logs).
+func unreachableAtStart(t *testing.T, urlVar, urlFormat string, port int, want ...string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var out, errb syncBuffer
-	url := fmt.Sprintf("redis://tether:hunter2-pass@127.0.0.1:%d", port)
-	err := run(ctx, []string{"serve", "--port", "0", "--data-dir", t.TempDir()}, env("REDIS_URL", url), strings.NewReader(""), &out, &errb)
+	err := run(ctx, []string{"serve", "--port", "0", "--data-dir", t.TempDir()}, env(urlVar, fmt.Sprintf(urlFormat, port)), strings.NewReader(""), &out, &errb)
 	if err == nil {
-		t.Fatal("serve with an unreachable Redis: got nil, want an error")
+		t.Fatalf("serve with an unreachable %s: got nil, want an error", urlVar)
 	}
-	want := fmt.Sprintf("cannot reach Redis at 127.0.0.1:%d", port)
-	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "check that Redis is running") {
-		t.Fatalf("got %q, want it to contain %q and say what to check", err, want)
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("got %q, want it to contain %q", err, w)
+		}
 	}
-	if strings.Contains(err.Error()+out.String()+errb.String(), "hunter2-pass") {
-		t.Fatal("the Redis password was printed")
+	if strings.Contains(err.Error()+out.String()+errb.String(), unreachablePassword) {
+		t.Fatalf("the password of %s appears in the output: %q", urlVar, err.Error()+out.String()+errb.String())
 	}
 }
 
