@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,48 @@ func TestLoginThrottling(t *testing.T) {
 	if !strings.Contains(b.events.String(), `"event":"rate_limited"`) {
 		t.Fatalf("no rate_limited event:\n%s", b.events)
 	}
+}
+
+// Guards against the check-then-act race the first throttle had: it read
+// the count before the password check and raised it only after a failure,
+// so 50 parallel wrong passwords all got 401 and none 429. Now every
+// attempt is counted before its password is checked: across two instances
+// sharing Redis, exactly the limit's number reach the check.
+func TestLoginThrottlingConcurrent(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	url := "redis://" + srv.Addr
+	a := start(t, t.TempDir(), redisEnv(url))
+	b := start(t, t.TempDir(), redisEnv(url))
+	const n = 50
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	begin := make(chan struct{})
+	for i := range n {
+		inst := a
+		if i%2 == 1 {
+			inst = b
+		}
+		c := inst.client()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-begin
+			statuses[i] = c.login("alice", "wrong-horse").status
+		}()
+	}
+	close(begin)
+	wg.Wait()
+	got := map[int]int{}
+	for _, st := range statuses {
+		got[st]++
+	}
+	if got[401] != 10 || got[429] != n-10 || len(got) != 2 {
+		t.Fatalf("%d parallel wrong passwords with LOGIN_MAX_FAILURES=10: got statuses %v, want 10×401 and %d×429", n, got, n-10)
+	}
+	r := a.client().login("alice", "correct-horse")
+	expect(t, "the right password after the burst, without a device cookie", r, 429, "")
+	a.stop()
+	b.stop()
 }
 
 // loginFrom logs in with an X-Forwarded-For header.

@@ -198,7 +198,7 @@ func (e *throttledError) Error() string { return "too many failed password check
 func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
 	username := sess.GetString("username")
 	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.devices.verify(r, username)}
-	wait, which, err := s.throttle.Check(r.Context(), attempt)
+	wait, which, err := s.throttle.Begin(r.Context(), attempt)
 	if err != nil {
 		return users.User{}, err
 	}
@@ -212,12 +212,12 @@ func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, pass
 	}
 	switch {
 	case errors.Is(err, users.ErrInvalidCredentials):
-		s.m.Emit(r, "reauth_failure")
-		if terr := s.throttle.Failed(r.Context(), attempt); terr != nil {
-			s.log.Error("login throttle unavailable", "err", terr)
-		}
+		s.m.Emit(r, "reauth_failure") // counted already by Begin
 		return users.User{}, err
 	case err != nil:
+		if terr := s.throttle.Abandon(r.Context(), attempt); terr != nil {
+			s.log.Error("login throttle unavailable", "err", terr)
+		}
 		return users.User{}, err
 	}
 	if terr := s.throttle.Succeeded(r.Context(), attempt); terr != nil {

@@ -260,7 +260,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.devices.verify(r, username)}
-	wait, which, err := s.throttle.Check(r.Context(), attempt)
+	wait, which, err := s.throttle.Begin(r.Context(), attempt)
 	if err != nil {
 		s.log.Error("login throttle unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
@@ -272,16 +272,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed logins; try again later")
 		return
 	}
+	// The attempt is counted already (Begin), so a failure needs no more.
 	u, err := s.users.Authenticate(r.Context(), username, password)
 	switch {
 	case errors.Is(err, users.ErrInvalidCredentials):
 		s.m.Emit(r, tether.EventLoginFailure)
-		if err := s.throttle.Failed(r.Context(), attempt); err != nil {
-			s.log.Error("login throttle unavailable", "err", err)
-		}
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
 		return
 	case err != nil:
+		if terr := s.throttle.Abandon(r.Context(), attempt); terr != nil {
+			s.log.Error("login throttle unavailable", "err", terr)
+		}
 		s.log.Error("login: user directory unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 		return

@@ -30,20 +30,8 @@ func NewMemory(now func() time.Time) *Memory {
 	return &Memory{now: now, keys: map[string]*window{}}
 }
 
-// Count implements Counter.
-func (m *Memory) Count(ctx context.Context, key string) (int64, time.Duration, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	w, ok := m.keys[key]
-	now := m.now()
-	if !ok || !now.Before(w.end) {
-		return 0, 0, nil
-	}
-	return w.n, w.end.Sub(now), nil
-}
-
 // Add implements Counter.
-func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (int64, error) {
+func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (int64, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -56,7 +44,21 @@ func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (int64, e
 		m.keys[key] = w
 	}
 	w.n++
-	return w.n, nil
+	return w.n, w.end.Sub(now), nil
+}
+
+// Undo implements Counter.
+func (m *Memory) Undo(ctx context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w, ok := m.keys[key]
+	if !ok {
+		return nil
+	}
+	if w.n--; w.n <= 0 || !m.now().Before(w.end) {
+		delete(m.keys, key)
+	}
+	return nil
 }
 
 // Reset implements Counter.

@@ -13,18 +13,21 @@ package throttle
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
 
-// Counter counts events per key in fixed windows.
+// Counter counts events per key in fixed windows. Implementations are safe
+// for concurrent use, and Add is atomic: two concurrent Adds on one key
+// return different counts.
 type Counter interface {
-	// Count returns the key's count in its current window and how long the
-	// window still runs (0 when the key has no count).
-	Count(ctx context.Context, key string) (n int64, left time.Duration, err error)
 	// Add adds one to the key's count, starting a window of length window if
-	// none runs, and returns the new count.
-	Add(ctx context.Context, key string, window time.Duration) (int64, error)
+	// none runs, and returns the new count and how long the window still runs.
+	Add(ctx context.Context, key string, window time.Duration) (n int64, left time.Duration, err error)
+	// Undo takes back one Add in the key's current window; it does nothing
+	// once the window has ended, so it never starts a window of its own.
+	Undo(ctx context.Context, key string) error
 	// Reset forgets the key.
 	Reset(ctx context.Context, key string) error
 }
@@ -85,42 +88,67 @@ func (a Attempt) accountKey() (key, which string) {
 
 func ipKey(ip string) string { return "ip:" + ip }
 
-// Check reports whether the attempt may be made now; when not, retryAfter
-// says for how long, and which is "account", "device" or "ip".
-func (l *Limiter) Check(ctx context.Context, a Attempt) (retryAfter time.Duration, which string, err error) {
+// Begin counts the attempt before its password is checked, and reports
+// whether it may go on; when not, retryAfter says for how long and which is
+// "account", "device" or "ip", and the attempt is not counted.
+//
+// Counting first is what makes the limit hold under concurrency: were the
+// count read before the (slow) password check and raised only after it
+// failed, a burst of parallel guesses would all read the same count below
+// the limit and all be checked. With Begin, at most the limit's number of
+// attempts per key are ever past it at once in a window.
+//
+// After Begin allows an attempt, call Succeeded when the password was right
+// and Abandon when the check could not be made; a failure needs nothing
+// more, it is already counted.
+func (l *Limiter) Begin(ctx context.Context, a Attempt) (retryAfter time.Duration, which string, err error) {
 	acct, acctWhich := a.accountKey()
-	for _, k := range []struct {
+	keys := [2]struct {
 		key, which string
 		limit      int64
-	}{{acct, acctWhich, l.p.AccountLimit}, {ipKey(a.IP), "ip", l.p.IPLimit}} {
-		n, left, err := l.c.Count(ctx, k.key)
+	}{{acct, acctWhich, l.p.AccountLimit}, {ipKey(a.IP), "ip", l.p.IPLimit}}
+	for i, k := range keys {
+		n, left, err := l.c.Add(ctx, k.key, l.p.Window)
+		if err == nil && n <= k.limit {
+			continue
+		}
+		// Refused or failed: take back what this attempt counted, so that
+		// refused attempts do not count.
+		var undo error
+		if err == nil {
+			undo = l.c.Undo(ctx, k.key)
+		}
+		for _, prev := range keys[:i] {
+			undo = errors.Join(undo, l.c.Undo(ctx, prev.key))
+		}
 		if err != nil {
-			return 0, "", err
+			return 0, "", errors.Join(err, undo)
 		}
-		if n >= k.limit {
-			if left < time.Second {
-				left = time.Second
-			}
-			return left, k.which, nil
+		if undo != nil {
+			return 0, "", undo
 		}
+		if left < time.Second {
+			left = time.Second
+		}
+		return left, k.which, nil
 	}
 	return 0, "", nil
 }
 
-// Failed records a failed attempt.
-func (l *Limiter) Failed(ctx context.Context, a Attempt) error {
-	acct, _ := a.accountKey()
-	if _, err := l.c.Add(ctx, acct, l.p.Window); err != nil {
-		return err
-	}
-	_, err := l.c.Add(ctx, ipKey(a.IP), l.p.Window)
-	return err
-}
-
-// Succeeded forgets the failures counted where the attempt counted: the
-// device's after a login from a known device (the account's own count,
-// which strangers may be adding to, is left to expire), else the account's.
+// Succeeded ends an attempt whose password was right. It forgets the
+// failures counted where the attempt counted (the device's after a login
+// from a known device: the account's own count, which strangers may be
+// adding to, is left to expire; else the account's) and takes back the
+// attempt's count on its IP, so users behind one address who log in
+// successfully do not use up its limit.
 func (l *Limiter) Succeeded(ctx context.Context, a Attempt) error {
 	acct, _ := a.accountKey()
-	return l.c.Reset(ctx, acct)
+	return errors.Join(l.c.Reset(ctx, acct), l.c.Undo(ctx, ipKey(a.IP)))
+}
+
+// Abandon takes back an attempt whose password could not be checked (the
+// user directory was unavailable): it counts neither way.
+func (l *Limiter) Abandon(ctx context.Context, a Attempt) error {
+	acct, _ := a.accountKey()
+	return errors.Join(l.c.Undo(ctx, acct), l.c.Undo(ctx, ipKey(a.IP)))
 }

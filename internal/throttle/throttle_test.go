@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,37 +24,118 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// fail makes an attempt that fails its password check: Begin alone.
+func fail(t *testing.T, l *Limiter, a Attempt) {
+	t.Helper()
+	if wait, which, err := l.Begin(context.Background(), a); err != nil || wait != 0 {
+		t.Fatalf("Begin(%+v): got %v %q %v, want allowed", a, wait, which, err)
+	}
+}
+
+func count(c Counter, key string) int64 {
+	m := c.(*Memory)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if w, ok := m.keys[key]; ok && m.now().Before(w.end) {
+		return w.n
+	}
+	return 0
+}
+
 func TestLimiterMemory(t *testing.T) {
 	ck := &clock{t: time.Unix(1_800_000_000, 0)}
 	l := New(NewMemory(ck.now), Policy{AccountLimit: 10, IPLimit: 15, Window: 15 * time.Minute})
 	ctx := context.Background()
-	for i := 1; i <= 10; i++ {
-		if wait, _, _ := l.Check(ctx, Attempt{Username: "Alice", IP: "192.0.2.1"}); wait != 0 {
-			t.Fatalf("attempt %d: throttled, want allowed", i)
-		}
-		_ = l.Failed(ctx, Attempt{Username: "alice", IP: "192.0.2.1"})
+	for range 10 {
+		fail(t, l, Attempt{Username: "Alice", IP: "192.0.2.1"})
 	}
-	wait, which, _ := l.Check(ctx, Attempt{Username: "ALICE", IP: "198.51.100.1"})
+	wait, which, _ := l.Begin(ctx, Attempt{Username: "ALICE", IP: "198.51.100.1"})
 	if which != "account" || wait != 15*time.Minute {
 		t.Fatalf("11th attempt on the account from another IP: got %v %q, want 15m account", wait, which)
 	}
-	if wait, _, _ := l.Check(ctx, Attempt{Username: "bob", IP: "198.51.100.1"}); wait != 0 {
-		t.Fatal("another account is throttled")
+	if n := count(l.c, "ip:198.51.100.1"); n != 0 {
+		t.Fatalf("a refused attempt counted on its IP: got %d, want 0", n)
 	}
-	for i := 0; i < 5; i++ {
-		_ = l.Failed(ctx, Attempt{Username: fmt.Sprintf("user%d", i), IP: "192.0.2.1"})
+	if n := count(l.c, "acct:alice"); n != 10 {
+		t.Fatalf("a refused attempt counted on the account: got %d, want 10", n)
 	}
-	if _, which, _ := l.Check(ctx, Attempt{Username: "carol", IP: "192.0.2.1"}); which != "ip" {
-		t.Fatalf("15 failures from one IP: got %q, want ip", which)
+	fail(t, l, Attempt{Username: "bob", IP: "198.51.100.1"})
+	for i := range 5 {
+		fail(t, l, Attempt{Username: fmt.Sprintf("user%d", i), IP: "192.0.2.1"})
+	}
+	if _, which, _ := l.Begin(ctx, Attempt{Username: "carol", IP: "192.0.2.1"}); which != "ip" {
+		t.Fatalf("16th attempt from one IP: got %q, want ip", which)
+	}
+	if n := count(l.c, "acct:carol"); n != 0 {
+		t.Fatalf("an attempt refused on its IP counted on the account: got %d, want 0", n)
 	}
 	ck.add(15 * time.Minute)
-	if wait, _, _ := l.Check(ctx, Attempt{Username: "alice", IP: "192.0.2.1"}); wait != 0 {
+	if wait, _, _ := l.Begin(ctx, Attempt{Username: "alice", IP: "192.0.2.1"}); wait != 0 {
 		t.Fatal("still throttled after the window: want no lockout beyond it")
 	}
-	_ = l.Failed(ctx, Attempt{Username: "dave", IP: "203.0.113.1"})
+	dave := Attempt{Username: "dave", IP: "203.0.113.1"}
+	fail(t, l, dave)
+	fail(t, l, dave)
+	if _, _, err := l.Begin(ctx, dave); err != nil {
+		t.Fatal(err)
+	}
 	_ = l.Succeeded(ctx, Attempt{Username: "Dave", IP: "203.0.113.1"})
-	if n, _, _ := l.c.Count(ctx, "acct:dave"); n != 0 {
-		t.Fatalf("count after success: got %d, want 0", n)
+	if got := [2]int64{count(l.c, "acct:dave"), count(l.c, "ip:203.0.113.1")}; got != [2]int64{0, 2} {
+		t.Fatalf("account and IP counts after two failures and a success: got %v, want [0 2]", got)
+	}
+	if _, _, err := l.Begin(ctx, dave); err != nil {
+		t.Fatal(err)
+	}
+	_ = l.Abandon(ctx, dave)
+	if got := [2]int64{count(l.c, "acct:dave"), count(l.c, "ip:203.0.113.1")}; got != [2]int64{0, 2} {
+		t.Fatalf("counts after an abandoned attempt: got %v, want [0 2]", got)
+	}
+}
+
+// Guards against the check-then-act race: when the count was read before
+// the password check and raised only after it failed, 50 parallel wrong
+// passwords all passed a limit of 10. Begin counts first, so exactly the
+// limit's number get through.
+func TestBeginHoldsUnderConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    func(t *testing.T) Counter
+	}{
+		{"memory", func(*testing.T) Counter { return NewMemory(nil) }},
+		{"redis", func(t *testing.T) Counter {
+			srv := redistest.Start(t, redistest.Config{})
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 50})
+			t.Cleanup(func() { rdb.Close() })
+			return NewRedis(rdb, "t:")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := New(tc.c(t), Policy{AccountLimit: 10, IPLimit: 1000, Window: time.Minute})
+			var allowed, refused atomic.Int64
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range 50 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					wait, _, err := l.Begin(context.Background(), Attempt{Username: "alice", IP: fmt.Sprintf("192.0.2.%d", i)})
+					switch {
+					case err != nil:
+						t.Error(err)
+					case wait == 0:
+						allowed.Add(1)
+					default:
+						refused.Add(1)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			if a, r := allowed.Load(), refused.Load(); a != 10 || r != 40 {
+				t.Fatalf("50 concurrent attempts, limit 10: got %d allowed and %d refused, want 10 and 40", a, r)
+			}
+		})
 	}
 }
 
@@ -67,7 +149,7 @@ func TestDeviceCountsApart(t *testing.T) {
 	stranger := Attempt{Username: "alice", IP: "203.0.113.66"}
 	owner := Attempt{Username: "Alice", IP: "192.0.2.10", Device: "dev-1"}
 	for range 3 {
-		_ = l.Failed(ctx, stranger)
+		fail(t, l, stranger)
 	}
 	cases := []struct {
 		name  string
@@ -81,19 +163,25 @@ func TestDeviceCountsApart(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, which, _ := l.Check(ctx, tc.a); which != tc.which {
+			_, which, _ := l.Begin(ctx, tc.a)
+			if which != tc.which {
 				t.Fatalf("got %q, want %q", which, tc.which)
+			}
+			if which == "" {
+				_ = l.Abandon(ctx, tc.a)
 			}
 		})
 	}
 	for range 3 { // a stolen device id gets no more guesses than the account
-		_ = l.Failed(ctx, owner)
+		fail(t, l, owner)
 	}
-	if _, which, _ := l.Check(ctx, owner); which != "device" {
+	if _, which, _ := l.Begin(ctx, owner); which != "device" {
 		t.Fatalf("device over its own limit: got %q, want device", which)
 	}
-	_ = l.Succeeded(ctx, Attempt{Username: "alice", IP: "192.0.2.10", Device: "dev-2"})
-	if _, which, _ := l.Check(ctx, stranger); which != "account" {
+	dev2 := Attempt{Username: "alice", IP: "192.0.2.10", Device: "dev-2"}
+	fail(t, l, dev2)
+	_ = l.Succeeded(ctx, dev2)
+	if _, which, _ := l.Begin(ctx, stranger); which != "account" {
 		t.Fatalf("after the owner's success on a device, the stranger: got %q, want still account", which)
 	}
 }
@@ -105,36 +193,39 @@ func TestCounterRedis(t *testing.T) {
 	c := NewRedis(rdb, "t:")
 	ctx := context.Background()
 	for i := int64(1); i <= 3; i++ {
-		if n, err := c.Add(ctx, "k", 300*time.Millisecond); err != nil || n != i {
-			t.Fatalf("Add %d: got %d %v", i, n, err)
+		n, left, err := c.Add(ctx, "k", 300*time.Millisecond)
+		if err != nil || n != i || left <= 0 || left > 300*time.Millisecond {
+			t.Fatalf("Add %d: got %d %v %v, want %d within the window", i, n, left, err, i)
 		}
 	}
-	n, left, err := c.Count(ctx, "k")
-	if err != nil || n != 3 || left <= 0 || left > 300*time.Millisecond {
-		t.Fatalf("Count: got %d %v %v, want 3 within the window", n, left, err)
+	if err := c.Undo(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := c.Add(ctx, "k", 300*time.Millisecond); n != 3 {
+		t.Fatalf("Add after Undo: got %d, want 3", n)
 	}
 	time.Sleep(400 * time.Millisecond)
-	if n, _, _ := c.Count(ctx, "k"); n != 0 {
-		t.Fatalf("Count after the window: got %d, want 0 (expired)", n)
+	if n, _, _ := c.Add(ctx, "k", time.Minute); n != 1 {
+		t.Fatalf("Add after the window: got %d, want 1 (expired)", n)
 	}
-	_, _ = c.Add(ctx, "k", time.Minute)
 	_ = c.Reset(ctx, "k")
-	if n, _, _ := c.Count(ctx, "k"); n != 0 {
-		t.Fatalf("Count after Reset: got %d", n)
+	if err := c.Undo(ctx, "k"); err != nil {
+		t.Fatal(err)
 	}
-	// Concurrent adds from many instances are all counted.
-	var wg sync.WaitGroup
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() { defer wg.Done(); _, _ = c.Add(ctx, "c", time.Minute) }()
+	if n, err := rdb.Exists(ctx, "t:throttle:k").Result(); err != nil || n != 0 {
+		t.Fatalf("Undo on a missing key: got exists=%d %v, want no key created", n, err)
 	}
-	wg.Wait()
-	if n, _, _ := c.Count(ctx, "c"); n != 50 {
-		t.Fatalf("after 50 concurrent adds: got %d", n)
+	_, _, _ = c.Add(ctx, "z", time.Minute)
+	_ = c.Undo(ctx, "z")
+	if n, _ := rdb.Exists(ctx, "t:throttle:z").Result(); n != 0 {
+		t.Fatalf("Undo to zero: got exists=%d, want the key deleted", n)
 	}
 	srv.Kill()
-	if _, _, err := c.Count(ctx, "k"); err == nil {
-		t.Fatal("Count with Redis down: got nil error")
+	if _, _, err := c.Add(ctx, "k", time.Minute); err == nil {
+		t.Fatal("Add with Redis down: got nil error")
+	}
+	if err := c.Undo(ctx, "k"); err == nil {
+		t.Fatal("Undo with Redis down: got nil error")
 	}
 }
 
@@ -142,7 +233,7 @@ func TestMemoryBounded(t *testing.T) {
 	m := NewMemory(nil)
 	ctx := context.Background()
 	for i := 0; i < maxMemoryKeys+10; i++ {
-		_, _ = m.Add(ctx, fmt.Sprint(i), time.Minute)
+		_, _, _ = m.Add(ctx, fmt.Sprint(i), time.Minute)
 	}
 	if len(m.keys) > maxMemoryKeys {
 		t.Fatalf("keys: got %d, want at most %d", len(m.keys), maxMemoryKeys)
