@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/sqlitestore"
 )
 
@@ -155,57 +156,60 @@ func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv f
 		r.ok("session store: SQLite %s does not exist yet; created at the first start", path)
 		return
 	}
-	st, err := sqlitestore.Open(path, sqlitestore.Options{})
+	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
+	st, err := sqlitestore.Inspect(ctx, path) // read-only: no migration, no sweep
 	if err != nil {
 		r.fail("session store: SQLite %s: %v", path, err)
 		return
 	}
-	defer st.Close()
-	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
-	defer cancel()
-	if err := st.Ping(ctx); err != nil {
-		r.fail("session store: SQLite %s does not answer: %v", path, err)
-		return
-	}
-	r.ok("session store: SQLite %s", path)
+	r.schema("session store: SQLite "+path, st.Schema, st.Latest, fmt.Sprintf("%d live session(s)", st.Live))
 }
 
+// schema reports a database's schema version against the program's: newer
+// is a failure (the server refuses it), older a warning (the server
+// migrates it at start; doctor itself changes nothing).
+func (r *report) schema(what string, have, want int, detail string) {
+	switch {
+	case have > want:
+		r.fail("%s has schema version %d, newer than this tether's %d: run a newer tether", what, have, want)
+	case have == 0:
+		r.ok("%s has no tables yet; the server creates them at its first start", what)
+	case have < want:
+		r.warn("%s has schema version %d; the server migrates it to %d at its next start", what, have, want)
+	default:
+		r.ok("%s, %s", what, detail)
+	}
+}
+
+// doctorUsers summarises the user directory read-only: no migration, no
+// table created (users.InspectSQLite, users.InspectPostgres).
 func doctorUsers(ctx context.Context, r *report, cfg *config.Config) {
+	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
 	where := "PostgreSQL (DATABASE_URL)"
-	if cfg.DatabaseURL == "" {
+	var sum users.Summary
+	var err error
+	if cfg.DatabaseURL != "" {
+		sum, err = users.InspectPostgres(ctx, cfg.DatabaseURL)
+	} else {
 		where = "SQLite " + dbPath(cfg)
-		if _, err := os.Stat(dbPath(cfg)); errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(dbPath(cfg)); errors.Is(serr, fs.ErrNotExist) {
 			r.warn("users: no database yet; add one with `tether user add NAME` (or start with --demo in development)")
 			return
 		}
+		sum, err = users.InspectSQLite(ctx, dbPath(cfg))
 	}
-	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
-	defer cancel()
-	dir, err := openUsers(ctx, cfg, nil)
 	if err != nil {
 		r.fail("users: %v", err)
 		return
 	}
-	defer dir.Close()
-	list, err := dir.List(ctx)
-	if err != nil {
-		r.fail("users: %s does not answer: %v", where, err)
-		return
-	}
-	admins, disabled := 0, 0
-	for _, u := range list {
-		if u.Role == "admin" {
-			admins++
-		}
-		if u.Disabled {
-			disabled++
-		}
-	}
-	if len(list) == 0 {
+	if sum.Schema >= 1 && sum.Schema <= sum.Latest && sum.Users == 0 {
 		r.warn("users: %s has no users; add one with `tether user add NAME`", where)
 		return
 	}
-	r.ok("users: %s, %d user(s), %d admin(s), %d disabled", where, len(list), admins, disabled)
+	r.schema("users: "+where, sum.Schema, sum.Latest,
+		fmt.Sprintf("%d user(s), %d admin(s), %d disabled", sum.Users, sum.Admins, sum.Disabled))
 }
 
 // doctorDeployment flags set-ups that work but weaken the server.

@@ -49,7 +49,14 @@ func TestDoctor(t *testing.T) {
 			"ok    session secret: none yet", "does not exist yet; created (mode 0700)", "warn  users: no database yet", "0 problem(s), 1 warning(s)"}},
 		{"after a first start", func(t *testing.T) string { return served }, nil, false, []string{
 			"session secret: from " + filepath.Join(served, "session.secret"), "ok    DATA_DIR " + served + ": mode -rwx------",
-			"ok    session store: SQLite", "ok    users: SQLite", "1 user(s), 0 admin(s), 0 disabled", "0 problem(s), 0 warning(s)"}},
+			"ok    session store: SQLite", "0 live session(s)", "ok    users: SQLite", "1 user(s), 0 admin(s), 0 disabled", "0 problem(s), 0 warning(s)"}},
+		{"an empty database file", func(t *testing.T) string {
+			d := tmp(t)
+			if err := os.WriteFile(filepath.Join(d, "tether.db"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}, nil, false, []string{"ok    session store: SQLite", "has no tables yet; the server creates them at its first start", "0 problem(s), 0 warning(s)"}},
 		{"production with a short secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", "short-" + pw}, true, []string{
 			"FAIL  session secret:", "SESSION_SECRET", "1 problem(s)"}},
 		{"production with a hand-made secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("ab", 20), "TRUST_PROXY", "1", "METRICS_ADDR", "127.0.0.1:9100"}, false, []string{
@@ -59,7 +66,7 @@ func TestDoctor(t *testing.T) {
 		{"unreachable Redis", tmp, []string{"REDIS_URL", fmt.Sprintf("redis://u:%s@127.0.0.1:%d", pw, redistest.FreePort(t))}, true, []string{
 			"FAIL  session store: cannot reach Redis at 127.0.0.1:", "1 problem(s)"}},
 		{"Redis and PostgreSQL", tmp, []string{"REDIS_URL", "redis://" + redis.Addr, "DATABASE_URL", pgtest.URL(t)}, false, []string{
-			"ok    session store: Redis at " + redis.Addr + " answers", "warn  users: PostgreSQL (DATABASE_URL) has no users"}},
+			"ok    session store: Redis at " + redis.Addr + " answers", "ok    users: PostgreSQL (DATABASE_URL) has no tables yet"}},
 		{"invalid configuration", tmp, []string{"SESSION_IDLE_TIMEOUT", "soon"}, true, []string{"FAIL  configuration: SESSION_IDLE_TIMEOUT"}},
 		{"users shared but sessions not", tmp, []string{"DATABASE_URL", pgtest.URL(t)}, false, []string{
 			"warn  users are shared through DATABASE_URL but sessions stay in this instance's SQLite file"}},
@@ -68,7 +75,11 @@ func TestDoctor(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.dir(t)
 			_, statErr := os.Stat(dir)
+			before := snapshot(t, dir)
 			out, err := runDoctor(t, dir, tc.kv...)
+			if after := snapshot(t, dir); after != before {
+				t.Errorf("doctor changed DATA_DIR; it must change nothing:\nbefore %s\nafter  %s", before, after)
+			}
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("error: got %v, want error %v; report:\n%s", err, tc.wantErr, out)
 			}
@@ -86,6 +97,43 @@ func TestDoctor(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// snapshot lists dir's files with their sizes and modification times,
+// leaving out SQLite's -wal and -shm files: a read-only connection to a WAL
+// database may create them empty, which changes no data.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), "-wal") || strings.HasSuffix(e.Name(), "-shm") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s:%d:%d ", e.Name(), fi.Size(), fi.ModTime().UnixNano())
+	}
+	return b.String()
+}
+
+// doctor reads PostgreSQL in a read-only transaction: a fresh database
+// stays without tables.
+func TestDoctorLeavesPostgresAlone(t *testing.T) {
+	url := pgtest.URL(t)
+	out, err := runDoctor(t, tmp(t), "DATABASE_URL", url)
+	if err != nil || !strings.Contains(out, "has no tables yet") {
+		t.Fatalf("got %v:\n%s", err, out)
+	}
+	out, _ = runDoctor(t, tmp(t), "DATABASE_URL", url)
+	if !strings.Contains(out, "has no tables yet") {
+		t.Fatalf("after doctor ran, got:\n%s\nwant still no tables", out)
 	}
 }
 
