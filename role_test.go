@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/memstore"
 )
 
 // A privilege change renews the session (OWASP Session Management: renew
@@ -111,5 +113,53 @@ func TestSetUserSessions(t *testing.T) {
 	}
 	if got, _ := f.do(t, "/get?k=flag", c1); got.Body.String() != "|" {
 		t.Fatalf("logged-out session: got %q, want anonymous", got.Body.String())
+	}
+}
+
+// rotatingStore rotates the first record SetUserSessions updates just
+// before the update lands, as a concurrent login or Regenerate would: the
+// values are copied to a new key that the first listing did not hold, and
+// the old record is deleted.
+type rotatingStore struct {
+	*memstore.Store
+	rotated atomic.Bool
+	newKey  string
+}
+
+func (s *rotatingStore) Update(ctx context.Context, k string, now time.Time, p *tether.Patch) (*tether.Record, error) {
+	if _, ok := p.Set["flag"]; ok && s.rotated.CompareAndSwap(false, true) {
+		rec, err := s.Store.Load(ctx, k, now, now.Add(time.Hour))
+		if err != nil {
+			return nil, err
+		}
+		s.newKey = k + "-rotated"
+		if err := s.Store.Create(ctx, s.newKey, rec); err != nil {
+			return nil, err
+		}
+		if err := s.Store.Delete(ctx, k); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.Update(ctx, k, now, p)
+}
+
+// Guards against a session that rotates while an admin tool flags a user's
+// sessions: the new record, absent from the first listing, must be flagged
+// too, or the account change it stands for is never applied to it.
+func TestSetUserSessionsCatchesRotation(t *testing.T) {
+	rs := &rotatingStore{Store: memstore.New()}
+	f := newFixture(t, func(c *tether.Config) { c.Store = rs })
+	f.do(t, "/login", "")
+	n, err := f.m.SetUserSessions(context.Background(), "user-1", "flag", "yes")
+	if err != nil || n != 1 {
+		t.Fatalf("SetUserSessions: got %d %v, want 1 (the rotated record)", n, err)
+	}
+	now := f.clock.Now()
+	rec, err := rs.Store.Load(context.Background(), rs.newKey, now, now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(rec.Values["flag"]); got != `"yes"` {
+		t.Fatalf("flag in the record a rotation created: got %q, want \"yes\"", got)
 	}
 }

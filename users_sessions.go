@@ -91,6 +91,11 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, ids ...str
 // Use it to reach a user's sessions from outside their requests: an admin
 // tool flags them so the application re-reads the account at the next
 // request (a role change, say) instead of waiting for its periodic check.
+//
+// A session that rotates its token while this runs (a login, Regenerate)
+// copies its values into a new record that the first listing may not hold,
+// so the listing is repeated until it shows no record not yet changed (at
+// most setUserRounds times).
 func (m *Manager) SetUserSessions(ctx context.Context, userID, key string, v any) (int, error) {
 	idx, ok := m.cfg.Store.(UserIndex)
 	if !ok {
@@ -102,21 +107,35 @@ func (m *Manager) SetUserSessions(ctx context.Context, userID, key string, v any
 	}
 	cctx, cancel := m.cfg.storeCtx(ctx)
 	defer cancel()
-	now := m.cfg.Now()
-	recs, err := idx.ListUser(cctx, userID, now)
-	if err != nil {
-		return 0, storeErr(err)
-	}
+	done := map[string]bool{}
 	n := 0
-	for k := range recs {
-		_, err := m.cfg.Store.Update(cctx, k, now, &Patch{Set: map[string]json.RawMessage{key: raw}})
-		switch {
-		case errors.Is(err, ErrNotFound): // ended meanwhile
-		case err != nil:
+	for range setUserRounds {
+		now := m.cfg.Now()
+		recs, err := idx.ListUser(cctx, userID, now)
+		if err != nil {
 			return n, storeErr(err)
-		default:
-			n++
+		}
+		fresh := false
+		for k := range recs {
+			if done[k] {
+				continue
+			}
+			done[k], fresh = true, true
+			_, err := m.cfg.Store.Update(cctx, k, now, &Patch{Set: map[string]json.RawMessage{key: raw}})
+			switch {
+			case errors.Is(err, ErrNotFound): // ended meanwhile
+			case err != nil:
+				return n, storeErr(err)
+			default:
+				n++
+			}
+		}
+		if !fresh {
+			break
 		}
 	}
 	return n, nil
 }
+
+// setUserRounds bounds SetUserSessions's listings.
+const setUserRounds = 8

@@ -41,20 +41,28 @@ func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
 // touchSeen refreshes "last seen" when it is older than seenEvery (the
 // change rides on the request's save) and, at the same pace, re-reads the
 // account: a disabled account's session ends, and a changed role rotates the
-// token (role_changed). It reports false when it ended the session.
+// token (role_changed). A session flagged with AccountChangedKey is
+// re-read at once, and the flag is dropped only once the account has been
+// applied; while the directory cannot be read, such a request gets 503
+// (fail closed) where an unflagged one goes through. It reports false when
+// it answered the request itself.
 func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.Session) bool {
 	flagged := sess.GetInt64(AccountChangedKey) != 0
 	if !flagged && time.Now().Unix()-sess.GetInt64(metaSeenKey) < int64(s.seenEvery/time.Second) {
 		return true
 	}
-	if flagged {
-		sess.Remove(AccountChangedKey)
-	}
-	_ = sess.Set(metaSeenKey, time.Now().Unix())
-	_ = sess.Set(metaIPKey, s.clientIP(r))
 	u, err := s.users.Get(r.Context(), sess.GetString("username"))
 	switch {
 	case err != nil && !errors.Is(err, users.ErrNotFound):
+		if flagged {
+			// An admin changed the account and the change cannot be read:
+			// fail closed, and keep the flag for the next request.
+			s.log.Error("account change pending but the user directory is unavailable", "err", err)
+			tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
+			return false
+		}
+		// The periodic check: let the request through, and leave "last
+		// seen" as it was so the next request checks again.
 		s.log.Warn("account re-check skipped: user directory unavailable", "err", err)
 		return true
 	case err != nil || u.Disabled || u.ID != sess.UserID():
@@ -68,14 +76,27 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 		// admin's shorter life, counted from the last authentication).
 		old := sess.GetString("role")
 		err := sess.ChangeRole(u.Role)
-		switch {
-		case errors.Is(err, tether.ErrSessionEnded):
+		if errors.Is(err, tether.ErrSessionEnded) {
 			s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role), slog.String("action", "session_ended"))
 			tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
 			return false
-		case err == nil && sess.Set("role", u.Role) == nil:
-			s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role))
 		}
+		if err == nil {
+			err = sess.Set("role", u.Role)
+		}
+		if err != nil { // the old role must not go on: fail closed
+			s.sessionError(w, r, err)
+			return false
+		}
+		s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role))
+	}
+	// The account is applied: only now drop the flag and note the visit.
+	if flagged {
+		sess.Remove(AccountChangedKey)
+	}
+	if err := errors.Join(sess.Set(metaSeenKey, time.Now().Unix()), sess.Set(metaIPKey, s.clientIP(r))); err != nil {
+		s.sessionError(w, r, err)
+		return false
 	}
 	return true
 }

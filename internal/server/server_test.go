@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tetherhq/tether"
@@ -221,5 +222,81 @@ func TestAccountRecheck(t *testing.T) {
 	_ = dir.SetDisabled(ctx, "alice", true)
 	if rec := send("GET", "/profile", "", rotated); rec.Code != 401 {
 		t.Fatalf("after disabling: got %d, want 401", rec.Code)
+	}
+}
+
+// flakyUsers is a user directory whose Get fails while down is set.
+type flakyUsers struct {
+	users.Directory
+	down atomic.Bool
+}
+
+func (f *flakyUsers) Get(ctx context.Context, name string) (users.User, error) {
+	if f.down.Load() {
+		return users.User{}, errors.New("connection refused")
+	}
+	return f.Directory.Get(ctx, name)
+}
+
+// Guards against dropping an admin's account-change flag before the change
+// is applied: with the directory down, the flagged session gets 503 (never
+// its old role) and keeps the flag, so the change lands once it is back.
+func TestAccountChangeFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	base, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
+	defer base.Close()
+	_, _ = base.Add(ctx, "alice", "correct-horse", users.RoleUser)
+	dir := &flakyUsers{Directory: base}
+	m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+	s, _ := New(Options{Manager: m, Users: dir})
+	h := s.Handler()
+	send := func(path, body, cookie string) *httptest.ResponseRecorder {
+		method := "GET"
+		if body != "" {
+			method = "POST"
+		}
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if cookie != "" {
+			r.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	c := send("/login", `{"username":"alice","password":"correct-horse"}`, "").Result().Cookies()[0].Value
+	u, _ := base.Get(ctx, "alice")
+
+	// Unflagged, inside the once-a-minute pace: the directory is not asked.
+	dir.down.Store(true)
+	if rec := send("/profile", "", c); rec.Code != 200 {
+		t.Fatalf("unflagged request with the directory down: got %d, want 200", rec.Code)
+	}
+	_ = base.SetRole(ctx, "alice", users.RoleAdmin)
+	if n, err := m.SetUserSessions(ctx, u.ID, AccountChangedKey, 1); err != nil || n != 1 {
+		t.Fatalf("flag: got %d %v", n, err)
+	}
+	for i := range 2 {
+		if rec := send("/profile", "", c); rec.Code != 503 || !strings.Contains(rec.Body.String(), `"error"`) {
+			t.Fatalf("flagged request %d with the directory down: got %d %s, want 503", i, rec.Code, rec.Body)
+		}
+	}
+	dir.down.Store(false)
+	rec := send("/profile", "", c)
+	cookies := rec.Result().Cookies()
+	if rec.Code != 200 || len(cookies) == 0 || cookies[0].Value == c {
+		t.Fatalf("flagged request with the directory back: got %d and %d cookies, want 200 and a rotated token", rec.Code, len(cookies))
+	}
+	if rec := send("/profile", "", c); rec.Code != 401 {
+		t.Fatalf("the token from before the role change: got %d, want 401", rec.Code)
+	}
+	rec = send("/profile", "", cookies[0].Value)
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == "sid" && ck.Value != cookies[0].Value {
+			t.Fatal("the rotated token was rotated again: the flag outlived the change")
+		}
+	}
+	if rec.Code != 200 {
+		t.Fatalf("the rotated token: got %d, want 200", rec.Code)
 	}
 }
