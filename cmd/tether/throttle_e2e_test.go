@@ -198,6 +198,48 @@ func TestDeviceCookieKeepsOwnerIn(t *testing.T) {
 	}
 }
 
+// deviceCookie returns the client's tether_device cookie.
+func (c *client) deviceCookie(t *testing.T, base string) *http.Cookie {
+	t.Helper()
+	for _, ck := range c.hc.Jar.Cookies(mustURL(t, base)) {
+		if ck.Name == "tether_device" {
+			return ck
+		}
+	}
+	t.Fatal("no tether_device cookie")
+	return nil
+}
+
+// Guards against device cookies outliving the password they vouch for: a
+// cookie copied from the owner's browser must stop escaping the account's
+// count once the password changes, through POST /password (which gives
+// the changing browser a new cookie) or through the admin CLI (which voids
+// them all).
+func TestDeviceCookieVoidedByPasswordChange(t *testing.T) {
+	dir := t.TempDir()
+	in := start(t, dir, env("LOGIN_MAX_FAILURES", "3"))
+	owner := in.client()
+	expect(t, "owner's login", owner.login("alice", "correct-horse"), 200, "")
+	thief := in.client() // has a copy of the owner's device cookie
+	thief.hc.Jar.SetCookies(mustURL(t, in.base), []*http.Cookie{owner.deviceCookie(t, in.base)})
+	old := owner.deviceCookie(t, in.base).Value
+
+	expect(t, "password change", owner.post("/password", `{"currentPassword":"correct-horse","newPassword":"new-horse-battery"}`), 200, "")
+	if owner.deviceCookie(t, in.base).Value == old {
+		t.Fatal("POST /password kept the old device cookie; want a new one bound to the new password")
+	}
+	stranger := in.client()
+	for i := 1; i <= 3; i++ {
+		expect(t, fmt.Sprintf("stranger's failure %d", i), stranger.login("alice", "wrong-horse"), 401, "")
+	}
+	expect(t, "the copied cookie from before the change", thief.login("alice", "guess-1"), 429, "")
+	expect(t, "the owner's browser, re-issued", owner.login("alice", "new-horse-battery"), 200, "")
+
+	cliIn(t, dir, "admin-set-horse\n", "user", "passwd", "alice", "--password-stdin")
+	expect(t, "the owner's cookie after an admin reset", owner.login("alice", "admin-set-horse"), 429, "")
+	in.stop()
+}
+
 // A stolen session cannot be used to guess the password faster through
 // /reauth (or /password) than through /login: the same throttle applies.
 func TestReauthIsThrottled(t *testing.T) {

@@ -18,9 +18,14 @@ import (
 // owner out of the browsers they already use.
 //
 // The cookie is random id + "." + HMAC-SHA256(key, name ‖ lower(username)
-// ‖ id), so it is worth nothing for another account, cannot be forged, and
-// carries no user name. It is HttpOnly, SameSite=Strict, Secure with the
-// __Host- prefix in production, and only ever read by POST /login.
+// ‖ password hash ‖ id), so it is worth nothing for another account, cannot
+// be forged, and carries no user name. Binding it to the stored password
+// hash (a PHC string with a fresh salt at every change) makes a change of
+// password, by the owner or an admin, void every device cookie issued
+// before it: a cookie taken from a browser stops being trusted along with
+// the password (POST /password issues the changing browser a new one). It
+// is HttpOnly, SameSite=Strict, Secure with the __Host- prefix in
+// production, and read only by POST /login, /reauth and /password.
 const (
 	deviceCookieLifetime = 365 * 24 * time.Hour
 	deviceIDBytes        = 16
@@ -44,17 +49,26 @@ func newDeviceCookies(keys [][]byte, production bool) *deviceCookies {
 	return d
 }
 
-func (d *deviceCookies) mac(key []byte, username, id string) []byte {
+func (d *deviceCookies) mac(key []byte, username, credential, id string) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte("tether-device\x00"))
 	h.Write([]byte(strings.ToLower(username)))
+	h.Write([]byte{0})
+	h.Write([]byte(credential))
 	h.Write([]byte{0})
 	h.Write([]byte(id))
 	return h.Sum(nil)
 }
 
-// issue sets a fresh device cookie for username on the response.
-func (d *deviceCookies) issue(w http.ResponseWriter, username string) {
+// present reports whether the request carries a device cookie at all, so
+// callers look up the credential only when there is something to verify.
+func (d *deviceCookies) present(r *http.Request) bool {
+	return d != nil && len(r.CookiesNamed(d.name)) > 0
+}
+
+// issue sets a fresh device cookie for username, whose stored password hash
+// is credential, on the response.
+func (d *deviceCookies) issue(w http.ResponseWriter, username, credential string) {
 	if d == nil {
 		return
 	}
@@ -63,7 +77,7 @@ func (d *deviceCookies) issue(w http.ResponseWriter, username string) {
 	id := base64.RawURLEncoding.EncodeToString(b[:])
 	c := &http.Cookie{
 		Name:     d.name,
-		Value:    id + "." + base64.RawURLEncoding.EncodeToString(d.mac(d.keys[0], username, id)),
+		Value:    id + "." + base64.RawURLEncoding.EncodeToString(d.mac(d.keys[0], username, credential, id)),
 		Path:     "/",
 		MaxAge:   int(deviceCookieLifetime / time.Second),
 		HttpOnly: true,
@@ -74,10 +88,12 @@ func (d *deviceCookies) issue(w http.ResponseWriter, username string) {
 }
 
 // verify returns the device id of the request's device cookie when it was
-// issued for username, "" otherwise (no cookie, several, oversized,
-// malformed, another account's, or forged).
-func (d *deviceCookies) verify(r *http.Request, username string) string {
-	if d == nil {
+// issued for username while its password hash was credential, "" otherwise
+// (no cookie, several, oversized, malformed, another account's, issued
+// before a password change, or forged). An empty credential (unknown user)
+// verifies nothing.
+func (d *deviceCookies) verify(r *http.Request, username, credential string) string {
+	if d == nil || credential == "" {
 		return ""
 	}
 	cs := r.CookiesNamed(d.name)
@@ -96,9 +112,24 @@ func (d *deviceCookies) verify(r *http.Request, username string) string {
 		return ""
 	}
 	for _, k := range d.keys {
-		if hmac.Equal(got, d.mac(k, username, id)) {
+		if hmac.Equal(got, d.mac(k, username, credential, id)) {
 			return id
 		}
 	}
 	return ""
+}
+
+// device returns the verified device id of the request for username,
+// looking up the account's password hash only when a device cookie is
+// present. A directory error counts as no device: the attempt is then
+// throttled on the account, the stricter count.
+func (s *Server) device(r *http.Request, username string) string {
+	if !s.devices.present(r) {
+		return ""
+	}
+	u, err := s.users.Get(r.Context(), username)
+	if err != nil {
+		return ""
+	}
+	return s.devices.verify(r, username, u.PasswordHash)
 }

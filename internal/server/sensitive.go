@@ -177,6 +177,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.Emit(r, "password_changed")
+	// The new hash voids every device cookie of the account; this browser,
+	// which just proved the password, gets a new one.
+	if nu, err := s.users.Get(r.Context(), u.Username); err == nil {
+		s.devices.issue(w, nu.Username, nu.PasswordHash)
+	}
 	if ended > 0 {
 		s.m.Emit(r, "session_revoked", slog.Int("count", ended), slog.String("reason", "password_changed"))
 	}
@@ -197,7 +202,7 @@ func (e *throttledError) Error() string { return "too many failed password check
 // through /reauth or /password faster than through /login.
 func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
 	username := sess.GetString("username")
-	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.devices.verify(r, username)}
+	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.device(r, username)}
 	wait, which, err := s.throttle.Begin(r.Context(), attempt)
 	if err != nil {
 		return users.User{}, err

@@ -259,7 +259,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusBadRequest, "username or password too long")
 		return
 	}
-	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.devices.verify(r, username)}
+	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.device(r, username)}
 	wait, which, err := s.throttle.Begin(r.Context(), attempt)
 	if err != nil {
 		s.log.Error("login throttle unavailable", "err", err)
@@ -306,7 +306,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.sessionError(w, r, err)
 		return
 	}
-	s.devices.issue(w, u.Username)
+	s.devices.issue(w, u.Username, u.PasswordHash)
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "user": u.Username})
 }
 
