@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -142,7 +143,7 @@ func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv f
 	if cfg.RedisURL != "" {
 		ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 		defer cancel()
-		_, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"))
+		_, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), slog.New(slog.DiscardHandler))
 		if err != nil {
 			r.fail("session store: %v", err)
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -23,11 +24,14 @@ const (
 
 // openRedis connects to REDIS_URL, checks that Redis answers and loads the
 // store's scripts. Errors name the address, never the password.
-func openRedis(ctx context.Context, cfg *config.Config, caFile string) (*redisstore.Store, redis.UniversalClient, error) {
+// openRedis connects to REDIS_URL; go-redis's own messages go to log (see
+// redisLog).
+func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog.Logger) (*redisstore.Store, redis.UniversalClient, error) {
 	opts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, nil, err
 	}
+	redis.SetLogger(newRedisLog(log, opts.Password))
 	if ca := caFile; ca != "" && opts.TLSConfig != nil {
 		pem, err := os.ReadFile(ca)
 		if err != nil {

@@ -177,6 +177,12 @@ func TestRedisOutage(t *testing.T) {
 	expect(t, "profile after restart", c.get("/profile"), 401, "")
 	expect(t, "login after restart", c.login("alice", "correct-horse"), 200, "")
 	expect(t, "profile after new login", c.get("/profile"), 200, "")
+	in.stop()
+	// go-redis's own complaints (failed dials) reach the server's log as
+	// slog lines, not as raw lines of its own format on the process's stderr.
+	if !strings.Contains(in.stderr.String(), `level=WARN msg="redis client" detail="connection pool: failed to dial`) {
+		t.Fatalf("no routed go-redis line in the server's log:\n%s", in.stderr)
+	}
 }
 
 func TestRedisUnreachableAtStart(t *testing.T) {

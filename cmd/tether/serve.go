@@ -192,7 +192,7 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 	}
 	a := &app{secrets: secrets}
 	if cfg.RedisURL != "" {
-		store, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"))
+		store, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), log)
 		if err != nil {
 			return nil, err
 		}
