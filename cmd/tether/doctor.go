@@ -125,8 +125,8 @@ func doctorDataDir(r *report, cfg *config.Config) {
 		r.fail("DATA_DIR %s is not a directory", cfg.DataDir)
 		return
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		r.warn("DATA_DIR %s is open to other users (mode %v): it holds the database and the development secret; chmod 700 it", cfg.DataDir, st.Mode().Perm())
+	if w := openDataDir(cfg.DataDir); w != "" {
+		r.warn("%s", w)
 	} else {
 		r.ok("DATA_DIR %s: mode %v", cfg.DataDir, st.Mode().Perm())
 	}
