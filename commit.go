@@ -1,6 +1,7 @@
 package tether
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,6 +93,34 @@ func (s *Session) commitRegenerate() error {
 	now := m.cfg.Now()
 	rec := s.rec
 	oldKey, oldExists := s.key, s.exists
+	if oldExists {
+		// Start from the stored record with this request's changes applied
+		// (one Update, which also proves the session is still live), not
+		// from what this request loaded: values other requests stored
+		// meanwhile (an admin tool's accountChanged flag, another tab's
+		// change) then carry over to the new token. And a session that ended
+		// meanwhile (a logout elsewhere, a revocation) is not brought back
+		// under a new token: only a login starts afresh.
+		ctx, cancel := m.cfg.storeCtx(s.r.Context())
+		fresh, err := m.cfg.Store.Update(ctx, oldKey, now, &s.patch)
+		cancel()
+		switch {
+		case errors.Is(err, ErrNotFound):
+			if s.login == nil {
+				s.ended = true
+				return ErrSessionEnded
+			}
+			oldExists = false
+			rec.AbsoluteDeadline = time.Time{}
+		case err != nil:
+			return storeErr(err)
+		default:
+			rec.Values = fresh.Values
+			if rec.Values == nil {
+				rec.Values = map[string]json.RawMessage{}
+			}
+		}
+	}
 	rec.CreatedAt = now
 	switch {
 	case s.login != nil:

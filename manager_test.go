@@ -125,8 +125,8 @@ func TestLoginRegenerates(t *testing.T) {
 	if post == "" || post == pre {
 		t.Fatalf("login: got cookie %q, want a new one (was %q)", post, pre)
 	}
-	if got := f.store.calls(); got != 3 {
-		t.Fatalf("store calls for login: got %d, want 3 (Load, Create, Delete)", got)
+	if got := f.store.calls(); got != 4 {
+		t.Fatalf("store calls for login: got %d, want 4 (Load, Update of the old record, Create, Delete)", got)
 	}
 	if rec.Body.String() != "in" {
 		t.Fatalf("login body: got %q", rec.Body.String())

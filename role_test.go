@@ -163,3 +163,65 @@ func TestSetUserSessionsCatchesRotation(t *testing.T) {
 		t.Fatalf("flag in the record a rotation created: got %q, want \"yes\"", got)
 	}
 }
+
+// A rotation starts from the stored record, not from what its request
+// loaded. Guards against two holes: a value another party stored meanwhile
+// (an admin tool's account-changed flag) being dropped by the new token, and
+// a session revoked meanwhile coming back under a new token.
+func TestRegenerateMergesAndNeverResurrects(t *testing.T) {
+	f := newFixture(t, nil)
+	mux := http.NewServeMux()
+	var during func(r *http.Request)
+	var regenErr error
+	mux.HandleFunc("GET /rotate", func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		_ = s.GetString("x") // loaded now
+		during(r)
+		_ = s.Set("mine", "1")
+		regenErr = s.Regenerate()
+	})
+	mux.HandleFunc("GET /get", func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		_, _ = w.Write([]byte(s.UserID() + "|" + s.GetString("flag") + "|" + s.GetString("mine")))
+	})
+	h := f.m.Handler(mux)
+	do := func(path, cookie string) (*httptest.ResponseRecorder, string) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: cookie})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec, setCookie(rec, f.m.CookieName())
+	}
+	_, c := f.do(t, "/login", "")
+
+	during = func(r *http.Request) {
+		if _, err := f.m.SetUserSessions(r.Context(), "user-1", "flag", "set-meanwhile"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, c2 := do("/rotate", c)
+	if regenErr != nil || c2 == "" || c2 == c {
+		t.Fatalf("rotation: got %v and cookie %q, want a new token", regenErr, c2)
+	}
+	if rec, _ := do("/get", c2); rec.Body.String() != "user-1|set-meanwhile|1" {
+		t.Fatalf("new token's session: got %q, want user-1|set-meanwhile|1 (the value stored meanwhile and this request's own)", rec.Body.String())
+	}
+
+	during = func(r *http.Request) {
+		if _, err := f.m.EndUserSessions(r.Context(), "user-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, c3 := do("/rotate", c2)
+	if c3 != "" && c3 != "-" {
+		if got, _ := do("/get", c3); got.Body.String() != "||" {
+			t.Fatalf("a session revoked during its rotation came back under a new token: %q", got.Body.String())
+		}
+	}
+	if rec.Code < 400 {
+		t.Fatalf("rotation of a session revoked meanwhile: got %d, want an error status", rec.Code)
+	}
+	if n, err := f.m.UserSessions(context.Background(), "user-1"); err != nil || len(n) != 0 {
+		t.Fatalf("sessions left after the revocation: got %d %v, want 0", len(n), err)
+	}
+}
