@@ -203,7 +203,7 @@ func (e *throttledError) Error() string { return "too many failed password check
 func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
 	username := sess.GetString("username")
 	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.device(r, username)}
-	wait, which, err := s.throttle.Begin(r.Context(), attempt)
+	ticket, wait, which, err := s.throttle.Begin(r.Context(), attempt)
 	if err != nil {
 		return users.User{}, err
 	}
@@ -220,12 +220,12 @@ func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, pass
 		s.m.Emit(r, "reauth_failure") // counted already by Begin
 		return users.User{}, err
 	case err != nil:
-		if terr := s.throttle.Abandon(r.Context(), attempt); terr != nil {
+		if terr := ticket.Abandon(r.Context()); terr != nil {
 			s.log.Error("login throttle unavailable", "err", terr)
 		}
 		return users.User{}, err
 	}
-	if terr := s.throttle.Succeeded(r.Context(), attempt); terr != nil {
+	if terr := ticket.Succeeded(r.Context()); terr != nil {
 		s.log.Error("login throttle unavailable", "err", terr)
 	}
 	return u, nil

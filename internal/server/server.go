@@ -260,7 +260,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.device(r, username)}
-	wait, which, err := s.throttle.Begin(r.Context(), attempt)
+	ticket, wait, which, err := s.throttle.Begin(r.Context(), attempt)
 	if err != nil {
 		s.log.Error("login throttle unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
@@ -280,14 +280,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
 		return
 	case err != nil:
-		if terr := s.throttle.Abandon(r.Context(), attempt); terr != nil {
+		if terr := ticket.Abandon(r.Context()); terr != nil {
 			s.log.Error("login throttle unavailable", "err", terr)
 		}
 		s.log.Error("login: user directory unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 		return
 	}
-	if err := s.throttle.Succeeded(r.Context(), attempt); err != nil {
+	if err := ticket.Succeeded(r.Context()); err != nil {
 		s.log.Error("login throttle unavailable", "err", err)
 	}
 	if err := s.enforceCap(r, u.ID); err != nil {

@@ -2,6 +2,7 @@ package throttle
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -30,8 +31,8 @@ func NewMemory(now func() time.Time) *Memory {
 	return &Memory{now: now, keys: map[string]*window{}}
 }
 
-// Add implements Counter.
-func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (int64, time.Duration, error) {
+// Add implements Counter. A window is identified by its end.
+func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (Count, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -44,15 +45,15 @@ func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (int64, t
 		m.keys[key] = w
 	}
 	w.n++
-	return w.n, w.end.Sub(now), nil
+	return Count{N: w.n, Left: w.end.Sub(now), Window: strconv.FormatInt(w.end.UnixNano(), 36)}, nil
 }
 
 // Undo implements Counter.
-func (m *Memory) Undo(ctx context.Context, key string) error {
+func (m *Memory) Undo(ctx context.Context, key, windowID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w, ok := m.keys[key]
-	if !ok {
+	if !ok || windowID != strconv.FormatInt(w.end.UnixNano(), 36) {
 		return nil
 	}
 	if w.n--; w.n <= 0 || !m.now().Before(w.end) {

@@ -23,13 +23,22 @@ import (
 // return different counts.
 type Counter interface {
 	// Add adds one to the key's count, starting a window of length window if
-	// none runs, and returns the new count and how long the window still runs.
-	Add(ctx context.Context, key string, window time.Duration) (n int64, left time.Duration, err error)
-	// Undo takes back one Add in the key's current window; it does nothing
-	// once the window has ended, so it never starts a window of its own.
-	Undo(ctx context.Context, key string) error
+	// none runs, and reports the new count, how long the window still runs
+	// and which window it is.
+	Add(ctx context.Context, key string, window time.Duration) (Count, error)
+	// Undo takes back one Add made in the window identified by windowID. It
+	// does nothing once that window has ended, whether or not a new one has
+	// started: a late Undo must not erase a count of the next window.
+	Undo(ctx context.Context, key, windowID string) error
 	// Reset forgets the key.
 	Reset(ctx context.Context, key string) error
+}
+
+// Count is what Counter.Add reports.
+type Count struct {
+	N      int64         // the key's count in its window, this Add included
+	Left   time.Duration // how long the window still runs
+	Window string        // identifies the window, for Undo
 }
 
 // Policy is the login throttling policy.
@@ -88,51 +97,72 @@ func (a Attempt) accountKey() (key, which string) {
 
 func ipKey(ip string) string { return "ip:" + ip }
 
+// undoTimeout bounds the store calls that end an attempt. They run on a
+// context detached from the request's: a client that gives up while its
+// password is being checked must not leave its attempt counted as a failure
+// (nor a success unrecorded).
+const undoTimeout = 3 * time.Second
+
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+}
+
+// Ticket is an attempt that Begin let through. End it with Succeeded when
+// the password was right, Abandon when it could not be checked; a failure
+// needs nothing more, it is counted already.
+type Ticket struct {
+	l                       *Limiter
+	acctKey, acctWin, ipWin string
+	ip                      string
+}
+
 // Begin counts the attempt before its password is checked, and reports
-// whether it may go on; when not, retryAfter says for how long and which is
-// "account", "device" or "ip", and the attempt is not counted.
+// whether it may go on: a Ticket when it may, else retryAfter says for how
+// long it may not and which is "account", "device" or "ip", and the attempt
+// is not counted.
 //
 // Counting first is what makes the limit hold under concurrency: were the
 // count read before the (slow) password check and raised only after it
 // failed, a burst of parallel guesses would all read the same count below
 // the limit and all be checked. With Begin, at most the limit's number of
-// attempts per key are ever past it at once in a window.
-//
-// After Begin allows an attempt, call Succeeded when the password was right
-// and Abandon when the check could not be made; a failure needs nothing
-// more, it is already counted.
-func (l *Limiter) Begin(ctx context.Context, a Attempt) (retryAfter time.Duration, which string, err error) {
+// attempts per key get through in a window.
+func (l *Limiter) Begin(ctx context.Context, a Attempt) (t *Ticket, retryAfter time.Duration, which string, err error) {
 	acct, acctWhich := a.accountKey()
 	keys := [2]struct {
 		key, which string
 		limit      int64
 	}{{acct, acctWhich, l.p.AccountLimit}, {ipKey(a.IP), "ip", l.p.IPLimit}}
+	var wins [2]string
 	for i, k := range keys {
-		n, left, err := l.c.Add(ctx, k.key, l.p.Window)
-		if err == nil && n <= k.limit {
+		c, err := l.c.Add(ctx, k.key, l.p.Window)
+		if err == nil && c.N <= k.limit {
+			wins[i] = c.Window
 			continue
 		}
 		// Refused or failed: take back what this attempt counted, so that
 		// refused attempts do not count.
+		uctx, cancel := detached(ctx)
 		var undo error
 		if err == nil {
-			undo = l.c.Undo(ctx, k.key)
+			undo = l.c.Undo(uctx, k.key, c.Window)
 		}
-		for _, prev := range keys[:i] {
-			undo = errors.Join(undo, l.c.Undo(ctx, prev.key))
+		for j := range i {
+			undo = errors.Join(undo, l.c.Undo(uctx, keys[j].key, wins[j]))
 		}
+		cancel()
 		if err != nil {
-			return 0, "", errors.Join(err, undo)
+			return nil, 0, "", errors.Join(err, undo)
 		}
 		if undo != nil {
-			return 0, "", undo
+			return nil, 0, "", undo
 		}
+		left := c.Left
 		if left < time.Second {
 			left = time.Second
 		}
-		return left, k.which, nil
+		return nil, left, k.which, nil
 	}
-	return 0, "", nil
+	return &Ticket{l: l, acctKey: acct, acctWin: wins[0], ipWin: wins[1], ip: ipKey(a.IP)}, 0, "", nil
 }
 
 // Succeeded ends an attempt whose password was right. It forgets the
@@ -141,14 +171,17 @@ func (l *Limiter) Begin(ctx context.Context, a Attempt) (retryAfter time.Duratio
 // adding to, is left to expire; else the account's) and takes back the
 // attempt's count on its IP, so users behind one address who log in
 // successfully do not use up its limit.
-func (l *Limiter) Succeeded(ctx context.Context, a Attempt) error {
-	acct, _ := a.accountKey()
-	return errors.Join(l.c.Reset(ctx, acct), l.c.Undo(ctx, ipKey(a.IP)))
+func (t *Ticket) Succeeded(ctx context.Context) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	return errors.Join(t.l.c.Reset(ctx, t.acctKey), t.l.c.Undo(ctx, t.ip, t.ipWin))
 }
 
 // Abandon takes back an attempt whose password could not be checked (the
-// user directory was unavailable): it counts neither way.
-func (l *Limiter) Abandon(ctx context.Context, a Attempt) error {
-	acct, _ := a.accountKey()
-	return errors.Join(l.c.Undo(ctx, acct), l.c.Undo(ctx, ipKey(a.IP)))
+// user directory was unavailable, or the client went away first): it
+// counts neither way.
+func (t *Ticket) Abandon(ctx context.Context) error {
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	return errors.Join(t.l.c.Undo(ctx, t.acctKey, t.acctWin), t.l.c.Undo(ctx, t.ip, t.ipWin))
 }

@@ -25,11 +25,13 @@ func (c *clock) add(d time.Duration) {
 }
 
 // fail makes an attempt that fails its password check: Begin alone.
-func fail(t *testing.T, l *Limiter, a Attempt) {
+func fail(t *testing.T, l *Limiter, a Attempt) *Ticket {
 	t.Helper()
-	if wait, which, err := l.Begin(context.Background(), a); err != nil || wait != 0 {
+	tk, wait, which, err := l.Begin(context.Background(), a)
+	if err != nil || wait != 0 || tk == nil {
 		t.Fatalf("Begin(%+v): got %v %q %v, want allowed", a, wait, which, err)
 	}
+	return tk
 }
 
 func count(c Counter, key string) int64 {
@@ -49,8 +51,8 @@ func TestLimiterMemory(t *testing.T) {
 	for range 10 {
 		fail(t, l, Attempt{Username: "Alice", IP: "192.0.2.1"})
 	}
-	wait, which, _ := l.Begin(ctx, Attempt{Username: "ALICE", IP: "198.51.100.1"})
-	if which != "account" || wait != 15*time.Minute {
+	tk, wait, which, _ := l.Begin(ctx, Attempt{Username: "ALICE", IP: "198.51.100.1"})
+	if which != "account" || wait != 15*time.Minute || tk != nil {
 		t.Fatalf("11th attempt on the account from another IP: got %v %q, want 15m account", wait, which)
 	}
 	if n := count(l.c, "ip:198.51.100.1"); n != 0 {
@@ -63,30 +65,24 @@ func TestLimiterMemory(t *testing.T) {
 	for i := range 5 {
 		fail(t, l, Attempt{Username: fmt.Sprintf("user%d", i), IP: "192.0.2.1"})
 	}
-	if _, which, _ := l.Begin(ctx, Attempt{Username: "carol", IP: "192.0.2.1"}); which != "ip" {
+	if _, _, which, _ := l.Begin(ctx, Attempt{Username: "carol", IP: "192.0.2.1"}); which != "ip" {
 		t.Fatalf("16th attempt from one IP: got %q, want ip", which)
 	}
 	if n := count(l.c, "acct:carol"); n != 0 {
 		t.Fatalf("an attempt refused on its IP counted on the account: got %d, want 0", n)
 	}
 	ck.add(15 * time.Minute)
-	if wait, _, _ := l.Begin(ctx, Attempt{Username: "alice", IP: "192.0.2.1"}); wait != 0 {
+	if _, wait, _, _ := l.Begin(ctx, Attempt{Username: "alice", IP: "192.0.2.1"}); wait != 0 {
 		t.Fatal("still throttled after the window: want no lockout beyond it")
 	}
 	dave := Attempt{Username: "dave", IP: "203.0.113.1"}
 	fail(t, l, dave)
 	fail(t, l, dave)
-	if _, _, err := l.Begin(ctx, dave); err != nil {
-		t.Fatal(err)
-	}
-	_ = l.Succeeded(ctx, Attempt{Username: "Dave", IP: "203.0.113.1"})
+	_ = fail(t, l, Attempt{Username: "Dave", IP: "203.0.113.1"}).Succeeded(ctx)
 	if got := [2]int64{count(l.c, "acct:dave"), count(l.c, "ip:203.0.113.1")}; got != [2]int64{0, 2} {
 		t.Fatalf("account and IP counts after two failures and a success: got %v, want [0 2]", got)
 	}
-	if _, _, err := l.Begin(ctx, dave); err != nil {
-		t.Fatal(err)
-	}
-	_ = l.Abandon(ctx, dave)
+	_ = fail(t, l, dave).Abandon(ctx)
 	if got := [2]int64{count(l.c, "acct:dave"), count(l.c, "ip:203.0.113.1")}; got != [2]int64{0, 2} {
 		t.Fatalf("counts after an abandoned attempt: got %v, want [0 2]", got)
 	}
@@ -119,7 +115,7 @@ func TestBeginHoldsUnderConcurrency(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					wait, _, err := l.Begin(context.Background(), Attempt{Username: "alice", IP: fmt.Sprintf("192.0.2.%d", i)})
+					_, wait, _, err := l.Begin(context.Background(), Attempt{Username: "alice", IP: fmt.Sprintf("192.0.2.%d", i)})
 					switch {
 					case err != nil:
 						t.Error(err)
@@ -163,68 +159,156 @@ func TestDeviceCountsApart(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, which, _ := l.Begin(ctx, tc.a)
+			tk, _, which, _ := l.Begin(ctx, tc.a)
 			if which != tc.which {
 				t.Fatalf("got %q, want %q", which, tc.which)
 			}
-			if which == "" {
-				_ = l.Abandon(ctx, tc.a)
+			if tk != nil {
+				_ = tk.Abandon(ctx)
 			}
 		})
 	}
 	for range 3 { // a stolen device id gets no more guesses than the account
 		fail(t, l, owner)
 	}
-	if _, which, _ := l.Begin(ctx, owner); which != "device" {
+	if _, _, which, _ := l.Begin(ctx, owner); which != "device" {
 		t.Fatalf("device over its own limit: got %q, want device", which)
 	}
 	dev2 := Attempt{Username: "alice", IP: "192.0.2.10", Device: "dev-2"}
 	fail(t, l, dev2)
-	_ = l.Succeeded(ctx, dev2)
-	if _, which, _ := l.Begin(ctx, stranger); which != "account" {
+	_ = fail(t, l, dev2).Succeeded(ctx)
+	if _, _, which, _ := l.Begin(ctx, stranger); which != "account" {
 		t.Fatalf("after the owner's success on a device, the stranger: got %q, want still account", which)
 	}
 }
 
-func TestCounterRedis(t *testing.T) {
+// counters returns each Counter under test, fresh.
+func counters(t *testing.T) map[string]func(t *testing.T) (Counter, *redis.Client) {
+	return map[string]func(t *testing.T) (Counter, *redis.Client){
+		"memory": func(*testing.T) (Counter, *redis.Client) { return NewMemory(nil), nil },
+		"redis": func(t *testing.T) (Counter, *redis.Client) {
+			srv := redistest.Start(t, redistest.Config{})
+			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+			t.Cleanup(func() { rdb.Close() })
+			return NewRedis(rdb, "t:"), rdb
+		},
+	}
+}
+
+func TestCounter(t *testing.T) {
+	ctx := context.Background()
+	for name, newCounter := range counters(t) {
+		t.Run(name, func(t *testing.T) {
+			c, _ := newCounter(t)
+			var first Count
+			for i := int64(1); i <= 3; i++ {
+				got, err := c.Add(ctx, "k", time.Minute)
+				if err != nil || got.N != i || got.Left <= 0 || got.Left > time.Minute || got.Window == "" {
+					t.Fatalf("Add %d: got %+v %v, want %d within the window", i, got, err, i)
+				}
+				if i == 1 {
+					first = got
+				} else if got.Window != first.Window {
+					t.Fatalf("Add %d: window %q, want the first Add's %q", i, got.Window, first.Window)
+				}
+			}
+			if err := c.Undo(ctx, "k", first.Window); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := c.Add(ctx, "k", time.Minute); got.N != 3 {
+				t.Fatalf("Add after Undo: got %d, want 3", got.N)
+			}
+			if err := c.Undo(ctx, "k", "another-window"); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := c.Add(ctx, "k", time.Minute); got.N != 4 {
+				t.Fatalf("Add after an Undo for another window: got %d, want 4 (nothing taken)", got.N)
+			}
+			_ = c.Reset(ctx, "k")
+			if got, _ := c.Add(ctx, "k", time.Minute); got.N != 1 || got.Window == first.Window {
+				t.Fatalf("Add after Reset: got %+v, want 1 in a new window", got)
+			}
+			if err := c.Undo(ctx, "missing", first.Window); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := c.Add(ctx, "missing", time.Minute); got.N != 1 {
+				t.Fatalf("Undo on a missing key created one: next Add got %d, want 1", got.N)
+			}
+			// Concurrent adds from many instances are all counted.
+			var wg sync.WaitGroup
+			for range 50 {
+				wg.Add(1)
+				go func() { defer wg.Done(); _, _ = c.Add(ctx, "c", time.Minute) }()
+			}
+			wg.Wait()
+			if got, _ := c.Add(ctx, "c", time.Minute); got.N != 51 {
+				t.Fatalf("after 50 concurrent adds: got %d, want 51", got.N)
+			}
+		})
+	}
+}
+
+// Guards against a late Undo erasing a count of the next window: an
+// attempt counted just before its window ends and taken back (success,
+// abandon) just after must not give the next window an extra guess.
+func TestUndoStaysInItsWindow(t *testing.T) {
+	ctx := context.Background()
+	t.Run("memory", func(t *testing.T) {
+		ck := &clock{t: time.Unix(1_800_000_000, 0)}
+		c := NewMemory(ck.now)
+		old, _ := c.Add(ctx, "k", time.Minute)
+		ck.add(time.Minute)
+		_, _ = c.Add(ctx, "k", time.Minute)
+		_ = c.Undo(ctx, "k", old.Window)
+		if got, _ := c.Add(ctx, "k", time.Minute); got.N != 2 {
+			t.Fatalf("next window after a late Undo: got %d, want 2", got.N)
+		}
+	})
+	t.Run("redis", func(t *testing.T) {
+		c, rdb := counters(t)["redis"](t)
+		old, _ := c.Add(ctx, "k", time.Minute)
+		if err := rdb.Del(ctx, "t:login:k").Err(); err != nil { // the window ends
+			t.Fatal(err)
+		}
+		_, _ = c.Add(ctx, "k", time.Minute)
+		_ = c.Undo(ctx, "k", old.Window)
+		if got, _ := c.Add(ctx, "k", time.Minute); got.N != 2 {
+			t.Fatalf("next window after a late Undo: got %d, want 2", got.N)
+		}
+	})
+}
+
+// Ending an attempt works even when the request's context is gone (the
+// client gave up during the password check): the attempt must not stay
+// counted as a failure.
+func TestAbandonAfterClientLeft(t *testing.T) {
+	c, _ := counters(t)["redis"](t)
+	l := New(c, Policy{AccountLimit: 3, IPLimit: 100, Window: time.Minute})
+	a := Attempt{Username: "alice", IP: "192.0.2.1"}
+	for range 5 {
+		ctx, cancel := context.WithCancel(context.Background())
+		tk, _, _, err := l.Begin(ctx, a)
+		if err != nil || tk == nil {
+			t.Fatalf("Begin: got %v %v, want allowed (abandoned attempts do not count)", tk, err)
+		}
+		cancel()
+		if err := tk.Abandon(ctx); err != nil {
+			t.Fatalf("Abandon on a cancelled context: %v", err)
+		}
+	}
+}
+
+func TestCounterRedisDown(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer rdb.Close()
 	c := NewRedis(rdb, "t:")
 	ctx := context.Background()
-	for i := int64(1); i <= 3; i++ {
-		n, left, err := c.Add(ctx, "k", 300*time.Millisecond)
-		if err != nil || n != i || left <= 0 || left > 300*time.Millisecond {
-			t.Fatalf("Add %d: got %d %v %v, want %d within the window", i, n, left, err, i)
-		}
-	}
-	if err := c.Undo(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	if n, _, _ := c.Add(ctx, "k", 300*time.Millisecond); n != 3 {
-		t.Fatalf("Add after Undo: got %d, want 3", n)
-	}
-	time.Sleep(400 * time.Millisecond)
-	if n, _, _ := c.Add(ctx, "k", time.Minute); n != 1 {
-		t.Fatalf("Add after the window: got %d, want 1 (expired)", n)
-	}
-	_ = c.Reset(ctx, "k")
-	if err := c.Undo(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := rdb.Exists(ctx, "t:throttle:k").Result(); err != nil || n != 0 {
-		t.Fatalf("Undo on a missing key: got exists=%d %v, want no key created", n, err)
-	}
-	_, _, _ = c.Add(ctx, "z", time.Minute)
-	_ = c.Undo(ctx, "z")
-	if n, _ := rdb.Exists(ctx, "t:throttle:z").Result(); n != 0 {
-		t.Fatalf("Undo to zero: got exists=%d, want the key deleted", n)
-	}
 	srv.Kill()
-	if _, _, err := c.Add(ctx, "k", time.Minute); err == nil {
+	if _, err := c.Add(ctx, "k", time.Minute); err == nil {
 		t.Fatal("Add with Redis down: got nil error")
 	}
-	if err := c.Undo(ctx, "k"); err == nil {
+	if err := c.Undo(ctx, "k", "w"); err == nil {
 		t.Fatal("Undo with Redis down: got nil error")
 	}
 }
@@ -233,7 +317,7 @@ func TestMemoryBounded(t *testing.T) {
 	m := NewMemory(nil)
 	ctx := context.Background()
 	for i := 0; i < maxMemoryKeys+10; i++ {
-		_, _, _ = m.Add(ctx, fmt.Sprint(i), time.Minute)
+		_, _ = m.Add(ctx, fmt.Sprint(i), time.Minute)
 	}
 	if len(m.keys) > maxMemoryKeys {
 		t.Fatalf("keys: got %d, want at most %d", len(m.keys), maxMemoryKeys)
