@@ -28,6 +28,10 @@ type Status struct {
 // database at path, reading it through a read-only connection: unlike Open,
 // it never creates, migrates or sweeps the file, so health checks such as
 // tether doctor can run against a live server's file. The file must exist.
+// As for any reader of a WAL database, SQLite may create the -wal and -shm
+// files beside it (an empty log and the shared-memory index) when they do
+// not exist yet, that is when no server has the file open; run as root, it
+// gives them the database file's owner.
 func Inspect(ctx context.Context, path string) (Status, error) {
 	migrations, err := readMigrations(migrationFiles)
 	if err != nil {

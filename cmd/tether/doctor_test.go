@@ -102,7 +102,9 @@ func TestDoctor(t *testing.T) {
 
 // snapshot lists dir's files with their sizes and modification times,
 // leaving out SQLite's -wal and -shm files: a read-only connection to a WAL
-// database may create them empty, which changes no data.
+// database whose server is stopped creates them (an empty log and the 32 KiB
+// shared-memory index) and leaves them behind; the database file itself, the
+// one that holds data, must not change.
 func snapshot(t *testing.T, dir string) string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)

@@ -61,9 +61,11 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 			tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 			return false
 		}
-		// The periodic check: let the request through, and leave "last
-		// seen" as it was so the next request checks again.
+		// The periodic check: let the request through, and note the visit
+		// anyway, so that an outage costs each session one directory call a
+		// minute (seenEvery), not one per request.
 		s.log.Warn("account re-check skipped: user directory unavailable", "err", err)
+		_ = sess.Set(metaSeenKey, time.Now().Unix())
 		return true
 	case err != nil || u.Disabled || u.ID != sess.UserID():
 		s.m.Emit(r, "session_revoked", slog.String("reason", "account_disabled"))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/config"
@@ -229,9 +230,11 @@ func TestAccountRecheck(t *testing.T) {
 type flakyUsers struct {
 	users.Directory
 	down atomic.Bool
+	gets atomic.Int64
 }
 
 func (f *flakyUsers) Get(ctx context.Context, name string) (users.User, error) {
+	f.gets.Add(1)
 	if f.down.Load() {
 		return users.User{}, errors.New("connection refused")
 	}
@@ -267,10 +270,20 @@ func TestAccountChangeFailsClosed(t *testing.T) {
 	c := send("/login", `{"username":"alice","password":"correct-horse"}`, "").Result().Cookies()[0].Value
 	u, _ := base.Get(ctx, "alice")
 
-	// Unflagged, inside the once-a-minute pace: the directory is not asked.
+	// Unflagged: the periodic re-check fails open while the directory is
+	// down, at the once-a-minute pace, not on every request.
 	dir.down.Store(true)
+	s.seenEvery = 0
 	if rec := send("/profile", "", c); rec.Code != 200 {
 		t.Fatalf("unflagged request with the directory down: got %d, want 200", rec.Code)
+	}
+	s.seenEvery = time.Minute
+	gets := dir.gets.Load()
+	for range 3 {
+		send("/profile", "", c)
+	}
+	if n := dir.gets.Load() - gets; n != 0 {
+		t.Fatalf("directory calls in the minute after a failed re-check: got %d, want 0", n)
 	}
 	_ = base.SetRole(ctx, "alice", users.RoleAdmin)
 	if n, err := m.SetUserSessions(ctx, u.ID, AccountChangedKey, 1); err != nil || n != 1 {
