@@ -2,17 +2,13 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/metrics"
-	"github.com/tetherhq/tether/internal/passwords"
-	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/memstore"
 )
 
@@ -21,14 +17,7 @@ import (
 // benchmark measures the server's own layers without a network round trip.
 func benchServer(b *testing.B) (http.Handler, *http.Cookie) {
 	b.Helper()
-	dir, err := users.Open(filepath.Join(b.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { dir.Close() })
-	if _, err := dir.Add(context.Background(), "alice", "correct-horse", users.RoleUser); err != nil {
-		b.Fatal(err)
-	}
+	dir := aliceDir(b)
 	mets := metrics.New(Routes...)
 	m, err := tether.New(tether.Config{Store: mets.Store(memstore.New()), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)},
 		OnEvent: func(e tether.Event) { mets.Event(e.Type) }})

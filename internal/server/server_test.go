@@ -21,7 +21,9 @@ import (
 	"github.com/tetherhq/tether/memstore"
 )
 
-func newServer(t *testing.T, ready func(context.Context) error) http.Handler {
+// aliceDir is a user directory in a temporary file holding alice /
+// correct-horse, hashed with parameters small enough for tests.
+func aliceDir(t testing.TB) *users.SQLite {
 	t.Helper()
 	dir, err := users.Open(filepath.Join(t.TempDir(), "u.db"),
 		passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
@@ -32,6 +34,27 @@ func newServer(t *testing.T, ready func(context.Context) error) http.Handler {
 	if _, err := dir.Add(context.Background(), "alice", "correct-horse", users.RoleUser); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// sender returns a function that sends one request to h with a JSON body
+// and the given session cookie ("" for none).
+func sender(h http.Handler) func(method, path, body, cookie string) *httptest.ResponseRecorder {
+	return func(method, path, body, cookie string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if cookie != "" {
+			r.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+}
+
+func newServer(t *testing.T, ready func(context.Context) error) http.Handler {
+	t.Helper()
+	dir := aliceDir(t)
 	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
 	if err != nil {
 		t.Fatal(err)
@@ -181,25 +204,13 @@ func TestPlainHTTPWarningInProduction(t *testing.T) {
 // session ends, at the pace of the "last seen" refresh (here: every request).
 func TestAccountRecheck(t *testing.T) {
 	ctx := context.Background()
-	dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
-	defer dir.Close()
-	_, _ = dir.Add(ctx, "alice", "correct-horse", users.RoleUser)
+	dir := aliceDir(t)
 	var events []string
 	m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)},
 		OnEvent: func(e tether.Event) { events = append(events, e.Type) }})
 	s, _ := New(Options{Manager: m, Users: dir})
 	s.seenEvery = 0
-	h := s.Handler()
-	send := func(method, path, body, cookie string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(method, path, strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		if cookie != "" {
-			r.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		return rec
-	}
+	send := sender(s.Handler())
 	login := send("POST", "/login", `{"username":"alice","password":"correct-horse"}`, "")
 	c := login.Result().Cookies()[0].Value
 	if rec := send("GET", "/profile", "", c); rec.Code != 200 {
@@ -246,26 +257,16 @@ func (f *flakyUsers) Get(ctx context.Context, name string) (users.User, error) {
 // its old role) and keeps the flag, so the change lands once it is back.
 func TestAccountChangeFailsClosed(t *testing.T) {
 	ctx := context.Background()
-	base, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
-	defer base.Close()
-	_, _ = base.Add(ctx, "alice", "correct-horse", users.RoleUser)
+	base := aliceDir(t)
 	dir := &flakyUsers{Directory: base}
 	m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
 	s, _ := New(Options{Manager: m, Users: dir})
-	h := s.Handler()
+	do := sender(s.Handler())
 	send := func(path, body, cookie string) *httptest.ResponseRecorder {
-		method := "GET"
 		if body != "" {
-			method = "POST"
+			return do("POST", path, body, cookie)
 		}
-		r := httptest.NewRequest(method, path, strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		if cookie != "" {
-			r.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		return rec
+		return do("GET", path, body, cookie)
 	}
 	c := send("/login", `{"username":"alice","password":"correct-horse"}`, "").Result().Cookies()[0].Value
 	u, _ := base.Get(ctx, "alice")
