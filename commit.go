@@ -141,9 +141,27 @@ func (s *Session) commitRegenerate() error {
 	}
 	if oldExists {
 		ctx, cancel := m.cfg.storeCtx(s.r.Context())
-		err := m.cfg.Store.Delete(ctx, oldKey)
-		cancel()
-		if err != nil {
+		defer cancel()
+		if s.login == nil {
+			// A revocation of the user's sessions that ran between the
+			// first Update and the Create above found the old record only;
+			// one that runs from now on finds the new one too (it is in the
+			// user's index already). So check the old record once more,
+			// and if it was revoked meanwhile, revoke the new one as well.
+			_, err := m.cfg.Store.Update(ctx, oldKey, now, &Patch{})
+			switch {
+			case errors.Is(err, ErrNotFound):
+				derr := m.cfg.Store.Delete(ctx, s.key)
+				s.ended = true
+				if derr != nil {
+					return storeErr(derr)
+				}
+				return ErrSessionEnded
+			case err != nil:
+				return storeErr(err)
+			}
+		}
+		if err := m.cfg.Store.Delete(ctx, oldKey); err != nil {
 			return storeErr(err)
 		}
 	}

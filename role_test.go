@@ -225,3 +225,41 @@ func TestRegenerateMergesAndNeverResurrects(t *testing.T) {
 		t.Fatalf("sessions left after the revocation: got %d %v, want 0", len(n), err)
 	}
 }
+
+// revokingStore revokes every session of user-1 just before the next
+// Create lands: a revocation that runs between a rotation's check of the
+// old record and the creation of the new one.
+type revokingStore struct {
+	*memstore.Store
+	armed atomic.Bool
+}
+
+func (s *revokingStore) Create(ctx context.Context, k string, rec *tether.Record) error {
+	if s.armed.CompareAndSwap(true, false) {
+		if _, err := s.Store.DeleteUser(ctx, "user-1"); err != nil {
+			return err
+		}
+	}
+	return s.Store.Create(ctx, k, rec)
+}
+
+// Guards against the narrowest resurrection window: a revocation landing
+// while a rotation creates its new record must end that new record too.
+func TestRotationRevokedWhileCreating(t *testing.T) {
+	rs := &revokingStore{Store: memstore.New()}
+	f := newFixture(t, func(c *tether.Config) { c.Store = rs })
+	_, c := f.do(t, "/login", "")
+	rs.armed.Store(true)
+	rec, c2 := f.do(t, "/regen", c)
+	if rec.Code < 400 {
+		t.Fatalf("rotation revoked meanwhile: got %d, want an error status", rec.Code)
+	}
+	if c2 != "" && c2 != "-" {
+		if got, _ := f.do(t, "/get", c2); got.Body.String() != "|" {
+			t.Fatalf("the new token of a revoked session works: %q", got.Body.String())
+		}
+	}
+	if n := rs.Len(); n != 0 {
+		t.Fatalf("records left after the revocation: got %d, want 0", n)
+	}
+}
