@@ -94,16 +94,25 @@ func (s *Session) commitRegenerate() error {
 	rec := s.rec
 	oldKey, oldExists := s.key, s.exists
 	if oldExists {
-		// Start from the stored record with this request's changes applied
-		// (one Update, which also proves the session is still live), not
-		// from what this request loaded: values other requests stored
+		// Start from the stored record with this request's changes applied,
+		// not from what this request loaded: values other requests stored
 		// meanwhile (an admin tool's accountChanged flag, another tab's
 		// change) then carry over to the new token. And a session that ended
 		// meanwhile (a logout elsewhere, a revocation) is not brought back
-		// under a new token: only a login starts afresh.
+		// under a new token: only a login starts afresh. The empty Update
+		// reads the record only while it is live; the request's changes are
+		// applied to that copy here and never written to the old record, so
+		// a rotation that then fails (a login whose Create fails, say) leaves
+		// it as it was.
 		ctx, cancel := m.cfg.storeCtx(s.r.Context())
-		fresh, err := m.cfg.Store.Update(ctx, oldKey, now, &s.patch)
+		fresh, err := m.cfg.Store.Update(ctx, oldKey, now, &Patch{})
 		cancel()
+		if err == nil {
+			if fresh.Values == nil {
+				fresh.Values = map[string]json.RawMessage{}
+			}
+			err = s.patch.Apply(fresh)
+		}
 		switch {
 		case errors.Is(err, ErrNotFound):
 			if s.login == nil {
@@ -112,13 +121,12 @@ func (s *Session) commitRegenerate() error {
 			}
 			oldExists = false
 			rec.AbsoluteDeadline = time.Time{}
+		case errors.Is(err, ErrNotInteger):
+			return err
 		case err != nil:
 			return storeErr(err)
 		default:
 			rec.Values = fresh.Values
-			if rec.Values == nil {
-				rec.Values = map[string]json.RawMessage{}
-			}
 		}
 	}
 	rec.CreatedAt = now

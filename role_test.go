@@ -263,3 +263,45 @@ func TestRotationRevokedWhileCreating(t *testing.T) {
 		t.Fatalf("records left after the revocation: got %d, want 0", n)
 	}
 }
+
+// failingCreate fails the next Create when armed.
+type failingCreate struct {
+	*memstore.Store
+	armed atomic.Bool
+}
+
+func (s *failingCreate) Create(ctx context.Context, k string, rec *tether.Record) error {
+	if s.armed.CompareAndSwap(true, false) {
+		return errors.New("connection refused")
+	}
+	return s.Store.Create(ctx, k, rec)
+}
+
+// A rotation that fails leaves the old record as it was: the request's
+// changes are merged into a copy, never written to the old record, so a
+// failed login does not leave its values in the anonymous session.
+func TestFailedRotationLeavesOldRecord(t *testing.T) {
+	fs := &failingCreate{Store: memstore.New()}
+	f := newFixture(t, func(c *tether.Config) { c.Store = fs })
+	_, c := f.do(t, "/set?k=cart&v=3", "")
+	fs.armed.Store(true)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login-with-name", func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		_ = s.Set("username", "alice")
+		_ = s.Login("user-1", "")
+	})
+	req := httptest.NewRequest("GET", "/login-with-name", nil)
+	req.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: c})
+	rec := httptest.NewRecorder()
+	f.m.Handler(mux).ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("login whose Create fails: got %d, want 503", rec.Code)
+	}
+	if got, _ := f.do(t, "/get?k=username", c); got.Body.String() != "|" {
+		t.Fatalf("the anonymous session after the failed login: got %q, want no user and no username", got.Body.String())
+	}
+	if got, _ := f.do(t, "/get?k=cart", c); got.Body.String() != "|3" {
+		t.Fatalf("the anonymous session's own value: got %q, want |3", got.Body.String())
+	}
+}
