@@ -99,7 +99,8 @@ func (s *Session) commitRegenerate() error {
 		// meanwhile (an admin tool's accountChanged flag, another tab's
 		// change) then carry over to the new token. And a session that ended
 		// meanwhile (a logout elsewhere, a revocation) is not brought back
-		// under a new token: only a login starts afresh. The empty Update
+		// under a new token; only a login goes on, with the values this
+		// request holds (a fresh authentication needs no old record). The empty Update
 		// reads the record only while it is live; the request's changes are
 		// applied to that copy here and never written to the old record, so
 		// a rotation that then fails (a login whose Create fails, say) leaves
@@ -150,6 +151,13 @@ func (s *Session) commitRegenerate() error {
 	if oldExists {
 		ctx, cancel := m.cfg.storeCtx(s.r.Context())
 		defer cancel()
+		// fail ends the rotation after the new record exists: the client
+		// keeps its old cookie, so the new record is removed (best effort)
+		// rather than left to count against the user's sessions.
+		fail := func(err error) error {
+			_ = m.cfg.Store.Delete(ctx, s.key)
+			return storeErr(err)
+		}
 		if s.login == nil {
 			// A revocation of the user's sessions that ran between the
 			// first Update and the Create above found the old record only;
@@ -166,11 +174,11 @@ func (s *Session) commitRegenerate() error {
 				}
 				return ErrSessionEnded
 			case err != nil:
-				return storeErr(err)
+				return fail(err)
 			}
 		}
 		if err := m.cfg.Store.Delete(ctx, oldKey); err != nil {
-			return storeErr(err)
+			return fail(err)
 		}
 	}
 	attrs := []slog.Attr{}

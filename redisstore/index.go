@@ -4,11 +4,40 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
 )
+
+// An index entry is the session's store key and the time the entry was
+// written: key "@" Unix ms. Create writes the entry before the session, so
+// for a moment an entry names a session that does not exist yet; clean-up
+// therefore removes an entry whose session is missing only once it is older
+// than indexGrace, longer than any Create takes (store calls time out well
+// before), and never the entry of a session being created. Entries written
+// before this format (no "@") count as old.
+const indexGrace = 30 * time.Second
+
+func memberFor(key string, at time.Time) string {
+	return key + "@" + strconv.FormatInt(at.UnixMilli(), 10)
+}
+
+func parseMember(m string) (key string, writtenMS int64) {
+	k, at, ok := strings.Cut(m, "@")
+	if !ok {
+		return m, 0
+	}
+	n, _ := strconv.ParseInt(at, 10, 64)
+	return k, n
+}
+
+// stale reports whether an entry whose session is missing may be removed.
+func stale(member string, now time.Time) bool {
+	_, at := parseMember(member)
+	return at < now.Add(-indexGrace).UnixMilli()
+}
 
 // ListUser implements tether.UserIndex: one read of the user's index, then
 // one pipelined read of its sessions (grouped by node on a Cluster). Entries
@@ -26,7 +55,8 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	cmds := make([]*redis.MapStringStringCmd, len(members))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, m := range members {
-			cmds[i] = p.HGetAll(ctx, s.sessionKey(m))
+			key, _ := parseMember(m)
+			cmds[i] = p.HGetAll(ctx, s.sessionKey(key))
 		}
 		return nil
 	})
@@ -34,13 +64,16 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 		return nil, s.fail("list user", err)
 	}
 	var gone []any
+	wall := time.Now()
 	for i, m := range members {
 		h, err := cmds[i].Result()
 		if err != nil {
 			return nil, s.fail("list user", err)
 		}
 		if len(h) == 0 {
-			gone = append(gone, m)
+			if stale(m, wall) {
+				gone = append(gone, m)
+			}
 			continue
 		}
 		flat := make([]string, 0, 2*len(h))
@@ -57,7 +90,8 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 		if expired, _ := rec.ExpiredAt(now); expired {
 			continue
 		}
-		out[m] = rec
+		key, _ := parseMember(m)
+		out[key] = rec
 	}
 	if len(gone) > 0 {
 		// Best effort: a failure leaves entries that point at nothing.
@@ -66,36 +100,61 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	return out, nil
 }
 
+// deleteUserRounds bounds DeleteUser's listings.
+const deleteUserRounds = 8
+
 // DeleteUser implements tether.UserIndex: it deletes every session listed
-// in the user's index, then removes exactly those entries (a login racing
-// with it keeps its fresh entry).
+// in the user's index and removes those entries, then lists the index again
+// and repeats while new entries appear. The index and the sessions live in
+// different Cluster slots, so this is not one atomic step; the repetition
+// catches a session that a rotation created meanwhile (a rotation whose old
+// record is deleted here ends its new one itself: see tether's
+// commitRegenerate). An entry whose session is missing but was written
+// within indexGrace is left in place: it may be a session being created.
 func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	idx := s.indexKey(userID)
-	members, err := s.rdb.ZRange(ctx, idx, 0, -1).Result()
-	if err != nil {
-		return 0, s.fail("delete user", err)
-	}
-	if len(members) == 0 {
-		return 0, nil
-	}
-	cmds := make([]*redis.IntCmd, len(members))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, m := range members {
-			cmds[i] = p.Unlink(ctx, s.sessionKey(m))
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, s.fail("delete user", err)
-	}
+	seen := map[string]bool{}
 	n := 0
-	rem := make([]any, len(members))
-	for i, m := range members {
-		n += int(cmds[i].Val())
-		rem[i] = m
-	}
-	if err := s.rdb.ZRem(ctx, idx, rem...).Err(); err != nil {
-		return n, s.fail("delete user", err)
+	for range deleteUserRounds {
+		members, err := s.rdb.ZRange(ctx, idx, 0, -1).Result()
+		if err != nil {
+			return n, s.fail("delete user", err)
+		}
+		fresh := members[:0]
+		for _, m := range members {
+			if !seen[m] {
+				seen[m] = true
+				fresh = append(fresh, m)
+			}
+		}
+		if len(fresh) == 0 {
+			return n, nil
+		}
+		cmds := make([]*redis.IntCmd, len(fresh))
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, m := range fresh {
+				key, _ := parseMember(m)
+				cmds[i] = p.Unlink(ctx, s.sessionKey(key))
+			}
+			return nil
+		})
+		if err != nil {
+			return n, s.fail("delete user", err)
+		}
+		wall := time.Now()
+		var rem []any
+		for i, m := range fresh {
+			deleted := cmds[i].Val()
+			n += int(deleted)
+			if deleted > 0 || stale(m, wall) {
+				rem = append(rem, m)
+			}
+		}
+		if len(rem) > 0 {
+			if err := s.rdb.ZRem(ctx, idx, rem...).Err(); err != nil {
+				return n, s.fail("delete user", err)
+			}
+		}
 	}
 	return n, nil
 }

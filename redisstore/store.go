@@ -29,7 +29,12 @@
 // it, so at every moment the index lists a superset of the user's sessions:
 // "revoke all" never misses one. Entries whose absolute deadline passed are
 // removed whenever the user logs in again; entries whose session expired
-// early (idle) are removed when the index is read. Nothing is ever scanned.
+// early (idle) are removed when the index is read, once they are older than
+// a Create can take (an entry names its session's key and when it was
+// written, so clean-up never drops the entry of a session being created).
+// DeleteUser lists the index again after deleting, until no new entry
+// appears, so a session created meanwhile by a rotation is deleted too.
+// Nothing is ever scanned.
 //
 // A Store is safe for concurrent use.
 package redisstore
@@ -144,8 +149,9 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 		idle = abs
 	}
 	if rec.UserID != "" {
+		now := time.Now()
 		err := indexScript.Run(ctx, s.rdb, []string{s.indexKey(rec.UserID)},
-			key, ms(rec.AbsoluteDeadline), time.Now().UnixMilli(), s.grace).Err()
+			memberFor(key, now), ms(rec.AbsoluteDeadline), now.UnixMilli(), s.grace).Err()
 		if err != nil {
 			return s.fail("index", err)
 		}
