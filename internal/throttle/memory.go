@@ -16,11 +16,13 @@ type Memory struct {
 	mu   sync.Mutex
 	now  func() time.Time
 	keys map[string]*window
+	seq  uint64 // the last window id handed out
 }
 
 type window struct {
 	n   int64
 	end time.Time
+	id  string // unique per Memory: a sequence number, never reused
 }
 
 // NewMemory returns an empty in-memory Counter. now defaults to time.Now.
@@ -31,7 +33,7 @@ func NewMemory(now func() time.Time) *Memory {
 	return &Memory{now: now, keys: map[string]*window{}}
 }
 
-// Add implements Counter. A window is identified by its end.
+// Add implements Counter. Windows are numbered in the order they start.
 func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (Count, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -41,11 +43,12 @@ func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (Count, e
 		if !ok && len(m.keys) >= maxMemoryKeys {
 			m.evict(now)
 		}
-		w = &window{end: now.Add(d)}
+		m.seq++
+		w = &window{end: now.Add(d), id: strconv.FormatUint(m.seq, 36)}
 		m.keys[key] = w
 	}
 	w.n++
-	return Count{N: w.n, Left: w.end.Sub(now), Window: strconv.FormatInt(w.end.UnixNano(), 36)}, nil
+	return Count{N: w.n, Left: w.end.Sub(now), Window: w.id}, nil
 }
 
 // Undo implements Counter.
@@ -53,7 +56,7 @@ func (m *Memory) Undo(ctx context.Context, key, windowID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w, ok := m.keys[key]
-	if !ok || windowID != strconv.FormatInt(w.end.UnixNano(), 36) {
+	if !ok || windowID != w.id {
 		return nil
 	}
 	if w.n--; w.n <= 0 || !m.now().Before(w.end) {

@@ -263,6 +263,15 @@ func TestUndoStaysInItsWindow(t *testing.T) {
 		if got, _ := c.Add(ctx, "k", time.Minute); got.N != 2 {
 			t.Fatalf("next window after a late Undo: got %d, want 2", got.N)
 		}
+		// A window started after a Reset at the same instant is another
+		// window too.
+		before, _ := c.Add(ctx, "r", time.Minute)
+		_ = c.Reset(ctx, "r")
+		_, _ = c.Add(ctx, "r", time.Minute)
+		_ = c.Undo(ctx, "r", before.Window)
+		if got, _ := c.Add(ctx, "r", time.Minute); got.N != 2 {
+			t.Fatalf("window after a Reset at the same instant, after an Undo for the old one: got %d, want 2", got.N)
+		}
 	})
 	t.Run("redis", func(t *testing.T) {
 		c, rdb := counters(t)["redis"](t)
