@@ -3,6 +3,7 @@ package tether_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -303,5 +304,62 @@ func TestFailedRotationLeavesOldRecord(t *testing.T) {
 	}
 	if got, _ := f.do(t, "/get?k=cart", c); got.Body.String() != "|3" {
 		t.Fatalf("the anonymous session's own value: got %q, want |3", got.Body.String())
+	}
+}
+
+// Guards against a rotation losing increments: an Incr in a request that
+// also rotates the token is carried as a delta onto the stored record, so
+// increments other requests made on the old record meanwhile are kept.
+func TestIncrDuringRotationKeepsOthersIncrements(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/incr", "") // n = 1
+	_, c = f.do(t, "/login", c)
+	var got int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /rotate-and-count", func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		_ = s.GetString("x") // loaded: n = 1 in this request's copy
+		// Meanwhile another request of the same session adds 10.
+		req := httptest.NewRequest("GET", "/incr", nil)
+		req.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: c})
+		for range 10 {
+			f.h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		_ = s.Regenerate()
+		got, _ = s.Incr(r.Context(), "n", 1)
+	})
+	req := httptest.NewRequest("GET", "/rotate-and-count", nil)
+	req.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: c})
+	rec := httptest.NewRecorder()
+	f.m.Handler(mux).ServeHTTP(rec, req)
+	c2 := setCookie(rec, f.m.CookieName())
+	if c2 == "" || c2 == c || got != 2 {
+		t.Fatalf("rotation: got cookie %q and Incr %d, want a new token and 2 (this request's view)", c2, got)
+	}
+	if r, _ := f.do(t, "/incr", c2); r.Body.String() != "13" {
+		t.Fatalf("next increment under the new token: got %q, want 13 (1 + 10 meanwhile + 1, + 1)", r.Body.String())
+	}
+}
+
+// An increment that would overflow int64 fails with ErrNotInteger on the
+// local path too (a session not stored yet), as the Store contract says
+// for stored ones; it used to wrap around.
+func TestLocalIncrOverflow(t *testing.T) {
+	f := newFixture(t, nil)
+	var errs []error
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		_ = s.Set("n", int64(math.MaxInt64))
+		_, err := s.Incr(r.Context(), "n", 1)
+		errs = append(errs, err)
+		_ = s.Set("m", int64(math.MinInt64))
+		_, err = s.Incr(r.Context(), "m", -1)
+		errs = append(errs, err)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	for i, err := range errs {
+		if !errors.Is(err, tether.ErrNotInteger) {
+			t.Fatalf("increment %d past the int64 range: got %v, want ErrNotInteger", i, err)
+		}
 	}
 }

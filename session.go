@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"sort"
 	"sync"
@@ -219,6 +220,21 @@ func (s *Session) Set(key string, v any) error {
 }
 
 func (s *Session) setLocked(key string, raw json.RawMessage) error {
+	if err := s.putLocked(key, raw); err != nil {
+		return err
+	}
+	if s.patch.Set == nil {
+		s.patch.Set = map[string]json.RawMessage{}
+	}
+	s.patch.Set[key] = raw
+	s.patch.Delete = without(s.patch.Delete, key)
+	delete(s.patch.Incr, key)
+	s.dirty = true
+	return nil
+}
+
+// putLocked changes the in-memory value only, within MaxValueBytes.
+func (s *Session) putLocked(key string, raw json.RawMessage) error {
 	rec := s.ensure()
 	old, had := rec.Values[key]
 	rec.Values[key] = raw
@@ -230,12 +246,6 @@ func (s *Session) setLocked(key string, raw json.RawMessage) error {
 		}
 		return ErrValueTooLarge
 	}
-	if s.patch.Set == nil {
-		s.patch.Set = map[string]json.RawMessage{}
-	}
-	s.patch.Set[key] = raw
-	s.patch.Delete = without(s.patch.Delete, key)
-	s.dirty = true
 	return nil
 }
 
@@ -252,6 +262,7 @@ func (s *Session) Remove(key string) {
 	}
 	delete(s.rec.Values, key)
 	delete(s.patch.Set, key)
+	delete(s.patch.Incr, key)
 	s.patch.Delete = append(without(s.patch.Delete, key), key)
 	s.dirty = true
 }
@@ -279,7 +290,8 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 		return 0, ErrSessionDestroyed
 	}
 	_, inSet := s.patch.Set[key]
-	if !s.exists || s.regen || inSet || contains(s.patch.Delete, key) {
+	deleted := contains(s.patch.Delete, key)
+	if !s.exists || s.regen || inSet || deleted {
 		// Nobody else can see this value yet (a session not stored, a new token
 		// not issued, or a value this request already overwrote), so a local
 		// read-modify-write is atomic.
@@ -289,7 +301,24 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 				return 0, ErrNotInteger
 			}
 		}
+		if (delta > 0 && cur > math.MaxInt64-delta) || (delta < 0 && cur < math.MinInt64-delta) {
+			return 0, ErrNotInteger
+		}
 		raw, _ := json.Marshal(cur + delta)
+		if s.exists && s.regen && !inSet && !deleted {
+			// The new token starts from the stored record at commit
+			// (commitRegenerate), so keep this as a delta: increments other
+			// requests make on the old record meanwhile are not lost.
+			if err := s.putLocked(key, raw); err != nil {
+				return 0, err
+			}
+			if s.patch.Incr == nil {
+				s.patch.Incr = map[string]int64{}
+			}
+			s.patch.Incr[key] += delta
+			s.dirty = true
+			return cur + delta, nil
+		}
 		if err := s.setLocked(key, raw); err != nil {
 			return 0, err
 		}
