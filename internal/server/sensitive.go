@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -196,28 +197,33 @@ type throttledError struct {
 
 func (e *throttledError) Error() string { return "too many failed password checks (" + e.which + ")" }
 
-// authenticateCurrent checks password against the session's user. It goes
-// through the same throttle as /login (account or device, and client IP),
-// so a stolen session cannot be used to guess the account's password
-// through /reauth or /password faster than through /login.
-func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
-	username := sess.GetString("username")
+// errThrottleUnavailable wraps a failure of the login throttle's counters.
+var errThrottleUnavailable = errors.New("login throttle unavailable")
+
+// checkPassword is every password check of the server (/login, /reauth,
+// /password): it goes through the login throttle (account or device, and
+// client IP; the attempt is counted before the check, see throttle.Begin),
+// so no route guesses faster than another. wantID, when not "", is the user
+// the password must belong to. A failure emits failureEvent; a refusal is a
+// *throttledError after a rate_limited event; a throttle store failure
+// wraps errThrottleUnavailable; a directory failure is returned as it is.
+func (s *Server) checkPassword(r *http.Request, username, password, wantID, failureEvent string) (users.User, error) {
 	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.device(r, username)}
 	ticket, wait, which, err := s.throttle.Begin(r.Context(), attempt)
 	if err != nil {
-		return users.User{}, err
+		return users.User{}, fmt.Errorf("%w: %w", errThrottleUnavailable, err)
 	}
 	if wait > 0 {
 		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", int64(math.Ceil(wait.Seconds()))))
 		return users.User{}, &throttledError{wait, which}
 	}
 	u, err := s.users.Authenticate(r.Context(), username, password)
-	if err == nil && u.ID != sess.UserID() {
+	if err == nil && wantID != "" && u.ID != wantID {
 		err = users.ErrInvalidCredentials
 	}
 	switch {
 	case errors.Is(err, users.ErrInvalidCredentials):
-		s.m.Emit(r, "reauth_failure") // counted already by Begin
+		s.m.Emit(r, failureEvent) // counted already by Begin
 		return users.User{}, err
 	case err != nil:
 		if terr := ticket.Abandon(r.Context()); terr != nil {
@@ -229,6 +235,13 @@ func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, pass
 		s.log.Error("login throttle unavailable", "err", terr)
 	}
 	return u, nil
+}
+
+// authenticateCurrent checks password against the session's user, so a
+// stolen session cannot guess the account's password through /reauth or
+// /password faster than through /login.
+func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
+	return s.checkPassword(r, sess.GetString("username"), password, sess.UserID(), "reauth_failure")
 }
 
 func (s *Server) credentialError(w http.ResponseWriter, err error) {

@@ -259,36 +259,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusBadRequest, "username or password too long")
 		return
 	}
-	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.device(r, username)}
-	ticket, wait, which, err := s.throttle.Begin(r.Context(), attempt)
-	if err != nil {
+	u, err := s.checkPassword(r, username, password, "", tether.EventLoginFailure)
+	var te *throttledError
+	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
+		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
+		return
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(te.wait.Seconds())), 10))
+		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed logins; try again later")
+		return
+	case errors.Is(err, errThrottleUnavailable):
 		s.log.Error("login throttle unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
 		return
-	}
-	if wait > 0 {
-		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", int64(math.Ceil(wait.Seconds()))))
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10))
-		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed logins; try again later")
-		return
-	}
-	// The attempt is counted already (Begin), so a failure needs no more.
-	u, err := s.users.Authenticate(r.Context(), username, password)
-	switch {
-	case errors.Is(err, users.ErrInvalidCredentials):
-		s.m.Emit(r, tether.EventLoginFailure)
-		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
-		return
 	case err != nil:
-		if terr := ticket.Abandon(r.Context()); terr != nil {
-			s.log.Error("login throttle unavailable", "err", terr)
-		}
 		s.log.Error("login: user directory unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 		return
-	}
-	if err := ticket.Succeeded(r.Context()); err != nil {
-		s.log.Error("login throttle unavailable", "err", err)
 	}
 	if err := s.enforceCap(r, u.ID); err != nil {
 		s.sessionError(w, r, err)
