@@ -97,14 +97,14 @@ func (s *Session) commitRegenerate() error {
 		// Start from the stored record with this request's changes applied,
 		// not from what this request loaded: values other requests stored
 		// meanwhile (an admin tool's accountChanged flag, another tab's
-		// change) then carry over to the new token. And a session that ended
+		// change) then carry over to the new token. A session that ended
 		// meanwhile (a logout elsewhere, a revocation) is not brought back
 		// under a new token; only a login goes on, with the values this
-		// request holds (a fresh authentication needs no old record). The empty Update
-		// reads the record only while it is live; the request's changes are
-		// applied to that copy here and never written to the old record, so
-		// a rotation that then fails (a login whose Create fails, say) leaves
-		// it as it was.
+		// request holds (a fresh authentication needs no old record). The
+		// empty Update reads the record only while it is live; the request's
+		// changes are applied to that copy here and never written to the old
+		// record, so a rotation that then fails (a login whose Create fails,
+		// say) leaves it as it was.
 		ctx, cancel := m.cfg.storeCtx(s.r.Context())
 		fresh, err := m.cfg.Store.Update(ctx, oldKey, now, &Patch{})
 		cancel()

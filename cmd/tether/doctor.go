@@ -125,7 +125,7 @@ func doctorDataDir(r *report, cfg *config.Config) {
 		r.fail("DATA_DIR %s is not a directory", cfg.DataDir)
 		return
 	}
-	if w := openDataDir(cfg.DataDir); w != "" {
+	if w := openDataDir(cfg.DataDir, st.Mode()); w != "" {
 		r.warn("%s", w)
 	} else {
 		r.ok("DATA_DIR %s: mode %v", cfg.DataDir, st.Mode().Perm())

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -183,8 +184,10 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create DATA_DIR %s: %w", cfg.DataDir, err)
 	}
-	if w := openDataDir(cfg.DataDir); w != "" {
-		log.Warn(w)
+	if st, err := os.Stat(cfg.DataDir); err == nil {
+		if w := openDataDir(cfg.DataDir, st.Mode()); w != "" {
+			log.Warn(w)
+		}
 	}
 	secrets, warnings, err := cfg.Secrets()
 	if err != nil {
@@ -250,14 +253,13 @@ func ensureDemoUser(ctx context.Context, dir users.Directory) error {
 	return nil
 }
 
-// openDataDir returns a warning when an existing DATA_DIR lets other users
-// in: it holds the database (password hashes, sessions) and, in
+// openDataDir returns a warning when DATA_DIR, of mode mode, lets other
+// users in: it holds the database (password hashes, sessions) and, in
 // development, the generated secret. A directory tether creates is 0700;
 // one made by someone else is left as it is, and reported.
-func openDataDir(dir string) string {
-	st, err := os.Stat(dir)
-	if err != nil || st.Mode().Perm()&0o077 == 0 {
+func openDataDir(dir string, mode fs.FileMode) string {
+	if mode.Perm()&0o077 == 0 {
 		return ""
 	}
-	return fmt.Sprintf("DATA_DIR %s is open to other users (mode %v): it holds the database and the development secret; chmod 700 it", dir, st.Mode().Perm())
+	return fmt.Sprintf("DATA_DIR %s is open to other users (mode %v): it holds the database and the development secret; chmod 700 it", dir, mode.Perm())
 }
