@@ -51,7 +51,7 @@ func (s *Session) commit() error {
 		case err != nil:
 			return storeErr(err)
 		}
-		s.rec = rec
+		s.rec, s.rolled = rec, true
 	}
 	return nil
 }
@@ -227,10 +227,15 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 		// Keep the client's cookie: a store outage is not a logout.
 	case s.exists:
 		value := s.candValue
-		if value == "" || s.key != s.candKey {
+		resign := value == "" || s.key != s.candKey
+		if resign {
 			value = m.signer.sign(s.token) // new token, or re-signing with the current secret
 		}
-		h.Add("Set-Cookie", m.cookie(value, s.rec.AbsoluteDeadline))
+		// The browser's cookie already expires with the stored idle deadline
+		// unless this request moved it (see loadLocked) or changed the token.
+		if resign || s.rolled {
+			h.Add("Set-Cookie", m.cookie(value, s.rec.AbsoluteDeadline))
+		}
 	case s.stale:
 		h.Add("Set-Cookie", m.expiredCookie())
 	}

@@ -21,6 +21,7 @@ type countingStore struct {
 	tether.Store
 	creates, loads, updates, deletes atomic.Int64
 	down                             atomic.Bool
+	skipMoves                        atomic.Bool // Load moves no idle deadline, as a store may for small moves
 }
 
 var errDown = errors.New("connection refused")
@@ -48,6 +49,9 @@ func (c *countingStore) Load(ctx context.Context, k string, now, idle time.Time)
 	c.loads.Add(1)
 	if c.down.Load() {
 		return nil, errDown
+	}
+	if c.skipMoves.Load() {
+		idle = time.Time{}
 	}
 	return c.Store.Load(ctx, k, now, idle)
 }

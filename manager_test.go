@@ -246,6 +246,49 @@ func TestCookieMaxAgeCappedByAbsoluteDeadline(t *testing.T) {
 	}
 }
 
+// TestRollingCookieFollowsStoredDeadline guards the rolling cookie against
+// outliving or falling short of the stored idle deadline: it is re-sent
+// exactly when the store moved that deadline (or the token changed), and not
+// when the store skipped a small move (see Store), so a busy session does not
+// carry a Set-Cookie on every response.
+func TestRollingCookieFollowsStoredDeadline(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/login", "")
+	steps := []struct {
+		name       string
+		advance    time.Duration
+		skip       bool
+		path       string
+		wantCookie bool
+	}{
+		{"store moved the deadline", time.Second, false, "/get", true},
+		{"store skipped a small move", 500 * time.Millisecond, true, "/get", false},
+		{"skipped again", 200 * time.Millisecond, true, "/get", false},
+		{"a change is saved", 100 * time.Millisecond, true, "/set?k=a&v=1", true},
+		{"an increment is saved", 100 * time.Millisecond, true, "/incr", true},
+		{"moved again", 10 * time.Second, false, "/get", true},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			f.clock.Add(st.advance)
+			f.store.skipMoves.Store(st.skip)
+			rec, got := f.do(t, st.path, c)
+			if rec.Code != 200 {
+				t.Fatalf("GET %s: got %d, want 200", st.path, rec.Code)
+			}
+			if (got != "") != st.wantCookie {
+				t.Fatalf("Set-Cookie: got %q, want one: %v", got, st.wantCookie)
+			}
+			if got != "" && got != c {
+				t.Fatalf("rolling cookie value: got %q, want the same token %q", got, c)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Fatalf("Cache-Control: got %q, want no-store", cc)
+			}
+		})
+	}
+}
+
 func TestSecretRotation(t *testing.T) {
 	store := memstore.New()
 	old, err := tether.New(tether.Config{Store: store, Secrets: [][]byte{secretA}})

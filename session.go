@@ -34,6 +34,7 @@ type Session struct {
 	key       string  // storeKey(token)
 	rec       *Record // working copy: stored record plus pending changes; nil if none
 	exists    bool    // a record is stored under key
+	rolled    bool    // the stored idle deadline moved in this request: the cookie's Max-Age follows it
 	hadCookie bool    // the request carried a session cookie
 	stale     bool    // the cookie named no live session: clear it
 	patch     Patch   // changes not yet saved
@@ -168,10 +169,17 @@ func (s *Session) GetInt64(key string) int64 {
 	if n, ok := plainInt(raw); ok { // what Incr and Set of an int store
 		return n
 	}
-	var v int64
-	if raw != nil {
-		_ = json.Unmarshal(raw, &v)
+	if raw == nil {
+		return 0
 	}
+	return decodeInt64(raw)
+}
+
+// decodeInt64 is GetInt64's slow path, kept apart so that the value it
+// decodes into is allocated only when a value needs encoding/json.
+func decodeInt64(raw json.RawMessage) int64 {
+	var v int64
+	_ = json.Unmarshal(raw, &v)
 	return v
 }
 
@@ -341,7 +349,7 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
-	s.rec, s.patch, s.dirty = rec, Patch{}, false
+	s.rec, s.patch, s.dirty, s.rolled = rec, Patch{}, false, true
 	var n int64
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
 		return 0, ErrNotInteger
@@ -376,6 +384,7 @@ func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (
 	}
 	s.loaded = true
 	s.adopt(rec)
+	s.rolled = true
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
 		return 0, true, ErrNotInteger
 	}

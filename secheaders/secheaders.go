@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -164,9 +165,9 @@ func (p Policy) compile() (*compiled, error) {
 			return nil, err
 		}
 		c.csp = csp
-		if !csp.nonce {
-			c.cspVal = []string{csp.value("")}
-		}
+		// The nonce-free rendering; a response whose handler asks for a
+		// nonce gets the nonced one instead (see stripWriter.start).
+		c.cspVal = []string{csp.value("")}
 	}
 	for _, h := range c.static {
 		c.vals = append(c.vals, []string{h.value})
@@ -186,40 +187,74 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 		for i, hd := range c.static {
 			h[hd.name] = c.vals[i]
 		}
+		sw := &stripWriter{ResponseWriter: w}
 		if c.csp != nil {
+			h[c.csp.header] = c.cspVal
 			if c.csp.nonce {
-				n := newNonce()
-				r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, n))
-				h[c.csp.header] = []string{c.csp.value(n)}
-			} else {
-				h[c.csp.header] = c.cspVal
+				sw.csp = c
+				r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, &sw.nonce))
 			}
 		}
-		next.ServeHTTP(&stripWriter{ResponseWriter: w}, r)
+		next.ServeHTTP(sw, r)
+		// A handler that wrote nothing: net/http sends the headers after
+		// it returns, so they are still ours to finish.
+		sw.strip()
 	})
 }
 
 type nonceKey struct{}
 
-// Nonce returns the request's CSP nonce, for <script nonce="…"> and
-// <style nonce="…"> in pages the handler renders; "" when the policy has no
-// nonce. A fresh 128-bit nonce is made for every request.
-func Nonce(r *http.Request) string {
-	n, _ := r.Context().Value(nonceKey{}).(string)
-	return n
+// nonce is a request's CSP nonce, made on first use. Most responses (JSON,
+// redirects) never render a script or style, so they pay for no random
+// bytes and carry the shorter nonce-free policy, which allows no inline
+// script or style at all.
+type nonce struct {
+	mu    sync.Mutex
+	value string
 }
 
-func newNonce() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawStdEncoding.EncodeToString(b[:])
+func (n *nonce) get() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.value == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		n.value = base64.RawStdEncoding.EncodeToString(b[:])
+	}
+	return n.value
+}
+
+// made returns the nonce if the handler asked for one, else "".
+func (n *nonce) made() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.value
+}
+
+// Nonce returns the request's CSP nonce, for <script nonce="…"> and
+// <style nonce="…"> in pages the handler renders; "" when the policy has no
+// nonce. A fresh 128-bit nonce is made for each request that asks, and the
+// response's policy then carries it in script-src and style-src. Ask before
+// the response starts (before the first Write or WriteHeader): a nonce first
+// asked for later is not in the policy already sent, so the browser blocks
+// whatever uses it. Safe for concurrent use by the request's goroutines.
+func Nonce(r *http.Request) string {
+	n, _ := r.Context().Value(nonceKey{}).(*nonce)
+	if n == nil {
+		return ""
+	}
+	return n.get()
 }
 
 // stripWriter removes headers that advertise the software just before the
 // response starts, whoever set them.
+// It also puts the request's nonce, if the handler asked for one, into the
+// policy.
 type stripWriter struct {
 	http.ResponseWriter
-	done bool
+	done  bool
+	csp   *compiled // set when the policy takes a nonce
+	nonce nonce
 }
 
 func (w *stripWriter) strip() {
@@ -228,6 +263,19 @@ func (w *stripWriter) strip() {
 	}
 	w.done = true
 	h := w.ResponseWriter.Header()
+	if w.csp != nil {
+		if n := w.nonce.made(); n != "" {
+			// Only if the handler left the policy as set: its own
+			// replacement or removal stands. The shared slice is never
+			// written in place.
+			if vals := h[w.csp.csp.header]; len(vals) > 0 && vals[0] == w.csp.cspVal[0] {
+				nv := make([]string, len(vals))
+				copy(nv, vals)
+				nv[0] = w.csp.csp.value(n)
+				h[w.csp.csp.header] = nv
+			}
+		}
+	}
 	h.Del("X-Powered-By")
 	if s := h.Get("Server"); strings.ContainsAny(s, "/0123456789") {
 		h.Del("Server")

@@ -103,6 +103,71 @@ func TestNonce(t *testing.T) {
 	}
 }
 
+// TestNonceOnlyWhenAsked: a response whose handler never asks for a nonce
+// carries the nonce-free policy (no inline script or style at all); one that
+// asks before the response starts carries its nonce; a handler's own policy
+// stands; a nonce asked for too late is not in the policy, so the browser
+// blocks what uses it (fails closed).
+func TestNonceOnlyWhenAsked(t *testing.T) {
+	plain := secheaders.Default(false)
+	plain.CSP.Nonce = false
+	free := serve(t, plain, func(w http.ResponseWriter, r *http.Request) {}).Header().Get("Content-Security-Policy")
+	tests := []struct {
+		name    string
+		handler func(w http.ResponseWriter, r *http.Request) string // returns the nonce it used
+		want    func(nonce string) string
+	}{
+		{"never asks", func(w http.ResponseWriter, r *http.Request) string {
+			_, _ = w.Write([]byte(`{"ok":true}`))
+			return ""
+		}, func(string) string { return free }},
+		{"asks, then writes", func(w http.ResponseWriter, r *http.Request) string {
+			n := secheaders.Nonce(r)
+			_, _ = w.Write([]byte(`<script nonce="` + n + `"></script>`))
+			return n
+		}, func(n string) string {
+			return nonced(free, n)
+		}},
+		{"asks twice from two goroutines", func(w http.ResponseWriter, r *http.Request) string {
+			ch := make(chan string)
+			go func() { ch <- secheaders.Nonce(r) }()
+			n1, n2 := secheaders.Nonce(r), <-ch
+			if n1 != n2 {
+				t.Errorf("one request, two nonces: got %q and %q, want one", n1, n2)
+			}
+			w.WriteHeader(http.StatusOK)
+			return n1
+		}, func(n string) string { return nonced(free, n) }},
+		{"replaces the policy", func(w http.ResponseWriter, r *http.Request) string {
+			n := secheaders.Nonce(r)
+			w.Header().Set("Content-Security-Policy", "default-src 'none'")
+			_, _ = w.Write(nil)
+			return n
+		}, func(string) string { return "default-src 'none'" }},
+		{"asks after the response started", func(w http.ResponseWriter, r *http.Request) string {
+			_, _ = w.Write([]byte("<p>"))
+			return secheaders.Nonce(r)
+		}, func(string) string { return free }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n string
+			rec := serve(t, secheaders.Default(false), func(w http.ResponseWriter, r *http.Request) { n = tt.handler(w, r) })
+			if got, want := rec.Header().Values("Content-Security-Policy"), tt.want(n); len(got) != 1 || got[0] != want {
+				t.Fatalf("CSP:\ngot  %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+// nonced is the default policy free with nonce added to script-src and style-src.
+func nonced(free, nonce string) string {
+	for _, d := range []string{"script-src 'self'", "style-src 'self'"} {
+		free = strings.Replace(free, d, d+" 'nonce-"+nonce+"'", 1)
+	}
+	return free
+}
+
 // Header values are shared between responses for speed; a handler that
 // adds to or replaces one must not change what the next response gets.
 func TestSharedHeaderValuesStayPerResponse(t *testing.T) {
