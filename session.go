@@ -162,6 +162,26 @@ func (s *Session) GetString(key string) string {
 	return v
 }
 
+// GetBool returns the boolean stored under key, false if there is none or it
+// is not a boolean.
+func (s *Session) GetBool(key string) bool {
+	switch raw := s.raw(key); string(raw) {
+	case "true":
+		return true
+	case "false", "":
+		return false
+	default:
+		return decodeBool(raw)
+	}
+}
+
+// decodeBool is GetBool's slow path (see decodeInt64).
+func decodeBool(raw json.RawMessage) bool {
+	var v bool
+	_ = json.Unmarshal(raw, &v)
+	return v
+}
+
 // GetInt64 returns the integer stored under key, 0 if there is none or it is
 // not an integer.
 func (s *Session) GetInt64(key string) int64 {

@@ -18,6 +18,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,45 @@ type Metrics struct {
 	store   *prometheus.HistogramVec
 	http    *prometheus.HistogramVec
 	routes  map[string]bool
+
+	// Children of the vectors by label values, resolved once: the hot path
+	// then skips WithLabelValues' hashing and locking on every request.
+	lookupC, eventC cache[string, prometheus.Counter]
+	storeC          cache[string, prometheus.Observer]
+	httpC           cache[httpLabels, prometheus.Observer]
+}
+
+type httpLabels struct {
+	route, method string
+	code          int
+}
+
+// cache memoizes a vector's children. Its label space is bounded (fixed
+// routes, methods, status codes, operations, event types), so it only grows
+// to that size.
+type cache[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+func (c *cache[K, V]) get(k K, mk func() V) V {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[k]; ok {
+		return v
+	}
+	if c.m == nil {
+		c.m = map[K]V{}
+	}
+	v = mk()
+	c.m[k] = v
+	return v
 }
 
 // New registers the collectors (plus the Go runtime and process ones) on a
@@ -96,14 +136,18 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Event counts a security event.
-func (m *Metrics) Event(name string) { m.events.WithLabelValues(name).Inc() }
+func (m *Metrics) Event(name string) {
+	m.eventC.get(name, func() prometheus.Counter { return m.events.WithLabelValues(name) }).Inc()
+}
 
 // Lookup counts a session lookup.
-func (m *Metrics) Lookup(result string) { m.lookups.WithLabelValues(result).Inc() }
+func (m *Metrics) Lookup(result string) {
+	m.lookupC.get(result, func() prometheus.Counter { return m.lookups.WithLabelValues(result) }).Inc()
+}
 
 // StoreCall records the latency of a store operation.
 func (m *Metrics) StoreCall(op string, d time.Duration) {
-	m.store.WithLabelValues(op).Observe(d.Seconds())
+	m.storeC.get(op, func() prometheus.Observer { return m.store.WithLabelValues(op) }).Observe(d.Seconds())
 }
 
 // Middleware records request durations.
@@ -121,7 +165,10 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		if !methods[method] {
 			method = "other"
 		}
-		m.http.WithLabelValues(route, method, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+		l := httpLabels{route, method, sw.code}
+		m.httpC.get(l, func() prometheus.Observer {
+			return m.http.WithLabelValues(l.route, l.method, strconv.Itoa(l.code))
+		}).Observe(time.Since(start).Seconds())
 	})
 }
 

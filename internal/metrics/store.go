@@ -25,9 +25,9 @@ func (s *store) Create(ctx context.Context, key string, rec *tether.Record) erro
 }
 
 func (s *store) Load(ctx context.Context, key string, now, idle time.Time) (*tether.Record, error) {
-	done := s.timed("load")
+	start := time.Now()
 	rec, err := s.Store.Load(ctx, key, now, idle)
-	done()
+	s.m.StoreCall("load", time.Since(start))
 	switch {
 	case errors.Is(err, tether.ErrNotFound):
 		s.m.Lookup("miss")

@@ -27,17 +27,36 @@ const (
 // coarseNetwork is the client's /24 (IPv4) or /48 (IPv6): mobile clients
 // move within it often; a jump outside it is worth noticing.
 func coarseNetwork(ip string) string {
+	p, ok := coarsePrefix(ip)
+	if !ok {
+		return ""
+	}
+	return p.String()
+}
+
+func coarsePrefix(ip string) (netip.Prefix, bool) {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return ""
+		return netip.Prefix{}, false
 	}
 	a = a.Unmap()
 	bits := 48
 	if a.Is4() {
 		bits = 24
 	}
-	p, _ := a.Prefix(bits)
-	return p.String()
+	p, err := a.Prefix(bits)
+	return p, err == nil
+}
+
+// inNetwork reports whether coarseNetwork(ip) == want, without allocating:
+// it runs on every authenticated request.
+func inNetwork(ip, want string) bool {
+	p, ok := coarsePrefix(ip)
+	if !ok {
+		return want == ""
+	}
+	var buf [64]byte // an IPv6 prefix is at most 43 bytes
+	return string(p.AppendTo(buf[:0])) == want
 }
 
 func userAgent(r *http.Request) string {
@@ -73,7 +92,7 @@ func (s *Server) checkBinding(w http.ResponseWriter, r *http.Request, sess *teth
 	}
 	var changed string
 	uaChanged := wantUA != userAgent(r)
-	netChanged := wantNet != coarseNetwork(s.clientIP(r))
+	netChanged := !inNetwork(s.clientIP(r), wantNet)
 	switch {
 	case uaChanged && netChanged:
 		changed = "user_agent,network"
@@ -84,8 +103,7 @@ func (s *Server) checkBinding(w http.ResponseWriter, r *http.Request, sess *teth
 	default:
 		return true
 	}
-	var flagged bool
-	_, _ = sess.Get(bindMismatchKey, &flagged)
+	flagged := sess.GetBool(bindMismatchKey)
 	if s.binding == "strict" {
 		s.m.Emit(r, "binding_mismatch", slog.String("changed", changed), slog.String("action", "session_ended"))
 		sess.Destroy()
@@ -105,9 +123,7 @@ func (s *Server) checkBinding(w http.ResponseWriter, r *http.Request, sess *teth
 func (s *Server) requireRecentAuth(next http.HandlerFunc) http.HandlerFunc {
 	return s.requireAuth(func(w http.ResponseWriter, r *http.Request) {
 		sess := tether.FromContext(r.Context())
-		var flagged bool
-		_, _ = sess.Get(bindMismatchKey, &flagged)
-		if flagged || time.Since(sess.AuthenticatedAt()) > s.reauthWindow {
+		if sess.GetBool(bindMismatchKey) || time.Since(sess.AuthenticatedAt()) > s.reauthWindow {
 			tether.WriteJSONError(w, http.StatusUnauthorized, "Re-authentication required")
 			return
 		}
