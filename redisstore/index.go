@@ -52,35 +52,32 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	if len(members) == 0 {
 		return out, nil
 	}
-	cmds := make([]*redis.MapStringStringCmd, len(members))
+	cmds := make([]*redis.StringCmd, len(members))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, m := range members {
 			key, _ := parseMember(m)
-			cmds[i] = p.HGetAll(ctx, s.sessionKey(key))
+			cmds[i] = p.Get(ctx, s.sessionKey(key))
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil && !errors.Is(err, redis.Nil) && !isWrongType(err) {
 		return nil, s.fail("list user", err)
 	}
 	var gone []any
 	wall := time.Now()
 	for i, m := range members {
-		h, err := cmds[i].Result()
-		if err != nil {
-			return nil, s.fail("list user", err)
-		}
-		if len(h) == 0 {
+		v, err := cmds[i].Result()
+		switch {
+		case errors.Is(err, redis.Nil), isWrongType(err):
+			// Gone, or not a session of this format: nothing to list.
 			if stale(m, wall) {
 				gone = append(gone, m)
 			}
 			continue
+		case err != nil:
+			return nil, s.fail("list user", err)
 		}
-		flat := make([]string, 0, 2*len(h))
-		for k, v := range h {
-			flat = append(flat, k, v)
-		}
-		rec, err := parse(flat)
+		rec, err := decodeRecord(v)
 		if err != nil {
 			return nil, err
 		}
@@ -157,4 +154,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// isWrongType reports a WRONGTYPE reply: the key holds something that is not
+// a session of this format.
+func isWrongType(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }

@@ -2,24 +2,19 @@ package redisstore
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"strings"
-
-	"github.com/tetherhq/tether"
 )
 
-// The load and update scripts return a session's hash as one MessagePack
-// array of strings (Redis's built-in cmsgpack.pack of the HGETALL reply)
-// rather than as a RESP array. One bulk string costs the client one
-// allocation instead of two per field, and parsePacked slices keys and
-// values out of it without copying each: the hot path of every request.
+// A session is one Redis string (see record.go for its layout); its values
+// are a MessagePack array of strings, which the update script reads and
+// writes with Redis's built-in cmsgpack and decodeRecord slices without
+// copying each: the hot path of every request.
 
 // maxPackedFields bounds the fields a reply may declare, so a corrupt
 // length cannot make the parser allocate without limit.
 const maxPackedFields = 1 << 16
 
-var errPacked = errors.New("redisstore: malformed session reply")
+var errPacked = errors.New("redisstore: malformed session record")
 
 // span is a string's position in the packed reply.
 type span struct{ start, end int }
@@ -75,28 +70,33 @@ func unpack(b string) ([]span, error) {
 	return out, nil
 }
 
-// parsePacked turns a packed hash reply into a Record. Keys are substrings
-// of b; values share one copy of b, each capped so that appending to one
-// cannot overwrite the next.
-func parsePacked(b string) (*tether.Record, error) {
-	spans, err := unpack(b)
-	if err != nil {
-		return nil, err
+// appendPacked appends items as a MessagePack array of str, in the shortest
+// forms (what cmsgpack writes too).
+func appendPacked(b []byte, items []string) []byte {
+	switch n := len(items); {
+	case n < 16:
+		b = append(b, 0x90|byte(n))
+	case n < 1<<16:
+		b = append(b, 0xdc)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 0xdd)
+		b = binary.BigEndian.AppendUint32(b, uint32(n))
 	}
-	if len(spans)%2 != 0 {
-		return nil, errors.New("redisstore: malformed session hash")
-	}
-	buf := []byte(b)
-	rec := &tether.Record{Values: make(map[string]json.RawMessage, len(spans)/2)}
-	for i := 0; i < len(spans); i += 2 {
-		name, v := b[spans[i].start:spans[i].end], spans[i+1]
-		if k, ok := strings.CutPrefix(name, "v:"); ok {
-			rec.Values[k] = json.RawMessage(buf[v.start:v.end:v.end])
-			continue
+	for _, s := range items {
+		switch l := len(s); {
+		case l < 32:
+			b = append(b, 0xa0|byte(l))
+		case l < 1<<8:
+			b = append(b, 0xd9, byte(l))
+		case l < 1<<16:
+			b = append(b, 0xda)
+			b = binary.BigEndian.AppendUint16(b, uint16(l))
+		default:
+			b = append(b, 0xdb)
+			b = binary.BigEndian.AppendUint32(b, uint32(l))
 		}
-		if err := setField(rec, name, b[v.start:v.end]); err != nil {
-			return nil, err
-		}
+		b = append(b, s...)
 	}
-	return checkDeadlines(rec)
+	return b
 }

@@ -2,9 +2,13 @@ package redisstore
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tetherhq/tether"
 )
 
 // pack is a MessagePack encoder of a string array for tests, using the
@@ -39,16 +43,22 @@ func pack(items []string, bin bool) string {
 	return string(b)
 }
 
-func TestParsePacked(t *testing.T) {
+// record builds a stored session by hand: header fields, then the packed
+// user ID and name/value pairs.
+func record(idle, abs, created, authed string, items []string, bin bool) string {
+	return "1" + idle + abs + created + authed + pack(items, bin)
+}
+
+func TestDecodeRecord(t *testing.T) {
 	long := `"` + strings.Repeat("x", 70000) + `"`
-	fields := []string{"_i", "1700000001000", "_a", "1700000002000", "_c", "1700000000000", "_u", "user-1001",
-		"v:username", `"alice"`, "v:n", "42", "v:big", long, "v:mid", `"` + strings.Repeat("y", 300) + `"`}
+	items := []string{"user-1001", "username", `"alice"`, "n", "42", "big", long, "mid", `"` + strings.Repeat("y", 300) + `"`}
 	for _, bin := range []bool{false, true} {
-		rec, err := parsePacked(pack(fields, bin))
+		rec, err := decodeRecord(record("1700000001000", "1700000002000", "1700000000000", "0000000000000", items, bin))
 		if err != nil {
 			t.Fatalf("bin=%v: %v", bin, err)
 		}
 		if rec.UserID != "user-1001" || rec.IdleDeadline.UnixMilli() != 1700000001000 || rec.AbsoluteDeadline.UnixMilli() != 1700000002000 ||
+			rec.CreatedAt.UnixMilli() != 1700000000000 || !rec.AuthenticatedAt.IsZero() ||
 			string(rec.Values["username"]) != `"alice"` || string(rec.Values["n"]) != "42" || string(rec.Values["big"]) != long || len(rec.Values) != 4 {
 			t.Fatalf("bin=%v: got %+v", bin, rec)
 		}
@@ -60,61 +70,93 @@ func TestParsePacked(t *testing.T) {
 			}
 		}
 	}
-	many := make([]string, 0, 40)
+	many := []string{""}
 	for i := range 20 {
-		many = append(many, "v:k"+strings.Repeat("z", i), "1")
+		many = append(many, "k"+strings.Repeat("z", i), "1")
 	}
-	many = append(many, "_i", "1", "_a", "2")
-	if rec, err := parsePacked(pack(many, false)); err != nil || len(rec.Values) != 20 {
+	if rec, err := decodeRecord(record("0000000000001", "0000000000002", "0000000000000", "0000000000000", many, false)); err != nil || len(rec.Values) != 20 {
 		t.Fatalf("array16: got %v %v", rec, err)
 	}
+	good := record("1700000001000", "1700000002000", "1700000000000", "1700000000000", items, false)
 	bad := []struct{ name, in string }{
 		{"empty", ""},
-		{"not an array", "\xa1x"},
-		{"odd count", pack([]string{"_i", "1", "_a"}, false)},
-		{"truncated", pack(fields, false)[:40]},
-		{"trailing bytes", pack(fields, false) + "\x00"},
-		{"huge declared array", "\xdd\xff\xff\xff\xff"},
-		{"huge declared string", "\x91\xdb\xff\xff\xff\xff"},
-		{"integer element", "\x92\xa2_i\x01"},
-		{"no deadlines", pack([]string{"v:a", "1"}, false)},
-		{"bad deadline", pack([]string{"_i", "soon", "_a", "2"}, false)},
+		{"header only, no values", good[:headerLen]},
+		{"other version", "2" + good[1:]},
+		{"short header", good[:20]},
+		{"letters in a deadline", "1170000000100x" + good[14:]},
+		{"no idle deadline", record("0000000000000", "1700000002000", "1700000000000", "0000000000000", items, false)},
+		{"no absolute deadline", record("1700000001000", "0000000000000", "1700000000000", "0000000000000", items, false)},
+		{"not an array", good[:headerLen] + "\xa1x"},
+		{"no user ID", good[:headerLen] + "\x90"},
+		{"a name without a value", good[:headerLen] + pack([]string{"u", "n"}, false)},
+		{"truncated", good[:headerLen+40]},
+		{"trailing bytes", good + "\x00"},
+		{"huge declared array", good[:headerLen] + "\xdd\xff\xff\xff\xff"},
+		{"huge declared string", good[:headerLen] + "\x91\xdb\xff\xff\xff\xff"},
+		{"integer element", good[:headerLen] + "\x93\xa1u\xa1n\x01"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			if rec, err := parsePacked(tc.in); err == nil {
+			if rec, err := decodeRecord(tc.in); err == nil {
 				t.Fatalf("got %+v, want an error", rec)
 			}
 		})
 	}
 }
 
-// FuzzParsePacked: the parser of what Redis returns never panics, never
-// accepts a reply that a re-encoding does not reproduce, and reads the same
-// record as parse does from the same fields as a plain array reply.
-func FuzzParsePacked(f *testing.F) {
-	f.Add(pack([]string{"_i", "1", "_a", "2", "v:x", `"y"`}, false))
-	f.Add(pack([]string{"_i", "1", "_a", "2"}, true))
-	f.Add("\xdc\x00\x02\xa2_i\xa11")
+// TestEncodeDecodeRoundTrip: what Create stores reads back as the same record.
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	now := time.UnixMilli(1764000000123)
+	recs := []*tether.Record{
+		{CreatedAt: now, IdleDeadline: now.Add(time.Minute), AbsoluteDeadline: now.Add(time.Hour), Values: map[string]json.RawMessage{}},
+		{UserID: "user-1", CreatedAt: now, AuthenticatedAt: now, IdleDeadline: now.Add(time.Minute), AbsoluteDeadline: now.Add(time.Hour),
+			Values: map[string]json.RawMessage{"a": json.RawMessage(`"x"`), "": json.RawMessage(`1`), "long": json.RawMessage(`"` + strings.Repeat("q", 1<<16) + `"`)}},
+	}
+	for i, rec := range recs {
+		enc, err := encodeRecord(rec)
+		if err != nil {
+			t.Fatalf("record %d: encode: %v", i, err)
+		}
+		got, err := decodeRecord(enc)
+		if err != nil {
+			t.Fatalf("record %d: decode: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, rec) {
+			t.Fatalf("record %d: got %+v, want %+v", i, got, rec)
+		}
+	}
+	// The idle deadline is stored capped at the absolute one.
+	capped := &tether.Record{IdleDeadline: now.Add(time.Hour), AbsoluteDeadline: now.Add(time.Minute)}
+	enc, _ := encodeRecord(capped)
+	if got, _ := decodeRecord(enc); !got.IdleDeadline.Equal(capped.AbsoluteDeadline) {
+		t.Fatalf("capped idle deadline: got %v, want %v", got.IdleDeadline, capped.AbsoluteDeadline)
+	}
+	if _, err := encodeRecord(&tether.Record{IdleDeadline: time.UnixMilli(maxMS + 1), AbsoluteDeadline: time.UnixMilli(maxMS + 1)}); err == nil {
+		t.Fatal("a deadline past the format's range: got no error, want one")
+	}
+}
+
+// FuzzDecodeRecord: the parser of stored sessions never panics, and what it
+// accepts encodes back to a record it reads the same way.
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add(record("1700000001000", "1700000002000", "1700000000000", "0000000000000", []string{"u", "x", `"y"`}, false))
+	f.Add(record("0000000000001", "0000000000002", "0000000000000", "0000000000000", []string{""}, true))
+	f.Add("1" + strings.Repeat("0", 52) + "\xdc\x00\x01\xa0")
 	f.Fuzz(func(t *testing.T, in string) {
-		spans, err := unpack(in)
+		rec, err := decodeRecord(in)
 		if err != nil {
 			return
 		}
-		items := make([]string, len(spans))
-		for i, s := range spans {
-			items[i] = in[s.start:s.end]
+		enc, err := encodeRecord(rec)
+		if err != nil {
+			t.Fatalf("decoded %+v does not encode: %v", rec, err)
 		}
-		if _, err := unpack(pack(items, false)); err != nil {
-			t.Fatalf("re-encoding of %q does not unpack: %v", items, err)
+		again, err := decodeRecord(enc)
+		if err != nil {
+			t.Fatalf("re-encoding of %+v does not decode: %v", rec, err)
 		}
-		got, gerr := parsePacked(in)
-		want, werr := parse(items)
-		if (gerr == nil) != (werr == nil) {
-			t.Fatalf("items %q: parsePacked error %v, parse error %v; want both or neither", items, gerr, werr)
-		}
-		if gerr == nil && !reflect.DeepEqual(got, want) {
-			t.Fatalf("items %q: parsePacked %+v, parse %+v", items, got, want)
+		if !rec.IdleDeadline.After(rec.AbsoluteDeadline) && !reflect.DeepEqual(again, rec) {
+			t.Fatalf("round trip: got %+v, want %+v", again, rec)
 		}
 	})
 }

@@ -2,53 +2,38 @@ package redisstore
 
 import "github.com/redis/go-redis/v9"
 
-// A session is a Redis hash under prefix+"s:"+key:
-//
-//	_i  idle deadline, Unix ms (also the key's expiry, plus Options.Grace)
-//	_a  absolute deadline, Unix ms
-//	_c  created, Unix ms
-//	_t  authenticated, Unix ms (0 when anonymous)
-//	_u  user ID ("" when anonymous)
-//	v:NAME  the JSON value of session key NAME
-//
-// Each operation on a session is one Lua script, so it is one command and
-// atomic. Numbers pass through Lua as doubles, exact for Unix milliseconds.
+// Each operation on a session is one command: a native SET NX for Create,
+// UNLINK for Delete, and a Lua script for Load and Update (atomic, and one
+// round trip). Numbers pass through Lua as doubles, exact for Unix
+// milliseconds; the update script adds integers exactly to int64 (see
+// addInt below). The layout of a session is in record.go. A key that holds
+// something else (a hash of an earlier development format, another
+// program's key under the same prefix) reads as no session.
 
-// loadScript returns the hash (packed: see packed.go) and, if the session is live at ARGV[1], moves
-// its idle deadline to min(ARGV[2], absolute) and its expiry with it (in
-// steps of at least min(1 s, a tenth of the idle timeout)).
-// An expired session is returned unchanged, never extended.
+// loadScript returns the session and, if it is live at ARGV[1], moves its
+// idle deadline to min(ARGV[2], absolute) and its expiry (plus grace,
+// ARGV[3]) with it, in steps of at least min(1 s, a tenth of the idle
+// timeout). ARGV[2] = 0 moves nothing. An expired session is returned
+// unchanged, never extended.
 var loadScript = redis.NewScript(`
-local h = redis.call('HGETALL', KEYS[1])
-if #h == 0 then return false end
-local idle, abs, at
-for i = 1, #h, 2 do
-  if h[i] == '_i' then idle = tonumber(h[i+1]); at = i + 1
-  elseif h[i] == '_a' then abs = tonumber(h[i+1]) end
-end
-if not idle or not abs then return redis.error_reply('CORRUPT') end
-local now = tonumber(ARGV[1])
-if idle > now and abs > now then
-  local ni = math.min(tonumber(ARGV[2]), abs)
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' then return false end
+local idle, abs = tonumber(string.sub(v, 2, 14)), tonumber(string.sub(v, 15, 27))
+if string.sub(v, 1, 1) ~= '1' or not idle or not abs then return redis.error_reply('CORRUPT') end
+local now, want = tonumber(ARGV[1]), tonumber(ARGV[2])
+if want > 0 and idle > now and abs > now then
+  local ni = math.min(want, abs)
   -- Write only when the deadline moves by at least a tenth of the idle
   -- timeout (at most 1 s): a busy session is not rewritten on every read,
   -- and the deadline is never more than that short of exact.
   if ni < idle or ni - idle >= math.min(1000, (ni - now) / 10) then
-    redis.call('HSET', KEYS[1], '_i', string.format('%d', ni))
+    local s = string.format('%013d', ni)
+    redis.call('SETRANGE', KEYS[1], 1, s)
     redis.call('PEXPIREAT', KEYS[1], string.format('%d', ni + tonumber(ARGV[3])))
-    h[at] = string.format('%d', ni)
+    return '1' .. s .. string.sub(v, 15)
   end
 end
-return cmsgpack.pack(h)
-`)
-
-// createScript stores a new session unless the key exists.
-// ARGV: expire-at ms, then field/value pairs.
-var createScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('EXISTS') end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return 1
+return v
 `)
 
 // updateScript applies a patch to a live session only; it never creates one,
@@ -58,47 +43,98 @@ return 1
 //	nset, name, json, …, ndel, name, …, nincr, name, delta, …
 //
 // Returns false if the session is missing or expired, NOTINT (changing
-// nothing) if an increment meets a non-integer, else the new hash (packed).
+// nothing) if an increment meets a non-integer or would overflow int64,
+// else the session as stored after the patch.
 var updateScript = redis.NewScript(`
-local d = redis.call('HMGET', KEYS[1], '_i', '_a')
-if not d[1] or not d[2] then return false end
-local idle, abs = tonumber(d[1]), tonumber(d[2])
+local v = redis.pcall('GET', KEYS[1])
+if type(v) ~= 'string' then return false end
+local idle, abs = tonumber(string.sub(v, 2, 14)), tonumber(string.sub(v, 15, 27))
+if string.sub(v, 1, 1) ~= '1' or not idle or not abs then return redis.error_reply('CORRUPT') end
 local now = tonumber(ARGV[1])
 if idle <= now or abs <= now then return false end
 local i = 5
 local nset = tonumber(ARGV[i]); local sets = i + 1; i = i + 1 + 2 * nset
 local ndel = tonumber(ARGV[i]); local dels = i + 1; i = i + 1 + ndel
 local nincr = tonumber(ARGV[i]); local incrs = i + 1
--- an integer JSON value that fits in int64, as HINCRBY needs
-local function isint(v)
-  local neg, digits = string.match(v, '^(%-?)(%d+)$')
+local ni, auth = tonumber(ARGV[2]), tonumber(ARGV[3])
+if nset + ndel + nincr == 0 and ni == 0 and auth == 0 then return v end
+
+-- a JSON integer that fits in int64, written as Go writes one
+local function isint(s)
+  local neg, digits = string.match(s, '^(%-?)(%d+)$')
   if not digits or (#digits > 1 and string.sub(digits, 1, 1) == '0') then return false end
   if #digits < 19 then return true end
   if #digits > 19 then return false end
   if neg == '-' then return digits <= '9223372036854775808' end
   return digits <= '9223372036854775807'
 end
+-- s (an isint string) as hi * 1e9 + lo, both signed like s and exact as doubles
+local function split(s)
+  local neg = string.sub(s, 1, 1) == '-'
+  if neg then s = string.sub(s, 2) end
+  local hi, lo = 0, tonumber(s)
+  if #s > 9 then hi, lo = tonumber(string.sub(s, 1, #s - 9)), tonumber(string.sub(s, #s - 8)) end
+  if neg then return -hi, -lo end
+  return hi, lo
+end
+-- a + b exactly, as a decimal string; nil if the sum leaves int64
+local function addInt(a, b)
+  local ah, al = split(a)
+  local bh, bl = split(b)
+  local h, l = ah + bh, al + bl
+  local carry = math.floor(l / 1e9)
+  h, l = h + carry, l - carry * 1e9 -- value = h * 1e9 + l, 0 <= l < 1e9
+  local neg, mh, ml = h < 0, h, l
+  if neg then
+    if l > 0 then mh, ml = -h - 1, 1e9 - l else mh, ml = -h, 0 end
+  end
+  if mh > 9223372036 or (mh == 9223372036 and ml > (neg and 854775808 or 854775807)) then return nil end
+  local out
+  if mh > 0 then out = string.format('%d%09d', mh, ml) else out = string.format('%d', ml) end
+  if neg then out = '-' .. out end
+  return out
+end
+
+local t = cmsgpack.unpack(string.sub(v, 54))
+if type(t) ~= 'table' or #t % 2 ~= 1 then return redis.error_reply('CORRUPT') end
+local pos = {}
+for j = 2, #t, 2 do pos[t[j]] = j end
+local function put(name, val)
+  local p = pos[name]
+  if p then t[p + 1] = val else t[#t + 1] = name; t[#t + 1] = val; pos[name] = #t - 1 end
+end
 for j = 0, nincr - 1 do
-  local cur = redis.call('HGET', KEYS[1], 'v:' .. ARGV[incrs + 2 * j])
-  if cur and not isint(cur) then return redis.error_reply('NOTINT') end
+  local p = pos[ARGV[incrs + 2 * j]]
+  if p and not isint(t[p + 1]) then return redis.error_reply('NOTINT') end
 end
-for j = 0, nset - 1 do
-  redis.call('HSET', KEYS[1], 'v:' .. ARGV[sets + 2 * j], ARGV[sets + 2 * j + 1])
-end
+for j = 0, nset - 1 do put(ARGV[sets + 2 * j], ARGV[sets + 2 * j + 1]) end
 for j = 0, ndel - 1 do
-  redis.call('HDEL', KEYS[1], 'v:' .. ARGV[dels + j])
+  local p = pos[ARGV[dels + j]]
+  if p then t[p], t[p + 1], pos[ARGV[dels + j]] = false, false, nil end
 end
 for j = 0, nincr - 1 do
-  redis.call('HINCRBY', KEYS[1], 'v:' .. ARGV[incrs + 2 * j], ARGV[incrs + 2 * j + 1])
+  local name = ARGV[incrs + 2 * j]
+  local p = pos[name]
+  local sum = addInt(p and t[p + 1] or '0', ARGV[incrs + 2 * j + 1])
+  if not sum then return redis.error_reply('NOTINT') end
+  put(name, sum)
 end
-local ni = tonumber(ARGV[2])
+local out = {}
+for j = 1, #t do if t[j] ~= false then out[#out + 1] = t[j] end end
+local head = string.sub(v, 2, 14)
 if ni > 0 then
-  ni = math.min(ni, abs)
-  redis.call('HSET', KEYS[1], '_i', string.format('%d', ni))
-  redis.call('PEXPIREAT', KEYS[1], string.format('%d', ni + tonumber(ARGV[4])))
+  idle = math.min(ni, abs)
+  head = string.format('%013d', idle)
 end
-if tonumber(ARGV[3]) > 0 then redis.call('HSET', KEYS[1], '_t', ARGV[3]) end
-return cmsgpack.pack(redis.call('HGETALL', KEYS[1]))
+local authed = string.sub(v, 41, 53)
+if auth > 0 then authed = string.format('%013d', auth) end
+local nv = '1' .. head .. string.sub(v, 15, 40) .. authed .. cmsgpack.pack(out)
+if ni > 0 then
+  redis.call('SET', KEYS[1], nv, 'PXAT', string.format('%d', idle + tonumber(ARGV[4])))
+else
+  redis.call('SET', KEYS[1], nv, 'KEEPTTL')
+end
+return nv
 `)
 
 // indexScript adds a session to its user's index (a sorted set scored by
@@ -115,4 +151,4 @@ return 1
 
 // scripts are loaded into every node at start-up so the first request of
 // each kind does not pay an EVALSHA miss.
-var scripts = []*redis.Script{loadScript, createScript, updateScript, indexScript}
+var scripts = []*redis.Script{loadScript, updateScript, indexScript}

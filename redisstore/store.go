@@ -6,17 +6,20 @@
 // Cost per request, in Redis commands: reading a session is one command
 // (a script that returns the session and refreshes its idle deadline and
 // expiry); a change is one more (a script that patches only the changed
-// fields, and only while the session exists); an atomic increment is that
-// same patch. No request runs KEYS or SCAN.
+// values, and only while the session exists); an atomic increment is that
+// same patch. Creating a session is a SET NX. No request runs KEYS or SCAN.
+// A session is one string (its layout is in record.go). Needs Redis 6.2 or
+// later.
 //
 // Guarantees:
 //
 //   - No resurrection: updates apply only to a live session, inside one
 //     script; a logout or regeneration that overlaps in-flight requests is
 //     never undone by them.
-//   - No lost updates: a patch carries only the changed fields and increments
-//     run as HINCRBY inside the script, so concurrent requests keep each
-//     other's changes.
+//   - No lost updates: a patch carries only the changed values and the
+//     script merges them into the stored ones, and increments are added
+//     inside the script, exactly over the whole int64 range, so concurrent
+//     requests keep each other's changes.
 //   - Hashed keys: the Redis key is derived from SHA-256 of the token (the
 //     tether.Store key), so a dump of Redis yields no usable cookie.
 //
@@ -41,10 +44,8 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -127,26 +128,13 @@ func (s *Store) fail(op string, err error) error {
 	return fmt.Errorf("redisstore: %s: %w: %w", op, tether.ErrStoreUnavailable, err)
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v)
-}
-
 // Create implements tether.Store. For an authenticated session the user's
-// index entry is written first (see the package doc).
+// index entry is written first (see the package doc). The session itself is
+// one SET … NX PXAT.
 func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) error {
-	idle := ms(rec.IdleDeadline)
-	if abs := ms(rec.AbsoluteDeadline); abs < idle {
-		idle = abs
+	val, err := encodeRecord(rec)
+	if err != nil {
+		return err
 	}
 	if rec.UserID != "" {
 		now := time.Now()
@@ -156,18 +144,12 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 			return s.fail("index", err)
 		}
 	}
-	args := make([]any, 0, 11+2*len(rec.Values))
-	args = append(args, idle+s.grace,
-		"_i", idle, "_a", ms(rec.AbsoluteDeadline), "_c", ms(rec.CreatedAt),
-		"_t", ms(rec.AuthenticatedAt), "_u", rec.UserID)
-	for k, v := range rec.Values {
-		args = append(args, "v:"+k, string(v))
-	}
-	err := createScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).Err()
+	idle := min(ms(rec.IdleDeadline), ms(rec.AbsoluteDeadline))
+	err = s.rdb.Do(ctx, "SET", s.sessionKey(key), val, "NX", "PXAT", idle+s.grace).Err()
 	switch {
 	case err == nil:
 		return nil
-	case isScriptError(err, "EXISTS"):
+	case errors.Is(err, redis.Nil):
 		return tether.ErrExists
 	}
 	return s.fail("create", err)
@@ -193,7 +175,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 	if err != nil {
 		return nil, s.fail("load", err)
 	}
-	return parsePacked(res)
+	return decodeRecord(res)
 }
 
 // Update implements tether.Store in one command.
@@ -215,12 +197,12 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, tether.ErrNotFound
-	case isScriptError(err, "NOTINT"), isScriptError(err, "increment or decrement would overflow"):
+	case isScriptError(err, "NOTINT"):
 		return nil, tether.ErrNotInteger
 	case err != nil:
 		return nil, s.fail("update", err)
 	}
-	return parsePacked(res)
+	return decodeRecord(res)
 }
 
 // Delete implements tether.Store. The user's index entry, if any, is left
@@ -230,54 +212,4 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return s.fail("delete", err)
 	}
 	return nil
-}
-
-// parse turns an HGETALL-style reply into a Record.
-func parse(res []string) (*tether.Record, error) {
-	if len(res)%2 != 0 {
-		return nil, errors.New("redisstore: malformed session hash")
-	}
-	rec := &tether.Record{Values: make(map[string]json.RawMessage, len(res)/2)}
-	for i := 0; i < len(res); i += 2 {
-		name, val := res[i], res[i+1]
-		if v, ok := strings.CutPrefix(name, "v:"); ok {
-			rec.Values[v] = json.RawMessage(val)
-			continue
-		}
-		if err := setField(rec, name, val); err != nil {
-			return nil, err
-		}
-	}
-	return checkDeadlines(rec)
-}
-
-// setField stores one of the record's own fields (not a value).
-func setField(rec *tether.Record, name, val string) error {
-	if name == "_u" {
-		rec.UserID = val
-		return nil
-	}
-	n, err := strconv.ParseInt(val, 10, 64)
-	if err != nil {
-		return fmt.Errorf("redisstore: malformed session field %s", name)
-	}
-	switch name {
-	case "_i":
-		rec.IdleDeadline = fromMS(n)
-	case "_a":
-		rec.AbsoluteDeadline = fromMS(n)
-	case "_c":
-		rec.CreatedAt = fromMS(n)
-	case "_t":
-		rec.AuthenticatedAt = fromMS(n)
-	}
-	return nil
-}
-
-// checkDeadlines refuses a record without both deadlines.
-func checkDeadlines(rec *tether.Record) (*tether.Record, error) {
-	if rec.IdleDeadline.IsZero() || rec.AbsoluteDeadline.IsZero() {
-		return nil, errors.New("redisstore: session hash without deadlines")
-	}
-	return rec, nil
 }

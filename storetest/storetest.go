@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tether.Store) {
 		{"UpdateApplies", testUpdateApplies},
 		{"UpdateNeverCreates", testUpdateNeverCreates},
 		{"IncrNotInteger", testIncrNotInteger},
+		{"IncrExactInt64", testIncrExact},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"DeleteRacingUpdates", testDeleteRacingUpdates},
 		{"UserIndex", testUserIndex},

@@ -3,6 +3,8 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -187,6 +189,66 @@ func testIncrNotInteger(t *testing.T, s tether.Store) {
 				t.Fatalf("Load after the failed Update: got %v, want nil", err)
 			}
 			diffRecord(t, "record after the failed Update (want it unchanged)", got, rec)
+		})
+	}
+}
+
+// Incr is exact over the whole int64 range, including where a double would
+// round (past 2^53), and a sum that leaves the range fails with
+// ErrNotInteger, leaving the value as it was.
+func testIncrExact(t *testing.T, s tether.Store) {
+	base := msNow()
+	cases := []struct {
+		start string // stored JSON; "" for no value
+		delta int64
+		want  string // "" for ErrNotInteger
+	}{
+		{"9223372036854775806", 1, "9223372036854775807"},
+		{"9223372036854775807", 1, ""},
+		{"-9223372036854775807", -1, "-9223372036854775808"},
+		{"-9223372036854775808", -1, ""},
+		{"9223372036854775807", math.MinInt64, "-1"},
+		{"", math.MinInt64, "-9223372036854775808"},
+		{"", math.MaxInt64, "9223372036854775807"},
+		{"1", math.MaxInt64, ""},
+		{"9007199254740993", 1, "9007199254740994"},
+		{"9007199254740992", 3, "9007199254740995"},
+		{"999999999", 1, "1000000000"},
+		{"-1000000000", 1, "-999999999"},
+		{"-1", 1000000001, "1000000000"},
+		{"5", -5, "0"},
+		{"-0", 1, "1"},
+		{"123456789012345678", 876543210987654321, "999999999999999999"},
+		{"-123456789012345678", -876543210987654321, "-999999999999999999"},
+		{"4611686018427387904", 4611686018427387903, "9223372036854775807"},
+		{"4611686018427387904", 4611686018427387904, ""},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%q%+d", tc.start, tc.delta), func(t *testing.T) {
+			rec := newRecord("", base)
+			delete(rec.Values, "n")
+			if tc.start != "" {
+				rec.Values["n"] = json.RawMessage(tc.start)
+			}
+			key := create(t, s, rec)
+			got, err := s.Update(t.Context(), key, base, &tether.Patch{Incr: map[string]int64{"n": tc.delta}})
+			if tc.want == "" {
+				if !errors.Is(err, tether.ErrNotInteger) {
+					t.Fatalf("Incr %s by %d: got (%v, %v), want ErrNotInteger", tc.start, tc.delta, got, err)
+				}
+				after, err := peek(t, s, key, rec.IdleDeadline)
+				if err != nil {
+					t.Fatalf("Load after the failed Incr: got %v, want nil", err)
+				}
+				diffRecord(t, "record after the failed Incr (want it unchanged)", after, rec)
+				return
+			}
+			if err != nil {
+				t.Fatalf("Incr %s by %d: got %v, want %s", tc.start, tc.delta, err, tc.want)
+			}
+			if v := string(got.Values["n"]); v != tc.want {
+				t.Fatalf("Incr %s by %d: got %s, want %s", tc.start, tc.delta, v, tc.want)
+			}
 		})
 	}
 }
