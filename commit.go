@@ -51,7 +51,7 @@ func (s *Session) commit() error {
 		case err != nil:
 			return storeErr(err)
 		}
-		s.rec, s.rolled = rec, true
+		s.rec = rec
 	}
 	return nil
 }
@@ -227,15 +227,10 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 		// Keep the client's cookie: a store outage is not a logout.
 	case s.exists:
 		value := s.candValue
-		resign := value == "" || s.key != s.candKey
-		if resign {
+		if value == "" || s.key != s.candKey {
 			value = m.signer.sign(s.token) // new token, or re-signing with the current secret
 		}
-		// The browser's cookie already expires with the stored idle deadline
-		// unless this request moved it (see loadLocked) or changed the token.
-		if resign || s.rolled {
-			h.Add("Set-Cookie", m.cookie(value, s.rec.AbsoluteDeadline))
-		}
+		h.Add("Set-Cookie", m.cookie(value, s.rec))
 	case s.stale:
 		h.Add("Set-Cookie", m.expiredCookie())
 	}
@@ -245,14 +240,14 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 	}
 }
 
-// cookie returns a Set-Cookie value carrying value, whose Max-Age is the idle
-// timeout, capped at the absolute deadline.
-func (m *Manager) cookie(value string, absolute time.Time) string {
-	maxAge := m.cfg.IdleTimeout
-	if left := absolute.Sub(m.cfg.Now()); left < maxAge {
-		maxAge = left
-	}
-	secs := int64(maxAge / time.Second)
+// cookie returns a Set-Cookie value carrying value, whose Max-Age is what
+// is left of rec's stored idle deadline (capped at its absolute deadline),
+// to the nearest second: the cookie expires with the session even when the
+// store skipped a small move of the deadline, or the handler ran long before
+// its response started.
+func (m *Manager) cookie(value string, rec *Record) string {
+	left := minTime(rec.IdleDeadline, rec.AbsoluteDeadline).Sub(m.cfg.Now())
+	secs := int64((left + time.Second/2) / time.Second)
 	if secs < 1 {
 		secs = 1
 	}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 )
 
 // Manager is the session middleware. Create one with New at start-up and wrap
@@ -172,15 +171,6 @@ func (s *Session) loadLocked() {
 		return
 	}
 	s.adopt(rec)
-	// Stores skip small forward moves of the idle deadline (see Store), and
-	// the cookie's Max-Age need only follow the moves that happen: the
-	// rolling cookie is re-sent when the stored deadline is now (to the
-	// millisecond stores keep) the one this request asked for, capped at the
-	// absolute deadline. A busy session then gets a Set-Cookie at most about
-	// once a second instead of on every response, and the cookie never
-	// outlives the stored deadline by more than that step.
-	want := minTime(now.Add(m.cfg.IdleTimeout), rec.AbsoluteDeadline)
-	s.rolled = !rec.IdleDeadline.Before(want.Add(-time.Millisecond))
 }
 
 // adopt makes rec, stored under the cookie's key, the session's record.

@@ -34,7 +34,6 @@ type Session struct {
 	key       string  // storeKey(token)
 	rec       *Record // working copy: stored record plus pending changes; nil if none
 	exists    bool    // a record is stored under key
-	rolled    bool    // the stored idle deadline moved in this request: the cookie's Max-Age follows it
 	hadCookie bool    // the request carried a session cookie
 	stale     bool    // the cookie named no live session: clear it
 	patch     Patch   // changes not yet saved
@@ -369,7 +368,7 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
-	s.rec, s.patch, s.dirty, s.rolled = rec, Patch{}, false, true
+	s.rec, s.patch, s.dirty = rec, Patch{}, false
 	var n int64
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
 		return 0, ErrNotInteger
@@ -404,7 +403,6 @@ func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (
 	}
 	s.loaded = true
 	s.adopt(rec)
-	s.rolled = true
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
 		return 0, true, ErrNotInteger
 	}

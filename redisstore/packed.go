@@ -12,7 +12,7 @@ import (
 
 // maxPackedFields bounds the fields a reply may declare, so a corrupt
 // length cannot make the parser allocate without limit.
-const maxPackedFields = 1 << 16
+const maxPackedFields = 1 << 20
 
 var errPacked = errors.New("redisstore: malformed session record")
 

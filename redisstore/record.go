@@ -43,6 +43,9 @@ func encodeRecord(rec *tether.Record) (string, error) {
 	if abs := ms(rec.AbsoluteDeadline); abs < idle {
 		idle = abs
 	}
+	if 1+2*len(rec.Values) > maxPackedFields {
+		return "", fmt.Errorf("redisstore: %d values, more than a session record holds", len(rec.Values))
+	}
 	items := make([]string, 0, 1+2*len(rec.Values))
 	items = append(items, rec.UserID)
 	for k, v := range rec.Values {

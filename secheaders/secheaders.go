@@ -204,10 +204,26 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 
 type nonceKey struct{}
 
-// nonce is a request's CSP nonce, made on first use. Most responses (JSON,
-// redirects) never render a script or style, so they pay for no random
-// bytes and carry the shorter nonce-free policy, which allows no inline
-// script or style at all.
+// mayRender reports whether a response of this declared Content-Type could
+// be rendered as a document that runs scripts. Only JSON and plain text are
+// known not to be (and X-Content-Type-Options: nosniff keeps browsers from
+// guessing otherwise); an undeclared type is sniffed, so it may be HTML.
+func mayRender(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	switch {
+	case mt == "application/json", mt == "text/plain", strings.HasSuffix(mt, "+json"):
+		return false
+	}
+	return true
+}
+
+// nonce is a request's CSP nonce. It is made when the handler first asks
+// for it, or when the response starts if it may be a page (see mayRender).
+// A response declared as data (JSON, plain text) that never asks pays for no
+// random bytes and carries the shorter nonce-free policy, which allows no
+// inline script or style at all, and is never rendered as a document, so a
+// fallback such as 'unsafe-inline' in the policy cannot apply to it.
 type nonce struct {
 	mu    sync.Mutex
 	value string
@@ -233,11 +249,12 @@ func (n *nonce) made() string {
 
 // Nonce returns the request's CSP nonce, for <script nonce="…"> and
 // <style nonce="…"> in pages the handler renders; "" when the policy has no
-// nonce. A fresh 128-bit nonce is made for each request that asks, and the
-// response's policy then carries it in script-src and style-src. Ask before
-// the response starts (before the first Write or WriteHeader): a nonce first
-// asked for later is not in the policy already sent, so the browser blocks
-// whatever uses it. Safe for concurrent use by the request's goroutines.
+// nonce. Each request has its own 128-bit nonce, and every response that may
+// be a page carries it in script-src and style-src, whenever the handler asks
+// for it (a template function that calls Nonce while rendering works). A
+// response declared as JSON or plain text carries it only if the handler
+// asked for it before the response started. Safe for concurrent use by the
+// request's goroutines.
 func Nonce(r *http.Request) string {
 	n, _ := r.Context().Value(nonceKey{}).(*nonce)
 	if n == nil {
@@ -264,7 +281,15 @@ func (w *stripWriter) strip() {
 	w.done = true
 	h := w.ResponseWriter.Header()
 	if w.csp != nil {
-		if n := w.nonce.made(); n != "" {
+		n := w.nonce.made()
+		if n == "" && mayRender(h.Get("Content-Type")) {
+			// A page that asks for its nonce only while it renders (a
+			// template function) asks after this point: it gets this one,
+			// and the policy already carries it. Only responses declared
+			// as data skip the nonce.
+			n = w.nonce.get()
+		}
+		if n != "" {
 			// Only if the handler left the policy as set: its own
 			// replacement or removal stands. The shared slice is never
 			// written in place.

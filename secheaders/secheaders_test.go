@@ -103,11 +103,12 @@ func TestNonce(t *testing.T) {
 	}
 }
 
-// TestNonceOnlyWhenAsked: a response whose handler never asks for a nonce
-// carries the nonce-free policy (no inline script or style at all); one that
-// asks before the response starts carries its nonce; a handler's own policy
-// stands; a nonce asked for too late is not in the policy, so the browser
-// blocks what uses it (fails closed).
+// TestNonceOnlyWhenAsked: a response declared as data whose handler never
+// asks for a nonce carries the nonce-free policy (no inline script or style
+// at all); anything that may be a page carries the request's nonce, even if
+// the handler asks for it only while rendering; a handler's own policy
+// stands; a data response that asks too late does not get the nonce into
+// its policy, so the browser blocks what uses it (fails closed).
 func TestNonceOnlyWhenAsked(t *testing.T) {
 	plain := secheaders.Default(false)
 	plain.CSP.Nonce = false
@@ -117,10 +118,30 @@ func TestNonceOnlyWhenAsked(t *testing.T) {
 		handler func(w http.ResponseWriter, r *http.Request) string // returns the nonce it used
 		want    func(nonce string) string
 	}{
-		{"never asks", func(w http.ResponseWriter, r *http.Request) string {
+		{"JSON, never asks", func(w http.ResponseWriter, r *http.Request) string {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			_, _ = w.Write([]byte(`{"ok":true}`))
 			return ""
 		}, func(string) string { return free }},
+		{"plain text, never asks", func(w http.ResponseWriter, r *http.Request) string {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusNoContent)
+			return ""
+		}, func(string) string { return free }},
+		{"HTML page asking while it renders, after its first write", func(w http.ResponseWriter, r *http.Request) string {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write([]byte("<!doctype html><p>"))
+			n := secheaders.Nonce(r)
+			_, _ = w.Write([]byte(`<script nonce="` + n + `"></script>`))
+			return n
+		}, func(n string) string { return nonced(free, n) }},
+		{"undeclared type (sniffed, may be HTML)", func(w http.ResponseWriter, r *http.Request) string {
+			_, _ = w.Write([]byte("<p>"))
+			return secheaders.Nonce(r)
+		}, func(n string) string { return nonced(free, n) }},
+		{"writes nothing and never asks", func(w http.ResponseWriter, r *http.Request) string {
+			return secheaders.Nonce(r)
+		}, func(n string) string { return nonced(free, n) }},
 		{"asks, then writes", func(w http.ResponseWriter, r *http.Request) string {
 			n := secheaders.Nonce(r)
 			_, _ = w.Write([]byte(`<script nonce="` + n + `"></script>`))
@@ -144,8 +165,9 @@ func TestNonceOnlyWhenAsked(t *testing.T) {
 			_, _ = w.Write(nil)
 			return n
 		}, func(string) string { return "default-src 'none'" }},
-		{"asks after the response started", func(w http.ResponseWriter, r *http.Request) string {
-			_, _ = w.Write([]byte("<p>"))
+		{"JSON asking after the response started", func(w http.ResponseWriter, r *http.Request) string {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte("{}"))
 			return secheaders.Nonce(r)
 		}, func(string) string { return free }},
 	}
