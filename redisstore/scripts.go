@@ -79,6 +79,10 @@ local function split(s)
 end
 -- a + b exactly, as a decimal string; nil if the sum leaves int64
 local function addInt(a, b)
+  local x, y = tonumber(a), tonumber(b)
+  if x > -1e15 and x < 1e15 and y > -1e15 and y < 1e15 then
+    return string.format('%d', x + y) -- exact: far inside the 2^53 of a double
+  end
   local ah, al = split(a)
   local bh, bl = split(b)
   local h, l = ah + bh, al + bl
@@ -97,30 +101,33 @@ end
 
 local t = cmsgpack.unpack(string.sub(v, 54))
 if type(t) ~= 'table' or #t % 2 ~= 1 then return redis.error_reply('CORRUPT') end
-local pos = {}
-for j = 2, #t, 2 do pos[t[j]] = j end
+-- the position of name in t, or nil; a patch names few keys, so a scan
+-- costs less than indexing every name
+local function find(name)
+  for j = 2, #t, 2 do if t[j] == name then return j end end
+  return nil
+end
 local function put(name, val)
-  local p = pos[name]
-  if p then t[p + 1] = val else t[#t + 1] = name; t[#t + 1] = val; pos[name] = #t - 1 end
+  local p = find(name)
+  if p then t[p + 1] = val else t[#t + 1] = name; t[#t + 1] = val end
 end
 for j = 0, nincr - 1 do
-  local p = pos[ARGV[incrs + 2 * j]]
+  local p = find(ARGV[incrs + 2 * j])
   if p and not isint(t[p + 1]) then return redis.error_reply('NOTINT') end
 end
 for j = 0, nset - 1 do put(ARGV[sets + 2 * j], ARGV[sets + 2 * j + 1]) end
 for j = 0, ndel - 1 do
-  local p = pos[ARGV[dels + j]]
-  if p then t[p], t[p + 1], pos[ARGV[dels + j]] = false, false, nil end
+  local p = find(ARGV[dels + j])
+  if p then table.remove(t, p + 1); table.remove(t, p) end
 end
 for j = 0, nincr - 1 do
   local name = ARGV[incrs + 2 * j]
-  local p = pos[name]
+  local p = find(name)
   local sum = addInt(p and t[p + 1] or '0', ARGV[incrs + 2 * j + 1])
   if not sum then return redis.error_reply('NOTINT') end
-  put(name, sum)
+  if p then t[p + 1] = sum else t[#t + 1] = name; t[#t + 1] = sum end
 end
-local out = {}
-for j = 1, #t do if t[j] ~= false then out[#out + 1] = t[j] end end
+local out = t
 local head = string.sub(v, 2, 14)
 if ni > 0 then
   idle = math.min(ni, abs)
