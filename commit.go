@@ -235,7 +235,7 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 		h.Add("Set-Cookie", m.expiredCookie())
 	}
 	if s.hadCookie || s.exists || s.destroyed {
-		h.Set("Cache-Control", "no-store")
+		h["Cache-Control"] = hvNoStore
 		addVaryCookie(h)
 	}
 }
@@ -292,10 +292,24 @@ func (m *Manager) cookieString(value, maxAge, expires string) string {
 }
 
 func addVaryCookie(h http.Header) {
-	for _, v := range h.Values("Vary") {
+	vary := h["Vary"]
+	if len(vary) == 0 {
+		h["Vary"] = hvCookie
+		return
+	}
+	for _, v := range vary {
 		if v == "Cookie" || v == "*" {
 			return
 		}
 	}
 	h.Add("Vary", "Cookie")
 }
+
+// Header values set on most session responses, shared between them so that
+// setting one costs no allocation. net/http only reads them, and Header.Add
+// appends to a slice already at capacity, so it copies rather than writes
+// into the shared one.
+var (
+	hvNoStore = []string{"no-store"}
+	hvCookie  = []string{"Cookie"}
+)

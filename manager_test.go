@@ -613,3 +613,31 @@ func TestUserSessions(t *testing.T) {
 		t.Fatalf("all: ended %d, want 1", n)
 	}
 }
+
+// Cache-Control and Vary values are shared between responses for speed; a
+// handler that adds to them after the response started must not change what
+// the next response gets.
+func TestSharedSessionHeaderValuesStayPerResponse(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/login", "")
+	first := true
+	f.h = f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = tether.FromContext(r.Context()).UserID()
+		w.WriteHeader(http.StatusOK)
+		if first {
+			first = false
+			w.Header().Add("Vary", "Origin")
+			w.Header().Add("Cache-Control", "private")
+		}
+	}))
+	for i := range 2 {
+		rec, _ := f.do(t, "/", c)
+		sent := rec.Result().Header // as of WriteHeader
+		if got := sent.Values("Vary"); len(got) != 1 || got[0] != "Cookie" {
+			t.Fatalf("response %d: Vary %q, want [Cookie]", i, got)
+		}
+		if got := sent.Values("Cache-Control"); len(got) != 1 || got[0] != "no-store" {
+			t.Fatalf("response %d: Cache-Control %q, want [no-store]", i, got)
+		}
+	}
+}
