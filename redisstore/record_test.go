@@ -96,3 +96,56 @@ func TestForeignKeyIsNoSession(t *testing.T) {
 		t.Fatalf("Load of a foreign string: got %v, want an error other than ErrNotFound", err)
 	}
 }
+
+// TestLargePatchMatchesApply: a patch of more than 8 keys takes the update
+// script's indexed path; small ones scan. Both must give what Patch.Apply
+// gives.
+func TestLargePatchMatchesApply(t *testing.T) {
+	s, _ := newIndexStore(t)
+	ctx, now := t.Context(), time.Now().Truncate(time.Millisecond)
+	for _, size := range []int{2, 9, 40} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			rec := &tether.Record{UserID: "u", CreatedAt: now, IdleDeadline: now.Add(time.Hour), AbsoluteDeadline: now.Add(2 * time.Hour),
+				Values: map[string]json.RawMessage{}}
+			for i := range size {
+				rec.Values[fmt.Sprintf("k%d", i)] = json.RawMessage(fmt.Sprint(i))
+			}
+			key := fmt.Sprintf("large-%d", size)
+			if err := s.Create(ctx, key, rec); err != nil {
+				t.Fatal(err)
+			}
+			p := &tether.Patch{Set: map[string]json.RawMessage{}, Incr: map[string]int64{}}
+			for i := 0; i < size; i += 2 {
+				p.Set[fmt.Sprintf("k%d", i)] = json.RawMessage(`"set"`)
+				p.Set[fmt.Sprintf("new%d", i)] = json.RawMessage(`true`)
+			}
+			for i := 1; i < size; i += 4 {
+				p.Delete = append(p.Delete, fmt.Sprintf("k%d", i), fmt.Sprintf("absent%d", i))
+			}
+			for i := 3; i < size; i += 4 {
+				p.Incr[fmt.Sprintf("k%d", i)] = 10
+			}
+			p.Incr["fresh"] = -5
+			want := &tether.Record{UserID: rec.UserID, CreatedAt: rec.CreatedAt, IdleDeadline: rec.IdleDeadline,
+				AbsoluteDeadline: rec.AbsoluteDeadline, Values: map[string]json.RawMessage{}}
+			for k, v := range rec.Values {
+				want.Values[k] = v
+			}
+			if err := p.Apply(want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Update(ctx, key, now, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Values) != len(want.Values) {
+				t.Fatalf("values: got %d, want %d", len(got.Values), len(want.Values))
+			}
+			for k, v := range want.Values {
+				if string(got.Values[k]) != string(v) {
+					t.Fatalf("value %s: got %s, want %s", k, got.Values[k], v)
+				}
+			}
+		})
+	}
+}

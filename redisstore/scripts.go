@@ -101,33 +101,51 @@ end
 
 local t = cmsgpack.unpack(string.sub(v, 54))
 if type(t) ~= 'table' or #t % 2 ~= 1 then return redis.error_reply('CORRUPT') end
--- the position of name in t, or nil; a patch names few keys, so a scan
--- costs less than indexing every name
+-- the position of name in t, or nil. A patch names few keys, so a scan
+-- costs less than indexing every name; a large patch indexes them once.
+local pos
+if nset + ndel + nincr > 8 then
+  pos = {}
+  for j = 2, #t, 2 do pos[t[j]] = j end
+end
 local function find(name)
+  if pos then return pos[name] end
   for j = 2, #t, 2 do if t[j] == name then return j end end
   return nil
 end
 local function put(name, val)
   local p = find(name)
-  if p then t[p + 1] = val else t[#t + 1] = name; t[#t + 1] = val end
+  if p then t[p + 1] = val; return end
+  t[#t + 1] = name; t[#t + 1] = val
+  if pos then pos[name] = #t - 1 end
 end
 for j = 0, nincr - 1 do
   local p = find(ARGV[incrs + 2 * j])
   if p and not isint(t[p + 1]) then return redis.error_reply('NOTINT') end
 end
 for j = 0, nset - 1 do put(ARGV[sets + 2 * j], ARGV[sets + 2 * j + 1]) end
+-- deleted pairs become false (positions stay valid) and are dropped below
+local removed = false
 for j = 0, ndel - 1 do
-  local p = find(ARGV[dels + j])
-  if p then table.remove(t, p + 1); table.remove(t, p) end
+  local name = ARGV[dels + j]
+  local p = find(name)
+  if p then
+    t[p], t[p + 1], removed = false, false, true
+    if pos then pos[name] = nil end
+  end
 end
 for j = 0, nincr - 1 do
   local name = ARGV[incrs + 2 * j]
   local p = find(name)
   local sum = addInt(p and t[p + 1] or '0', ARGV[incrs + 2 * j + 1])
   if not sum then return redis.error_reply('NOTINT') end
-  if p then t[p + 1] = sum else t[#t + 1] = name; t[#t + 1] = sum end
+  put(name, sum)
 end
 local out = t
+if removed then
+  out = {}
+  for j = 1, #t do if t[j] ~= false then out[#out + 1] = t[j] end end
+end
 local head = string.sub(v, 2, 14)
 if ni > 0 then
   idle = math.min(ni, abs)

@@ -34,22 +34,36 @@ echo "== building tether and the ceiling tool"
 go build -o "$WORK/tether" ./cmd/tether
 go build -o "$WORK/ceiling" ./internal/ceiling
 
-wait_port() { # port: up to 10 s
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in 3200 3111; do
+  if listening "$p"; then
+    echo "bench-peers: 127.0.0.1:$p is already taken; stop what listens there (ss -ltnp | grep :$p) and retry" >&2
+    exit 1
+  fi
+done
+wait_port() { # port pid name: up to 10 s, and the process we started must be the one alive
   for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    if listening "$1"; then
+      kill -0 "$2" 2>/dev/null && return 0
+      break
+    fi
     sleep 0.1
   done
-  echo "bench-peers: nothing listens on 127.0.0.1:$1 after 10 s; see $WORK/*.log" >&2
+  echo "bench-peers: $3 did not come up on 127.0.0.1:$1; its log:" >&2
+  cat "$WORK/$3.log" >&2
   exit 1
 }
 mkdir -p "$WORK/data" && chmod 700 "$WORK/data"
-REDIS_URL=redis://127.0.0.1:6390 PORT=3200 DATA_DIR="$WORK/data" SESSION_SECRET=$("$WORK/tether" secret generate) \
-  "$WORK/tether" serve --demo >"$WORK/tether.log" 2>&1 &
+# From $WORK, so no .env of the checkout changes what is measured; loopback
+# only, development mode, the demo user.
+(cd "$WORK" && exec env -u DATABASE_URL -u APP_ENV HOST=127.0.0.1 REDIS_URL=redis://127.0.0.1:6390 PORT=3200 \
+  DATA_DIR="$WORK/data" SESSION_SECRET="$("$WORK/tether" secret generate)" \
+  "$WORK/tether" serve --demo) >"$WORK/tether.log" 2>&1 &
 PIDS+=($!)
+wait_port 3200 "${PIDS[-1]}" tether
 "$WORK/ceiling" -addr 127.0.0.1:3111 -redis 127.0.0.1:6390 >"$WORK/ceiling.log" 2>&1 &
 PIDS+=($!)
-wait_port 3200
-wait_port 3111
+wait_port 3111 "${PIDS[-1]}" ceiling
 
 declare -A PORT=([node]=3000 [floor]=3101 [scs]=3102 [ceiling]=3111 [tether]=3200)
 RESULTS=$WORK/results

@@ -307,7 +307,12 @@ func (w *stripWriter) strip() {
 	}
 }
 
-func (w *stripWriter) WriteHeader(code int) { w.strip(); w.ResponseWriter.WriteHeader(code) }
+func (w *stripWriter) WriteHeader(code int) {
+	if code < 100 || code >= 200 || code == http.StatusSwitchingProtocols {
+		w.strip() // informational responses (103 Early Hints) are not the response yet
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
 func (w *stripWriter) Write(b []byte) (int, error) {
 	w.strip()
 	return w.ResponseWriter.Write(b)

@@ -165,6 +165,12 @@ func TestNonceOnlyWhenAsked(t *testing.T) {
 			_, _ = w.Write(nil)
 			return n
 		}, func(string) string { return "default-src 'none'" }},
+		{"JSON after 103 Early Hints", func(w http.ResponseWriter, r *http.Request) string {
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte("{}"))
+			return ""
+		}, func(string) string { return free }},
 		{"JSON asking after the response started", func(w http.ResponseWriter, r *http.Request) string {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte("{}"))
