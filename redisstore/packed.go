@@ -73,16 +73,7 @@ func unpack(b string) ([]span, error) {
 // appendPacked appends items as a MessagePack array of str, in the shortest
 // forms (what cmsgpack writes too).
 func appendPacked(b []byte, items []string) []byte {
-	switch n := len(items); {
-	case n < 16:
-		b = append(b, 0x90|byte(n))
-	case n < 1<<16:
-		b = append(b, 0xdc)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 0xdd)
-		b = binary.BigEndian.AppendUint32(b, uint32(n))
-	}
+	b = appendArrayHeader(b, len(items))
 	for _, s := range items {
 		switch l := len(s); {
 		case l < 32:
@@ -99,4 +90,18 @@ func appendPacked(b []byte, items []string) []byte {
 		b = append(b, s...)
 	}
 	return b
+}
+
+// appendArrayHeader appends the header of a MessagePack array of n items.
+func appendArrayHeader(b []byte, n int) []byte {
+	switch {
+	case n < 16:
+		return append(b, 0x90|byte(n))
+	case n < 1<<16:
+		b = append(b, 0xdc)
+		return binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 0xdd)
+		return binary.BigEndian.AppendUint32(b, uint32(n))
+	}
 }

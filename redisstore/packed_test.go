@@ -11,31 +11,22 @@ import (
 	"github.com/tetherhq/tether"
 )
 
-// pack is a MessagePack encoder of a string array for tests, using the
-// widest-compatible forms (fix, then 8/16/32-bit str; arrays 16/32).
+// pack encodes items as a MessagePack array: of str, as appendPacked
+// writes (and cmsgpack), or of bin, which the parser must read too.
 func pack(items []string, bin bool) string {
-	var b []byte
-	switch n := len(items); {
-	case n < 16:
-		b = append(b, 0x90|byte(n))
-	case n < 1<<16:
-		b = append(b, 0xdc)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 0xdd)
-		b = binary.BigEndian.AppendUint32(b, uint32(n))
+	if !bin {
+		return string(appendPacked(nil, items))
 	}
+	b := appendArrayHeader(nil, len(items))
 	for _, s := range items {
 		switch l := len(s); {
-		case l < 32 && !bin:
-			b = append(b, 0xa0|byte(l))
 		case l < 256:
-			b = append(b, map[bool]byte{false: 0xd9, true: 0xc4}[bin], byte(l))
+			b = append(b, 0xc4, byte(l))
 		case l < 1<<16:
-			b = append(b, map[bool]byte{false: 0xda, true: 0xc5}[bin])
+			b = append(b, 0xc5)
 			b = binary.BigEndian.AppendUint16(b, uint16(l))
 		default:
-			b = append(b, map[bool]byte{false: 0xdb, true: 0xc6}[bin])
+			b = append(b, 0xc6)
 			b = binary.BigEndian.AppendUint32(b, uint32(l))
 		}
 		b = append(b, s...)
