@@ -82,7 +82,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			m.cfg.ErrorHandler(w, r, err)
 			return
 		}
-		sw := &writer{ResponseWriter: w, s: s}
+		sw := newWriter(w, s)
 		next.ServeHTTP(sw, r)
 		sw.commitOnce()
 	})

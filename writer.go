@@ -3,6 +3,7 @@ package tether
 import (
 	"errors"
 	"net/http"
+	"slices"
 )
 
 // errAborted is returned to a handler's Write after the session could not be
@@ -17,6 +18,21 @@ type writer struct {
 	s      *Session
 	done   bool
 	failed bool
+	// outer names the headers set before the handler ran, by middleware
+	// outside the Manager (security headers, request IDs): a failed save
+	// keeps them on its error response. Most responses have few enough to
+	// fit in outerBuf without another allocation.
+	outer    []string
+	outerBuf [24]string
+}
+
+func newWriter(w http.ResponseWriter, s *Session) *writer {
+	sw := &writer{ResponseWriter: w, s: s}
+	sw.outer = sw.outerBuf[:0]
+	for k := range w.Header() {
+		sw.outer = append(sw.outer, k)
+	}
+	return sw
 }
 
 // commitOnce saves the session the first time it is called and reports
@@ -30,9 +46,12 @@ func (w *writer) commitOnce() bool {
 	h := w.ResponseWriter.Header()
 	if err != nil {
 		// Drop whatever the handler prepared: the response it meant to send
-		// claims something that was not saved.
+		// claims something that was not saved. What outer middleware set
+		// (security headers above all) stays on the error response.
 		for k := range h {
-			delete(h, k)
+			if !slices.Contains(w.outer, k) {
+				delete(h, k)
+			}
 		}
 		w.failed = true
 		w.s.writeHeaders(h, err)
