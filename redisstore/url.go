@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -34,12 +35,9 @@ func ParseURL(raw string) (*redis.UniversalOptions, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: Sentinel REDIS_URL: %s", redact(err, u))
 		}
-		return &redis.UniversalOptions{
-			Addrs: o.SentinelAddrs, MasterName: o.MasterName, SentinelUsername: o.SentinelUsername,
-			SentinelPassword: o.SentinelPassword, Username: o.Username, Password: o.Password, DB: o.DB,
-			TLSConfig: o.TLSConfig, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout,
-			WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize, MaxRetries: o.MaxRetries,
-		}, nil
+		uo := &redis.UniversalOptions{Addrs: o.SentinelAddrs}
+		copyOptions(uo, o)
+		return uo, nil
 	case q.Has("addr") || q.Get("cluster") == "true":
 		q.Del("cluster")
 		u.RawQuery = q.Encode()
@@ -47,21 +45,36 @@ func ParseURL(raw string) (*redis.UniversalOptions, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redisstore: Cluster REDIS_URL: %s", redact(err, u))
 		}
-		return &redis.UniversalOptions{
-			Addrs: o.Addrs, IsClusterMode: true, Username: o.Username, Password: o.Password,
-			TLSConfig: o.TLSConfig, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout,
-			WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize, MaxRetries: o.MaxRetries,
-		}, nil
+		uo := &redis.UniversalOptions{Addrs: o.Addrs, IsClusterMode: true}
+		copyOptions(uo, o)
+		return uo, nil
 	}
 	o, err := redis.ParseURL(raw)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: REDIS_URL: %s", redact(err, u))
 	}
-	return &redis.UniversalOptions{
-		Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, DB: o.DB,
-		TLSConfig: o.TLSConfig, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout,
-		WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize, MaxRetries: o.MaxRetries,
-	}, nil
+	uo := &redis.UniversalOptions{Addrs: []string{o.Addr}}
+	copyOptions(uo, o)
+	return uo, nil
+}
+
+// copyOptions copies each exported field of src (the *redis.Options,
+// *redis.ClusterOptions or *redis.FailoverOptions that go-redis's URL
+// parsers fill) into dst's field of the same name and type: credentials,
+// TLS, and every query parameter those parsers know (protocol, pool_size,
+// pool_timeout, min_idle_conns, timeouts, retries, …) reach the client.
+// Addresses differ by name between the forms and are set by the caller.
+func copyOptions(dst *redis.UniversalOptions, src any) {
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range s.NumField() {
+		f := s.Type().Field(i)
+		if !f.IsExported() || f.Name == "Addrs" {
+			continue
+		}
+		if df := d.FieldByName(f.Name); df.IsValid() && df.CanSet() && df.Type() == f.Type {
+			df.Set(s.Field(i))
+		}
+	}
 }
 
 // redact returns err's text with the URL's password removed.

@@ -63,3 +63,27 @@ func TestParseURLErrorsHidePassword(t *testing.T) {
 		}
 	}
 }
+
+// Every pool and protocol parameter go-redis's URL parsers know reaches the
+// client in each form (they used to be dropped, all but five).
+func TestParseURLKeepsParameters(t *testing.T) {
+	const params = "protocol=3&pool_size=7&pool_timeout=9s&min_idle_conns=2&max_idle_conns=5&conn_max_idle_time=1m&read_timeout=2s&max_retries=4"
+	for _, u := range []string{
+		"redis://127.0.0.1:6379?" + params,
+		"redis://n1:7000?addr=n2:7001&" + params,
+		"redis://s1:26379?master_name=m&" + params,
+	} {
+		t.Run(u[:strings.Index(u, "?")], func(t *testing.T) {
+			o, err := ParseURL(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := [8]any{o.Protocol, o.PoolSize, o.PoolTimeout.String(), o.MinIdleConns, o.MaxIdleConns,
+				o.ConnMaxIdleTime.String(), o.ReadTimeout.String(), o.MaxRetries}
+			want := [8]any{3, 7, "9s", 2, 5, "1m0s", "2s", 4}
+			if got != want {
+				t.Fatalf("got %v, want %v", got, want)
+			}
+		})
+	}
+}

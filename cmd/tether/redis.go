@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -22,10 +23,43 @@ const (
 	redisStartupWait = 5 * time.Second
 )
 
+// redisPoolPerCPU is the default connection pool size per CPU. Every
+// request with a session makes one Redis call, so the pool should cover the
+// requests in flight; go-redis's own default (10 per CPU) made requests
+// queue for a connection under load: with 50 concurrent clients on 2 CPUs,
+// 64 connections measured 5-10 % more requests per second than 20 (three
+// pairs), for about 3 µs more Redis CPU and 7 µs less server CPU per request.
+// Connections open only as needed.
+const redisPoolPerCPU = 32
+
+// redisDefaults fills in what REDIS_URL left unset.
+func redisDefaults(opts *redis.UniversalOptions) {
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = redisDialTimeout
+	}
+	if opts.ReadTimeout == 0 {
+		opts.ReadTimeout = redisIOTimeout
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = redisIOTimeout
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = 1
+	}
+	if opts.PoolSize == 0 {
+		opts.PoolSize = redisPoolPerCPU * runtime.GOMAXPROCS(0)
+	}
+	if opts.Protocol == 0 {
+		// RESP2: the store needs no push notifications, and go-redis checks
+		// for them on every RESP3 command (measured: about 5% of the CPU of
+		// GET /profile). A protocol= query parameter in REDIS_URL wins.
+		opts.Protocol = 2
+	}
+}
+
 // openRedis connects to REDIS_URL, checks that Redis answers and loads the
-// store's scripts. Errors name the address, never the password.
-// openRedis connects to REDIS_URL; go-redis's own messages go to log (see
-// redisLog).
+// store's scripts. Errors name the address, never the password; go-redis's
+// own messages go to log (see redisLog).
 func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog.Logger) (*redisstore.Store, redis.UniversalClient, error) {
 	opts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
@@ -43,24 +77,7 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog
 		}
 		opts.TLSConfig.RootCAs = pool
 	}
-	if opts.DialTimeout == 0 {
-		opts.DialTimeout = redisDialTimeout
-	}
-	if opts.ReadTimeout == 0 {
-		opts.ReadTimeout = redisIOTimeout
-	}
-	if opts.WriteTimeout == 0 {
-		opts.WriteTimeout = redisIOTimeout
-	}
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = 1
-	}
-	if opts.Protocol == 0 {
-		// RESP2: the store needs no push notifications, and go-redis checks
-		// for them on every RESP3 command (measured: about 5% of the CPU of
-		// GET /profile). A protocol= query parameter in REDIS_URL wins.
-		opts.Protocol = 2
-	}
+	redisDefaults(opts)
 	rdb := redis.NewUniversalClient(opts)
 	store, err := redisstore.New(rdb, redisstore.Options{})
 	if err != nil {
