@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/unixms"
 )
 
 // An index entry is the session's store key and the time the entry was
@@ -44,7 +45,7 @@ func stale(member string, now time.Time) bool {
 // whose session is gone are removed from the index on the way.
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
 	idx := s.indexKey(userID)
-	members, err := s.rdb.ZRangeByScore(ctx, idx, &redis.ZRangeBy{Min: "(" + strconv.FormatInt(ms(now), 10), Max: "+inf"}).Result()
+	members, err := s.rdb.ZRangeByScore(ctx, idx, &redis.ZRangeBy{Min: "(" + strconv.FormatInt(unixms.From(now), 10), Max: "+inf"}).Result()
 	if err != nil {
 		return nil, s.fail("list user", err)
 	}

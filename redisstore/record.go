@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/unixms"
 )
 
 // A session is one Redis string under prefix+"s:"+key:
@@ -39,8 +39,8 @@ var errHeader = errors.New("redisstore: malformed session record header")
 // encodeRecord renders rec in the format above, its idle deadline capped at
 // the absolute one.
 func encodeRecord(rec *tether.Record) (string, error) {
-	idle := ms(rec.IdleDeadline)
-	if abs := ms(rec.AbsoluteDeadline); abs < idle {
+	idle := unixms.From(rec.IdleDeadline)
+	if abs := unixms.From(rec.AbsoluteDeadline); abs < idle {
 		idle = abs
 	}
 	if 1+2*len(rec.Values) > maxPackedFields {
@@ -57,7 +57,7 @@ func encodeRecord(rec *tether.Record) (string, error) {
 	}
 	b := make([]byte, 0, size)
 	b = append(b, formatVersion)
-	for _, t := range []int64{idle, ms(rec.AbsoluteDeadline), ms(rec.CreatedAt), ms(rec.AuthenticatedAt)} {
+	for _, t := range []int64{idle, unixms.From(rec.AbsoluteDeadline), unixms.From(rec.CreatedAt), unixms.From(rec.AuthenticatedAt)} {
 		if t < 0 || t > maxMS {
 			return "", fmt.Errorf("redisstore: time %d ms outside the record format's range", t)
 		}
@@ -117,10 +117,10 @@ func decodeRecord(b string) (*tether.Record, error) {
 	buf := []byte(body)
 	rec := &tether.Record{
 		UserID:           body[spans[0].start:spans[0].end],
-		IdleDeadline:     fromMS(t[0]),
-		AbsoluteDeadline: fromMS(t[1]),
-		CreatedAt:        fromMS(t[2]),
-		AuthenticatedAt:  fromMS(t[3]),
+		IdleDeadline:     unixms.To(t[0]),
+		AbsoluteDeadline: unixms.To(t[1]),
+		CreatedAt:        unixms.To(t[2]),
+		AuthenticatedAt:  unixms.To(t[3]),
 		Values:           make(map[string]json.RawMessage, len(spans)/2),
 	}
 	for i := 1; i < len(spans); i += 2 {
@@ -128,18 +128,4 @@ func decodeRecord(b string) (*tether.Record, error) {
 		rec.Values[body[spans[i].start:spans[i].end]] = json.RawMessage(buf[v.start:v.end:v.end])
 	}
 	return rec, nil
-}
-
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v)
 }

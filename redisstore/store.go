@@ -51,6 +51,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/unixms"
 )
 
 // DefaultGrace is how long a session's key outlives its idle deadline, so
@@ -139,12 +140,12 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 	if rec.UserID != "" {
 		now := time.Now()
 		err := indexScript.Run(ctx, s.rdb, []string{s.indexKey(rec.UserID)},
-			memberFor(key, now), ms(rec.AbsoluteDeadline), now.UnixMilli(), s.grace).Err()
+			memberFor(key, now), unixms.From(rec.AbsoluteDeadline), now.UnixMilli(), s.grace).Err()
 		if err != nil {
 			return s.fail("index", err)
 		}
 	}
-	idle := min(ms(rec.IdleDeadline), ms(rec.AbsoluteDeadline))
+	idle := min(unixms.From(rec.IdleDeadline), unixms.From(rec.AbsoluteDeadline))
 	err = s.rdb.Do(ctx, "SET", s.sessionKey(key), val, "NX", "PXAT", idle+s.grace).Err()
 	switch {
 	case err == nil:
@@ -168,7 +169,7 @@ func isScriptError(err error, code string) bool {
 
 // Load implements tether.Store in one command.
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
-	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, ms(now), ms(idleDeadline), s.grace).Text()
+	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, unixms.From(now), unixms.From(idleDeadline), s.grace).Text()
 	if errors.Is(err, redis.Nil) {
 		return nil, tether.ErrNotFound
 	}
@@ -181,7 +182,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 // Update implements tether.Store in one command.
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
 	args := make([]any, 0, 7+2*len(p.Set)+len(p.Delete)+2*len(p.Incr))
-	args = append(args, ms(now), ms(p.IdleDeadline), ms(p.AuthenticatedAt), s.grace, len(p.Set))
+	args = append(args, unixms.From(now), unixms.From(p.IdleDeadline), unixms.From(p.AuthenticatedAt), s.grace, len(p.Set))
 	for k, v := range p.Set {
 		args = append(args, k, string(v))
 	}

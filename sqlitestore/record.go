@@ -4,30 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/unixms"
 )
 
 // recordColumns are the columns scanRecord reads, in its order.
 const recordColumns = `user_id, vals, created_at, authenticated_at, idle_deadline, absolute_deadline`
-
-// ms converts a time to Unix milliseconds, the unit of every time column;
-// the zero time is 0.
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-// fromMS is the inverse of ms.
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v)
-}
 
 // encodeValues encodes a record's values as one JSON object. Each value is
 // validated and compacted; HTML characters are kept as they are.
@@ -61,7 +44,7 @@ func scanRecord(row interface{ Scan(...any) error }, extra ...any) (*tether.Reco
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
-	rec.CreatedAt, rec.AuthenticatedAt = fromMS(created), fromMS(authed)
-	rec.IdleDeadline, rec.AbsoluteDeadline = fromMS(idle), fromMS(abs)
+	rec.CreatedAt, rec.AuthenticatedAt = unixms.To(created), unixms.To(authed)
+	rec.IdleDeadline, rec.AbsoluteDeadline = unixms.To(idle), unixms.To(abs)
 	return &rec, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/unixms"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -229,7 +230,7 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 		_, err := s.wdb.ExecContext(ctx, `INSERT INTO tether_sessions
 			(key, user_id, vals, created_at, authenticated_at, idle_deadline, absolute_deadline)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			key, rec.UserID, vals, ms(rec.CreatedAt), ms(rec.AuthenticatedAt), ms(idle), ms(rec.AbsoluteDeadline))
+			key, rec.UserID, vals, unixms.From(rec.CreatedAt), unixms.From(rec.AuthenticatedAt), unixms.From(idle), unixms.From(rec.AbsoluteDeadline))
 		return err
 	})
 	switch {
@@ -260,7 +261,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 	var rec *tether.Record
 	err := s.exclusive(ctx, func() error {
 		var err error
-		rec, err = scanRecord(s.wdb.QueryRowContext(ctx, loadSQL, ms(idleDeadline), ms(now), key))
+		rec, err = scanRecord(s.wdb.QueryRowContext(ctx, loadSQL, unixms.From(idleDeadline), unixms.From(now), key))
 		return err
 	})
 	switch {
@@ -300,7 +301,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 				}
 				if _, err := c.ExecContext(ctx, `UPDATE tether_sessions
 					SET vals = ?, authenticated_at = ?, idle_deadline = ? WHERE key = ?`,
-					vals, ms(r.AuthenticatedAt), ms(r.IdleDeadline), key); err != nil {
+					vals, unixms.From(r.AuthenticatedAt), unixms.From(r.IdleDeadline), key); err != nil {
 					return err
 				}
 			}

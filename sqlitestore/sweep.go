@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/tetherhq/tether/internal/unixms"
 )
 
 // sweepBatch is how many rows one sweep statement deletes at most, so that
@@ -20,7 +22,7 @@ const sweepSQL = `DELETE FROM tether_sessions WHERE key IN
 // requests go on between batches. The background sweeper calls it; tests and
 // tools may too. It is safe to call concurrently with everything else.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
-	now := ms(time.Now())
+	now := unixms.From(time.Now())
 	total := 0
 	for {
 		var n int64

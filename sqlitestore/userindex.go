@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/unixms"
 )
 
 // The per-user index is tether_sessions_user, a partial index on user_id
@@ -28,7 +29,7 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	if userID == "" {
 		return out, nil
 	}
-	rows, err := s.rdb.QueryContext(ctx, listUserSQL, userID, ms(now))
+	rows, err := s.rdb.QueryContext(ctx, listUserSQL, userID, unixms.From(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: list user: %w", classify(err))
 	}
