@@ -80,7 +80,11 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 		}
 		rec, err := decodeRecord(v)
 		if err != nil {
-			return nil, err
+			// Not a usable session (Load of it fails too): leave it out,
+			// rather than let one damaged value fail the user's listing, and
+			// with it "log out other devices", the session cap at login and
+			// role changes. DeleteUser still deletes it.
+			continue
 		}
 		if rec.UserID != userID {
 			continue

@@ -90,10 +90,22 @@ func TestForeignKeyIsNoSession(t *testing.T) {
 	if err != nil || len(list) != 1 || list["good"] == nil {
 		t.Fatalf("ListUser with a hash among the sessions: got (%v, %v), want only %q", list, err, "good")
 	}
-	// A string that is not a session fails loudly: it is corruption, not absence.
+	// A string that is not a session fails loudly when loaded: it is
+	// corruption, not absence. The user's listing leaves it out instead of
+	// failing, and DeleteUser still deletes it.
+	if err := s.Create(ctx, "junk", rec); err != nil {
+		t.Fatal(err)
+	}
 	rdb.Set(ctx, s.sessionKey("junk"), "not a session", time.Hour)
 	if _, err := s.Load(ctx, "junk", now, now.Add(time.Hour)); err == nil || errors.Is(err, tether.ErrNotFound) {
 		t.Fatalf("Load of a foreign string: got %v, want an error other than ErrNotFound", err)
+	}
+	list, err = s.ListUser(ctx, "user-1", now)
+	if err != nil || len(list) != 1 || list["good"] == nil {
+		t.Fatalf("ListUser with a damaged session among the user's: got (%v, %v), want only %q", list, err, "good")
+	}
+	if n, err := s.DeleteUser(ctx, "user-1"); err != nil || n != 3 {
+		t.Fatalf("DeleteUser: got (%d, %v), want 3 deleted (good, old, junk)", n, err)
 	}
 }
 
