@@ -165,8 +165,8 @@ func (p Policy) compile() (*compiled, error) {
 			return nil, err
 		}
 		c.csp = csp
-		// The nonce-free rendering; a response whose handler asks for a
-		// nonce gets the nonced one instead (see stripWriter.start).
+		// The nonce-free rendering; a response that gets a nonce has the
+		// nonced one put in its place (see stripWriter.strip).
 		c.cspVal = []string{csp.value("")}
 	}
 	for _, h := range c.static {
@@ -264,9 +264,8 @@ func Nonce(r *http.Request) string {
 }
 
 // stripWriter removes headers that advertise the software just before the
-// response starts, whoever set them.
-// It also puts the request's nonce, if the handler asked for one, into the
-// policy.
+// response starts, whoever set them, and puts the request's nonce, if the
+// response gets one (see nonce), into the policy.
 type stripWriter struct {
 	http.ResponseWriter
 	done  bool
