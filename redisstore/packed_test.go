@@ -104,7 +104,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 			Values: map[string]json.RawMessage{"a": json.RawMessage(`"x"`), "": json.RawMessage(`1`), "long": json.RawMessage(`"` + strings.Repeat("q", 1<<16) + `"`)}},
 	}
 	for i, rec := range recs {
-		enc, err := encodeRecord(rec)
+		enc, _, err := encodeRecord(rec)
 		if err != nil {
 			t.Fatalf("record %d: encode: %v", i, err)
 		}
@@ -118,11 +118,11 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	}
 	// The idle deadline is stored capped at the absolute one.
 	capped := &tether.Record{IdleDeadline: now.Add(time.Hour), AbsoluteDeadline: now.Add(time.Minute)}
-	enc, _ := encodeRecord(capped)
+	enc, _, _ := encodeRecord(capped)
 	if got, _ := decodeRecord(enc); !got.IdleDeadline.Equal(capped.AbsoluteDeadline) {
 		t.Fatalf("capped idle deadline: got %v, want %v", got.IdleDeadline, capped.AbsoluteDeadline)
 	}
-	if _, err := encodeRecord(&tether.Record{IdleDeadline: time.UnixMilli(maxMS + 1), AbsoluteDeadline: time.UnixMilli(maxMS + 1)}); err == nil {
+	if _, _, err := encodeRecord(&tether.Record{IdleDeadline: time.UnixMilli(maxMS + 1), AbsoluteDeadline: time.UnixMilli(maxMS + 1)}); err == nil {
 		t.Fatal("a deadline past the format's range: got no error, want one")
 	}
 }
@@ -138,7 +138,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
-		enc, err := encodeRecord(rec)
+		enc, _, err := encodeRecord(rec)
 		if err != nil {
 			t.Fatalf("decoded %+v does not encode: %v", rec, err)
 		}

@@ -37,14 +37,12 @@ const (
 var errHeader = errors.New("redisstore: malformed session record header")
 
 // encodeRecord renders rec in the format above, its idle deadline capped at
-// the absolute one.
-func encodeRecord(rec *tether.Record) (string, error) {
-	idle := unixms.From(rec.IdleDeadline)
-	if abs := unixms.From(rec.AbsoluteDeadline); abs < idle {
-		idle = abs
-	}
+// the absolute one, and returns that capped idle deadline (Unix ms), which
+// is also what the key's expiry follows.
+func encodeRecord(rec *tether.Record) (val string, idle int64, err error) {
+	idle = min(unixms.From(rec.IdleDeadline), unixms.From(rec.AbsoluteDeadline))
 	if 1+2*len(rec.Values) > maxPackedFields {
-		return "", fmt.Errorf("redisstore: %d values, more than a session record holds", len(rec.Values))
+		return "", 0, fmt.Errorf("redisstore: %d values, more than a session record holds", len(rec.Values))
 	}
 	items := make([]string, 0, 1+2*len(rec.Values))
 	items = append(items, rec.UserID)
@@ -59,11 +57,11 @@ func encodeRecord(rec *tether.Record) (string, error) {
 	b = append(b, formatVersion)
 	for _, t := range []int64{idle, unixms.From(rec.AbsoluteDeadline), unixms.From(rec.CreatedAt), unixms.From(rec.AuthenticatedAt)} {
 		if t < 0 || t > maxMS {
-			return "", fmt.Errorf("redisstore: time %d ms outside the record format's range", t)
+			return "", 0, fmt.Errorf("redisstore: time %d ms outside the record format's range", t)
 		}
 		b = appendMS(b, t)
 	}
-	return string(appendPacked(b, items)), nil
+	return string(appendPacked(b, items)), idle, nil
 }
 
 // appendMS appends t as exactly msWidth decimal digits.

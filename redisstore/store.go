@@ -133,7 +133,7 @@ func (s *Store) fail(op string, err error) error {
 // index entry is written first (see the package doc). The session itself is
 // one SET … NX PXAT.
 func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) error {
-	val, err := encodeRecord(rec)
+	val, idle, err := encodeRecord(rec)
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,6 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 			return s.fail("index", err)
 		}
 	}
-	idle := min(unixms.From(rec.IdleDeadline), unixms.From(rec.AbsoluteDeadline))
 	err = s.rdb.Do(ctx, "SET", s.sessionKey(key), val, "NX", "PXAT", idle+s.grace).Err()
 	switch {
 	case err == nil:

@@ -43,9 +43,14 @@ const (
 var profileJSON = []byte(`{"userId":"user-1001","username":"alice"}`)
 
 // fixed is the reference server's header set for a JSON response, rendered
-// once: name and a ready []string value, shared by every response (net/http
+// once: each name with a ready value, shared by every response (net/http
 // only reads them).
-var fixed [][2]any
+var fixed []header
+
+type header struct {
+	name string
+	vals []string
+}
 
 func renderHeaders() {
 	rec := httptest.NewRecorder()
@@ -56,14 +61,14 @@ func renderHeaders() {
 		w.WriteHeader(http.StatusOK)
 	})).ServeHTTP(rec, httptest.NewRequest("GET", "/profile", nil))
 	for name, vals := range rec.Header() {
-		fixed = append(fixed, [2]any{name, append([]string(nil), vals...)})
+		fixed = append(fixed, header{name, append([]string(nil), vals...)})
 	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, body []byte, sid string) {
 	h := w.Header()
-	for _, kv := range fixed {
-		h[kv[0].(string)] = kv[1].([]string)
+	for _, f := range fixed {
+		h[f.name] = f.vals
 	}
 	if sid != "" {
 		h["Set-Cookie"] = []string{"sid=" + sid + "; Path=/; Max-Age=1800; HttpOnly; SameSite=Lax"}
