@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
-	"github.com/tetherhq/tether/internal/redistest"
+	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
 
 func newIndexStore(t *testing.T) (*Store, *redis.Client) {

@@ -8,7 +8,7 @@
 #
 # It starts the peers if they are not running (../shared/peers/peers.sh), and
 # starts tether (REDIS_URL on the peers' Redis, port 3200) and the ceiling
-# tool (internal/ceiling, port 3111) itself, stopping those two at the end.
+# tool (tools/ceiling, port 3111) itself, stopping those two at the end.
 # Every load is bench-profile.sh's bounded wrk run (2 s warm-up, 10 s
 # measured, per route). Loopback only. Quote ratios within one round.
 set -euo pipefail
@@ -32,7 +32,7 @@ echo "== peers"
 
 echo "== building tether and the ceiling tool"
 go build -o "$WORK/tether" ./cmd/tether
-go build -o "$WORK/ceiling" ./internal/ceiling
+go build -o "$WORK/ceiling" ./tools/ceiling
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in 3200 3111; do

@@ -29,7 +29,7 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
 fi
 step "redis: $(redis-server --version | cut -d' ' -f1-3)"
 
-# PostgreSQL for the user-directory tests (package internal/pgtest gives
+# PostgreSQL for the user-directory tests (package internal/testenv/pgtest gives
 # each test a schema of its own). In order: TETHER_TEST_DATABASE_URL as
 # given; a server on 127.0.0.1:5432 that lets user postgres in without a
 # password; else (or with TETHER_TEST_DATABASE_URL=private) a private

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetherhq/tether/internal/pgtest"
-	"github.com/tetherhq/tether/internal/redistest"
+	"github.com/tetherhq/tether/internal/testenv/pgtest"
+	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
 
 // runDoctor runs `tether doctor` in dir with the environment kv.

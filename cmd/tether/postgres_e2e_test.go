@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetherhq/tether/internal/pgtest"
-	"github.com/tetherhq/tether/internal/redistest"
+	"github.com/tetherhq/tether/internal/testenv/pgtest"
+	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
 
 // With DATABASE_URL, every instance sees the same users: two servers with

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherhq/tether/internal/pgtest"
-	"github.com/tetherhq/tether/internal/redistest"
+	"github.com/tetherhq/tether/internal/testenv/pgtest"
+	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
 
 // redisEnv is the environment of a server on the Redis at addr.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherhq/tether/internal/redistest"
+	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
 
 // Login throttling: the 11th failed attempt on one account within 15

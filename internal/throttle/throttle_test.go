@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/tetherhq/tether/internal/redistest"
+	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
 
 type clock struct {

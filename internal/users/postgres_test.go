@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether/internal/passwords"
-	"github.com/tetherhq/tether/internal/pgtest"
+	"github.com/tetherhq/tether/internal/testenv/pgtest"
 )
 
 // TestPostgresOpenErrors guards against leaking DATABASE_URL's password

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether/internal/passwords"
-	"github.com/tetherhq/tether/internal/pgtest"
+	"github.com/tetherhq/tether/internal/testenv/pgtest"
 	"github.com/tetherhq/tether/sqlitestore"
 )
 

@@ -11,7 +11,7 @@
 //	GET  /views    GET, views++, SET … EX 1800 (two round trips, as floor)
 //	POST /login    alice / correct-horse -> random id, SET ceiling:<id> EX 1800, cookie sid
 //
-// Run: go run ./internal/ceiling -addr 127.0.0.1:3111 -redis 127.0.0.1:6390
+// Run: go run ./tools/ceiling -addr 127.0.0.1:3111 -redis 127.0.0.1:6390
 // (loopback only), then ../shared/peers/bench-profile.sh http://127.0.0.1:3111.
 package main
 
