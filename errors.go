@@ -1,9 +1,8 @@
 package tether
 
 import (
-	"encoding/json"
 	"errors"
-	"net/http"
+	"fmt"
 )
 
 // Errors the middleware answers with a 4xx or 5xx response through
@@ -33,51 +32,35 @@ var (
 	ErrNoSession = errors.New("tether: no session in request context (is Manager.Handler installed?)")
 )
 
-// StatusOf maps an error from the middleware or a Session method to the HTTP
-// status and the client-facing message that DefaultErrorHandler writes. The
-// message never contains a token, cookie value or store key.
-func StatusOf(err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrDuplicateCookie):
-		return http.StatusBadRequest, "Duplicate session cookie"
-	case errors.Is(err, ErrCookieTooLarge):
-		return http.StatusRequestHeaderFieldsTooLarge, "Session cookie too large"
-	case errors.Is(err, ErrNotAuthenticated):
-		return http.StatusUnauthorized, "Not authenticated"
-	case errors.Is(err, ErrSessionEnded), errors.Is(err, ErrSessionDestroyed):
-		return http.StatusUnauthorized, "Session ended"
-	case errors.Is(err, ErrValueTooLarge):
-		return http.StatusRequestEntityTooLarge, "Session data too large"
-	case errors.Is(err, ErrNotInteger), errors.Is(err, ErrExists):
-		// A handler incremented a value that is not a number, or the random
-		// source repeated itself: bugs, not outages.
-		return http.StatusInternalServerError, "Internal server error"
-	default:
-		// Every other failure is the store's: never a 500, and never a silent
-		// logout. The client may retry.
-		return http.StatusServiceUnavailable, "Session store unavailable"
+// storeErr wraps a store failure in ErrStoreUnavailable (once).
+func storeErr(err error) error {
+	if errors.Is(err, ErrStoreUnavailable) {
+		return err
 	}
+	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 }
 
-// DefaultErrorHandler writes {"error":"…"} with the status StatusOf gives.
-func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := StatusOf(err)
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
-	WriteJSONError(w, status, msg)
-}
+// ErrNoUserIndex is returned by EndOtherSessions when the store keeps no
+// per-user index.
+var ErrNoUserIndex = errors.New("tether: the store keeps no per-user index")
 
-// WriteJSONError writes {"error":msg} with the given status and
-// Cache-Control: no-store. msg is JSON-escaped.
-func WriteJSONError(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	b, _ := json.Marshal(struct {
-		Error string `json:"error"`
-	}{msg})
-	_, _ = w.Write(append(b, '\n'))
-}
+// ErrNotFound is returned by a Store when no live record is stored under a key:
+// it never existed, it was deleted, or the store already dropped it after expiry.
+var ErrNotFound = errors.New("tether: session record not found")
+
+// ErrExists is returned by Store.Create when a record is already stored under
+// the key. With 256-bit random tokens this means a broken random source or a bug.
+var ErrExists = errors.New("tether: session record already exists")
+
+// ErrNotInteger is returned by Store.Update when a Patch increments a value that
+// is present but is not a JSON integer that fits in an int64.
+var ErrNotInteger = errors.New("tether: session value is not an integer")
+
+// ErrStoreUnavailable wraps errors of a store that cannot be reached (network
+// failure, timeout, closed pool). The middleware answers such requests with 503
+// and never treats them as "logged out".
+var ErrStoreUnavailable = errors.New("tether: session store unavailable")
+
+// errAborted is returned to a handler's Write after the session could not be
+// saved and an error response was written instead.
+var errAborted = errors.New("tether: response replaced by a session error")

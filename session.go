@@ -47,8 +47,6 @@ type Session struct {
 	committed bool
 }
 
-type login struct{ userID, role string }
-
 // ensure returns the working record, creating an empty one for a new session.
 // The caller holds s.mu.
 func (s *Session) ensure() *Record {
@@ -376,143 +374,6 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 	return n, nil
 }
 
-// loadIncrLocked loads the session and increments key in one store call: an
-// Update that also refreshes the idle deadline, and applies only to a live
-// session. done is false when the caller must go on as for a session that
-// is loaded already (no session, or a value that is not an integer).
-func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (n int64, done bool, err error) {
-	m := s.m
-	now := m.cfg.Now()
-	ctx, cancel := m.cfg.storeCtx(ctx)
-	rec, err := m.cfg.Store.Update(ctx, s.candKey, now, &Patch{
-		Incr:         map[string]int64{key: delta},
-		IdleDeadline: now.Add(m.cfg.IdleTimeout),
-	})
-	cancel()
-	switch {
-	case errors.Is(err, ErrNotFound):
-		s.loaded = true
-		s.unknown(s.candKey)
-		return 0, false, nil
-	case errors.Is(err, ErrNotInteger):
-		return 0, false, nil // loadLocked, then the local path reports it
-	case err != nil:
-		s.loaded = true
-		s.loadErr = storeErr(err)
-		return 0, true, s.loadErr
-	}
-	s.loaded = true
-	s.adopt(rec)
-	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
-		return 0, true, ErrNotInteger
-	}
-	return n, true, nil
-}
-
-// Regenerate gives the session a new token, keeping its values and deadlines.
-// The old record is deleted when the response starts, so the old cookie stops
-// working at once. Use it whenever the privilege level changes; Login does it
-// for you.
-func (s *Session) Regenerate() error { return s.regenerate(nil) }
-
-// Login marks the session as authenticated as userID and regenerates it (the
-// defence against session fixation): a new token, the old record deleted, the
-// values carried over, a fresh absolute deadline chosen by role (see
-// Config.RoleAbsoluteTimeouts; "" for the default). A login_success event is
-// emitted when it is saved.
-func (s *Session) Login(userID, role string) error {
-	if userID == "" {
-		return errors.New("tether: Login needs a non-empty user ID")
-	}
-	return s.regenerate(&login{userID: userID, role: role})
-}
-
-// Reauthenticate records that the user just proved their identity again
-// (a password re-entered for a sensitive action): the authentication time
-// becomes now and the session gets a new token, keeping its values, user and
-// absolute deadline. It fails with ErrNotAuthenticated for an anonymous
-// session.
-func (s *Session) Reauthenticate() error {
-	if s.UserID() == "" {
-		return ErrNotAuthenticated
-	}
-	if err := s.regenerate(nil); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.reauth = true
-	s.mu.Unlock()
-	return nil
-}
-
-// ChangeRole records a change of the signed-in user's role (a privilege
-// change, ASVS 7.2.4 / OWASP: renew the session on privilege change): the
-// session gets a new token, keeping its values, and its absolute deadline
-// becomes the earlier of the current one and the new role's absolute
-// timeout (Config.RoleAbsoluteTimeouts) counted from the last
-// authentication. A promotion to a role with a shorter life (admins)
-// therefore shortens the session; a demotion never lengthens it. When that
-// deadline has already passed, the session is destroyed and ChangeRole
-// returns ErrSessionEnded. It fails with ErrNotAuthenticated for an
-// anonymous session. Storing the role itself in the session's values is
-// the application's business.
-func (s *Session) ChangeRole(role string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loadLocked()
-	if s.destroyed {
-		return ErrSessionDestroyed
-	}
-	if s.rec == nil || s.rec.UserID == "" || s.login != nil {
-		if s.login != nil { // logged in during this request: its deadline is not stored yet
-			s.login.role = role
-			return nil
-		}
-		return ErrNotAuthenticated
-	}
-	abs := minTime(s.rec.AbsoluteDeadline, s.rec.AuthenticatedAt.Add(s.m.cfg.absoluteTimeout(role)))
-	if !abs.After(s.m.cfg.Now()) {
-		s.destroyed = true
-		return ErrSessionEnded
-	}
-	s.rec.AbsoluteDeadline = abs
-	s.regen = true
-	return nil
-}
-
-func (s *Session) regenerate(l *login) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loadLocked()
-	if s.destroyed {
-		return ErrSessionDestroyed
-	}
-	s.ensure()
-	s.regen = true
-	if l != nil {
-		s.login = l
-	}
-	return nil
-}
-
-// Destroy ends the session: the record is deleted and the cookie expired, with
-// Clear-Site-Data: "cookies", when the response starts.
-func (s *Session) Destroy() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loadLocked()
-	s.destroyed = true
-}
-
-// Logout is Destroy that records a logout event.
-func (s *Session) Logout() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loadLocked()
-	s.destroyed = true
-	s.logout = true
-}
-
 func size(v map[string]json.RawMessage) int {
 	n := 0
 	for k, raw := range v {
@@ -538,51 +399,6 @@ func without(list []string, key string) []string {
 		}
 	}
 	return out
-}
-
-// ErrNoUserIndex is returned by EndOtherSessions when the store keeps no
-// per-user index.
-var ErrNoUserIndex = errors.New("tether: the store keeps no per-user index")
-
-// EndOtherSessions deletes every other live session of this session's user
-// (other devices), leaving this one, and returns how many it ended. It needs
-// a Store that implements UserIndex; the cost is O(sessions of the user).
-// Use it after a password change (ASVS 7.4.3), typically with Regenerate.
-func (s *Session) EndOtherSessions(ctx context.Context) (int, error) {
-	s.mu.Lock()
-	s.loadLocked()
-	uid, key, loadErr := "", s.key, s.loadErr
-	if s.rec != nil && s.exists {
-		uid = s.rec.UserID
-	}
-	s.mu.Unlock()
-	if loadErr != nil {
-		return 0, loadErr
-	}
-	if uid == "" {
-		return 0, ErrNotAuthenticated
-	}
-	idx, ok := s.m.cfg.Store.(UserIndex)
-	if !ok {
-		return 0, ErrNoUserIndex
-	}
-	cctx, cancel := s.m.cfg.storeCtx(ctx)
-	defer cancel()
-	list, err := idx.ListUser(cctx, uid, s.m.cfg.Now())
-	if err != nil {
-		return 0, storeErr(err)
-	}
-	n := 0
-	for k := range list {
-		if k == key {
-			continue
-		}
-		if err := s.m.cfg.Store.Delete(cctx, k); err != nil {
-			return n, storeErr(err)
-		}
-		n++
-	}
-	return n, nil
 }
 
 // plainInt parses a canonical JSON integer (an optional minus, then digits

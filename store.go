@@ -3,26 +3,8 @@ package tether
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 )
-
-// ErrNotFound is returned by a Store when no live record is stored under a key:
-// it never existed, it was deleted, or the store already dropped it after expiry.
-var ErrNotFound = errors.New("tether: session record not found")
-
-// ErrExists is returned by Store.Create when a record is already stored under
-// the key. With 256-bit random tokens this means a broken random source or a bug.
-var ErrExists = errors.New("tether: session record already exists")
-
-// ErrNotInteger is returned by Store.Update when a Patch increments a value that
-// is present but is not a JSON integer that fits in an int64.
-var ErrNotInteger = errors.New("tether: session value is not an integer")
-
-// ErrStoreUnavailable wraps errors of a store that cannot be reached (network
-// failure, timeout, closed pool). The middleware answers such requests with 503
-// and never treats them as "logged out".
-var ErrStoreUnavailable = errors.New("tether: session store unavailable")
 
 // Record is one session as a Store holds it. The store key is SHA-256 of the
 // session token, so a Record never contains anything that authenticates a

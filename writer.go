@@ -1,14 +1,9 @@
 package tether
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 )
-
-// errAborted is returned to a handler's Write after the session could not be
-// saved and an error response was written instead.
-var errAborted = errors.New("tether: response replaced by a session error")
 
 // writer saves the session before the first byte of the response, so that
 // Set-Cookie can still be sent and a failed save can still become an error

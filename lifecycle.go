@@ -1,21 +1,138 @@
 package tether
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 )
 
-// storeErr wraps a store failure in ErrStoreUnavailable (once).
-func storeErr(err error) error {
-	if errors.Is(err, ErrStoreUnavailable) {
+// start reads and verifies the cookie. It makes no store call: the session
+// is loaded when the handler first uses it (see loadLocked).
+func (s *Session) start() error {
+	m := s.m
+	value, err := m.readCookie(s.r)
+	if err != nil {
+		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", reasonOf(err)))
 		return err
 	}
-	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	if value == "" {
+		return nil
+	}
+	s.hadCookie = true
+	tok, secret, ok := m.signer.verify(value)
+	if !ok {
+		s.stale = true
+		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", "bad_signature"))
+		return nil
+	}
+	s.cand, s.candKey = tok, storeKey(tok)
+	if secret == 0 {
+		s.candValue = value // already signed by the current secret: reuse it
+	}
+	return nil
+}
+
+// loadLocked loads the session named by the cookie, once, on first use. A
+// store failure is kept in loadErr: the session then looks empty to the
+// handler, and commit replaces whatever the handler answers with a 503, so
+// an outage never reaches the client as a logout. The caller holds s.mu.
+func (s *Session) loadLocked() {
+	if s.loaded {
+		return
+	}
+	s.loaded = true
+	if s.candKey == "" {
+		return
+	}
+	m, key := s.m, s.candKey
+	now := m.cfg.Now()
+	ctx, cancel := m.cfg.storeCtx(s.r.Context())
+	rec, err := m.cfg.Store.Load(ctx, key, now, now.Add(m.cfg.IdleTimeout))
+	cancel()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.unknown(key)
+		return
+	case err != nil:
+		s.loadErr = storeErr(err)
+		return
+	}
+	if expired, which := rec.ExpiredAt(now); expired {
+		s.stale = true
+		typ := EventIdleTimeout
+		if which == "absolute" {
+			typ = EventAbsoluteTimeout
+		}
+		m.emit(s.r, &Session{key: key, rec: rec}, typ)
+		ctx, cancel := m.cfg.storeCtx(s.r.Context())
+		err := m.cfg.Store.Delete(ctx, key)
+		cancel()
+		if err != nil {
+			s.loadErr = storeErr(err)
+		}
+		return
+	}
+	s.adopt(rec)
+}
+
+// adopt makes rec, stored under the cookie's key, the session's record.
+func (s *Session) adopt(rec *Record) {
+	if rec.Values == nil {
+		rec.Values = map[string]json.RawMessage{}
+	}
+	s.token, s.key, s.rec, s.exists = s.cand, s.candKey, rec, true
+}
+
+// unknown records that the cookie named no live session.
+func (s *Session) unknown(key string) {
+	s.stale = true
+	s.m.emit(s.r, &Session{key: key}, EventSessionRejected, slog.String("reason", "unknown_session"))
+}
+
+func reasonOf(err error) string {
+	switch err {
+	case ErrDuplicateCookie:
+		return "duplicate_cookie"
+	case ErrCookieTooLarge:
+		return "cookie_too_large"
+	}
+	return "invalid"
+}
+
+// loadIncrLocked loads the session and increments key in one store call: an
+// Update that also refreshes the idle deadline, and applies only to a live
+// session. done is false when the caller must go on as for a session that
+// is loaded already (no session, or a value that is not an integer).
+func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (n int64, done bool, err error) {
+	m := s.m
+	now := m.cfg.Now()
+	ctx, cancel := m.cfg.storeCtx(ctx)
+	rec, err := m.cfg.Store.Update(ctx, s.candKey, now, &Patch{
+		Incr:         map[string]int64{key: delta},
+		IdleDeadline: now.Add(m.cfg.IdleTimeout),
+	})
+	cancel()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.loaded = true
+		s.unknown(s.candKey)
+		return 0, false, nil
+	case errors.Is(err, ErrNotInteger):
+		return 0, false, nil // loadLocked, then the local path reports it
+	case err != nil:
+		s.loaded = true
+		s.loadErr = storeErr(err)
+		return 0, true, s.loadErr
+	}
+	s.loaded = true
+	s.adopt(rec)
+	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
+		return 0, true, ErrNotInteger
+	}
+	return n, true, nil
 }
 
 // commit saves the session's pending state and writes its response headers.
@@ -239,77 +356,3 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 		addVaryCookie(h)
 	}
 }
-
-// cookie returns a Set-Cookie value carrying value, whose Max-Age is what
-// is left of rec's stored idle deadline (capped at its absolute deadline),
-// to the nearest second: the cookie expires with the session even when the
-// store skipped a small move of the deadline, or the handler ran long before
-// its response started.
-func (m *Manager) cookie(value string, rec *Record) string {
-	left := minTime(rec.IdleDeadline, rec.AbsoluteDeadline).Sub(m.cfg.Now())
-	secs := int64((left + time.Second/2) / time.Second)
-	if secs < 1 {
-		secs = 1
-	}
-	return m.cookieString(value, strconv.FormatInt(secs, 10), "")
-}
-
-// expiredCookie returns a Set-Cookie value that removes the session cookie.
-func (m *Manager) expiredCookie() string {
-	return m.cookieString("", "0", "Thu, 01 Jan 1970 00:00:00 GMT")
-}
-
-func (m *Manager) cookieString(value, maxAge, expires string) string {
-	c := m.cfg
-	b := make([]byte, 0, 160)
-	b = append(b, c.CookieName...)
-	b = append(b, '=')
-	b = append(b, value...)
-	b = append(b, "; Path=/"...)
-	if c.Domain != "" {
-		b = append(b, "; Domain="...)
-		b = append(b, c.Domain...)
-	}
-	if expires != "" {
-		b = append(b, "; Expires="...)
-		b = append(b, expires...)
-	}
-	b = append(b, "; Max-Age="...)
-	b = append(b, maxAge...)
-	b = append(b, "; HttpOnly"...)
-	if c.Secure {
-		b = append(b, "; Secure"...)
-	}
-	switch c.SameSite {
-	case http.SameSiteStrictMode:
-		b = append(b, "; SameSite=Strict"...)
-	case http.SameSiteNoneMode:
-		b = append(b, "; SameSite=None"...)
-	default:
-		b = append(b, "; SameSite=Lax"...)
-	}
-	return string(b)
-}
-
-func addVaryCookie(h http.Header) {
-	vary := h["Vary"]
-	if len(vary) == 0 {
-		h["Vary"] = hvCookie
-		return
-	}
-	for _, v := range vary {
-		if v == "Cookie" || v == "*" {
-			return
-		}
-	}
-	h.Add("Vary", "Cookie")
-}
-
-// Header values set on most session responses, shared between them so that
-// setting one costs no allocation. net/http only reads them, and Header.Add
-// appends to a slice already at capacity, so it copies rather than writes
-// into the shared one.
-var (
-	hvNoStore = []string{"no-store"}
-	hvCookie  = []string{"Cookie"}
-)

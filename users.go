@@ -139,3 +139,44 @@ func (m *Manager) SetUserSessions(ctx context.Context, userID, key string, v any
 
 // setUserRounds bounds SetUserSessions's listings.
 const setUserRounds = 8
+
+// EndOtherSessions deletes every other live session of this session's user
+// (other devices), leaving this one, and returns how many it ended. It needs
+// a Store that implements UserIndex; the cost is O(sessions of the user).
+// Use it after a password change (ASVS 7.4.3), typically with Regenerate.
+func (s *Session) EndOtherSessions(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	s.loadLocked()
+	uid, key, loadErr := "", s.key, s.loadErr
+	if s.rec != nil && s.exists {
+		uid = s.rec.UserID
+	}
+	s.mu.Unlock()
+	if loadErr != nil {
+		return 0, loadErr
+	}
+	if uid == "" {
+		return 0, ErrNotAuthenticated
+	}
+	idx, ok := s.m.cfg.Store.(UserIndex)
+	if !ok {
+		return 0, ErrNoUserIndex
+	}
+	cctx, cancel := s.m.cfg.storeCtx(ctx)
+	defer cancel()
+	list, err := idx.ListUser(cctx, uid, s.m.cfg.Now())
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	n := 0
+	for k := range list {
+		if k == key {
+			continue
+		}
+		if err := s.m.cfg.Store.Delete(cctx, k); err != nil {
+			return n, storeErr(err)
+		}
+		n++
+	}
+	return n, nil
+}

@@ -5,9 +5,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 )
 
@@ -102,97 +99,4 @@ func (m *Manager) readCookie(r *http.Request) (string, error) {
 		return "", ErrCookieTooLarge
 	}
 	return cs[0].Value, nil
-}
-
-// start reads and verifies the cookie. It makes no store call: the session
-// is loaded when the handler first uses it (see loadLocked).
-func (s *Session) start() error {
-	m := s.m
-	value, err := m.readCookie(s.r)
-	if err != nil {
-		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", reasonOf(err)))
-		return err
-	}
-	if value == "" {
-		return nil
-	}
-	s.hadCookie = true
-	tok, secret, ok := m.signer.verify(value)
-	if !ok {
-		s.stale = true
-		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", "bad_signature"))
-		return nil
-	}
-	s.cand, s.candKey = tok, storeKey(tok)
-	if secret == 0 {
-		s.candValue = value // already signed by the current secret: reuse it
-	}
-	return nil
-}
-
-// loadLocked loads the session named by the cookie, once, on first use. A
-// store failure is kept in loadErr: the session then looks empty to the
-// handler, and commit replaces whatever the handler answers with a 503, so
-// an outage never reaches the client as a logout. The caller holds s.mu.
-func (s *Session) loadLocked() {
-	if s.loaded {
-		return
-	}
-	s.loaded = true
-	if s.candKey == "" {
-		return
-	}
-	m, key := s.m, s.candKey
-	now := m.cfg.Now()
-	ctx, cancel := m.cfg.storeCtx(s.r.Context())
-	rec, err := m.cfg.Store.Load(ctx, key, now, now.Add(m.cfg.IdleTimeout))
-	cancel()
-	switch {
-	case errors.Is(err, ErrNotFound):
-		s.unknown(key)
-		return
-	case err != nil:
-		s.loadErr = storeErr(err)
-		return
-	}
-	if expired, which := rec.ExpiredAt(now); expired {
-		s.stale = true
-		typ := EventIdleTimeout
-		if which == "absolute" {
-			typ = EventAbsoluteTimeout
-		}
-		m.emit(s.r, &Session{key: key, rec: rec}, typ)
-		ctx, cancel := m.cfg.storeCtx(s.r.Context())
-		err := m.cfg.Store.Delete(ctx, key)
-		cancel()
-		if err != nil {
-			s.loadErr = storeErr(err)
-		}
-		return
-	}
-	s.adopt(rec)
-}
-
-// adopt makes rec, stored under the cookie's key, the session's record.
-func (s *Session) adopt(rec *Record) {
-	if rec.Values == nil {
-		rec.Values = map[string]json.RawMessage{}
-	}
-	s.token, s.key, s.rec, s.exists = s.cand, s.candKey, rec, true
-}
-
-// unknown records that the cookie named no live session.
-func (s *Session) unknown(key string) {
-	s.stale = true
-	s.m.emit(s.r, &Session{key: key}, EventSessionRejected, slog.String("reason", "unknown_session"))
-}
-
-func reasonOf(err error) string {
-	switch err {
-	case ErrDuplicateCookie:
-		return "duplicate_cookie"
-	case ErrCookieTooLarge:
-		return "cookie_too_large"
-	}
-	return "invalid"
 }

@@ -1,0 +1,109 @@
+package tether
+
+import "errors"
+
+type login struct{ userID, role string }
+
+// Regenerate gives the session a new token, keeping its values and deadlines.
+// The old record is deleted when the response starts, so the old cookie stops
+// working at once. Use it whenever the privilege level changes; Login does it
+// for you.
+func (s *Session) Regenerate() error { return s.regenerate(nil) }
+
+// Login marks the session as authenticated as userID and regenerates it (the
+// defence against session fixation): a new token, the old record deleted, the
+// values carried over, a fresh absolute deadline chosen by role (see
+// Config.RoleAbsoluteTimeouts; "" for the default). A login_success event is
+// emitted when it is saved.
+func (s *Session) Login(userID, role string) error {
+	if userID == "" {
+		return errors.New("tether: Login needs a non-empty user ID")
+	}
+	return s.regenerate(&login{userID: userID, role: role})
+}
+
+// Reauthenticate records that the user just proved their identity again
+// (a password re-entered for a sensitive action): the authentication time
+// becomes now and the session gets a new token, keeping its values, user and
+// absolute deadline. It fails with ErrNotAuthenticated for an anonymous
+// session.
+func (s *Session) Reauthenticate() error {
+	if s.UserID() == "" {
+		return ErrNotAuthenticated
+	}
+	if err := s.regenerate(nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.reauth = true
+	s.mu.Unlock()
+	return nil
+}
+
+// ChangeRole records a change of the signed-in user's role (a privilege
+// change, ASVS 7.2.4 / OWASP: renew the session on privilege change): the
+// session gets a new token, keeping its values, and its absolute deadline
+// becomes the earlier of the current one and the new role's absolute
+// timeout (Config.RoleAbsoluteTimeouts) counted from the last
+// authentication. A promotion to a role with a shorter life (admins)
+// therefore shortens the session; a demotion never lengthens it. When that
+// deadline has already passed, the session is destroyed and ChangeRole
+// returns ErrSessionEnded. It fails with ErrNotAuthenticated for an
+// anonymous session. Storing the role itself in the session's values is
+// the application's business.
+func (s *Session) ChangeRole(role string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	if s.destroyed {
+		return ErrSessionDestroyed
+	}
+	if s.rec == nil || s.rec.UserID == "" || s.login != nil {
+		if s.login != nil { // logged in during this request: its deadline is not stored yet
+			s.login.role = role
+			return nil
+		}
+		return ErrNotAuthenticated
+	}
+	abs := minTime(s.rec.AbsoluteDeadline, s.rec.AuthenticatedAt.Add(s.m.cfg.absoluteTimeout(role)))
+	if !abs.After(s.m.cfg.Now()) {
+		s.destroyed = true
+		return ErrSessionEnded
+	}
+	s.rec.AbsoluteDeadline = abs
+	s.regen = true
+	return nil
+}
+
+func (s *Session) regenerate(l *login) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	if s.destroyed {
+		return ErrSessionDestroyed
+	}
+	s.ensure()
+	s.regen = true
+	if l != nil {
+		s.login = l
+	}
+	return nil
+}
+
+// Destroy ends the session: the record is deleted and the cookie expired, with
+// Clear-Site-Data: "cookies", when the response starts.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	s.destroyed = true
+}
+
+// Logout is Destroy that records a logout event.
+func (s *Session) Logout() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	s.destroyed = true
+	s.logout = true
+}

@@ -1,0 +1,81 @@
+package tether
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// cookie returns a Set-Cookie value carrying value, whose Max-Age is what
+// is left of rec's stored idle deadline (capped at its absolute deadline),
+// to the nearest second: the cookie expires with the session even when the
+// store skipped a small move of the deadline, or the handler ran long before
+// its response started.
+func (m *Manager) cookie(value string, rec *Record) string {
+	left := minTime(rec.IdleDeadline, rec.AbsoluteDeadline).Sub(m.cfg.Now())
+	secs := int64((left + time.Second/2) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return m.cookieString(value, strconv.FormatInt(secs, 10), "")
+}
+
+// expiredCookie returns a Set-Cookie value that removes the session cookie.
+func (m *Manager) expiredCookie() string {
+	return m.cookieString("", "0", "Thu, 01 Jan 1970 00:00:00 GMT")
+}
+
+func (m *Manager) cookieString(value, maxAge, expires string) string {
+	c := m.cfg
+	b := make([]byte, 0, 160)
+	b = append(b, c.CookieName...)
+	b = append(b, '=')
+	b = append(b, value...)
+	b = append(b, "; Path=/"...)
+	if c.Domain != "" {
+		b = append(b, "; Domain="...)
+		b = append(b, c.Domain...)
+	}
+	if expires != "" {
+		b = append(b, "; Expires="...)
+		b = append(b, expires...)
+	}
+	b = append(b, "; Max-Age="...)
+	b = append(b, maxAge...)
+	b = append(b, "; HttpOnly"...)
+	if c.Secure {
+		b = append(b, "; Secure"...)
+	}
+	switch c.SameSite {
+	case http.SameSiteStrictMode:
+		b = append(b, "; SameSite=Strict"...)
+	case http.SameSiteNoneMode:
+		b = append(b, "; SameSite=None"...)
+	default:
+		b = append(b, "; SameSite=Lax"...)
+	}
+	return string(b)
+}
+
+func addVaryCookie(h http.Header) {
+	vary := h["Vary"]
+	if len(vary) == 0 {
+		h["Vary"] = hvCookie
+		return
+	}
+	for _, v := range vary {
+		if v == "Cookie" || v == "*" {
+			return
+		}
+	}
+	h.Add("Vary", "Cookie")
+}
+
+// Header values set on most session responses, shared between them so that
+// setting one costs no allocation. net/http only reads them, and Header.Add
+// appends to a slice already at capacity, so it copies rather than writes
+// into the shared one.
+var (
+	hvNoStore = []string{"no-store"}
+	hvCookie  = []string{"Cookie"}
+)
