@@ -66,15 +66,3 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		})
 	}
 }
-
-func TestProductionCookieIsSecureHostOnly(t *testing.T) {
-	f := newFixture(t, func(c *tether.Config) {
-		c.Production = true
-		c.Store = fakePersistentStore{c.Store}
-	})
-	rec, _ := f.do(t, "/login", "")
-	sc := rec.Header().Get("Set-Cookie")
-	if !strings.HasPrefix(sc, "__Host-sid=") || !strings.Contains(sc, "; Secure") || strings.Contains(sc, "Domain") {
-		t.Fatalf("production Set-Cookie: got %q, want __Host-sid with Secure and no Domain", sc)
-	}
-}

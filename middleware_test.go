@@ -1,0 +1,177 @@
+package tether_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/tetherhq/tether"
+)
+
+func TestNoCookieNoStoreCall(t *testing.T) {
+	f := newFixture(t, nil)
+	rec, c := f.do(t, "/get?k=a", "")
+	if got := f.store.calls(); got != 0 {
+		t.Fatalf("store calls for a request without a cookie: got %d, want 0", got)
+	}
+	if c != "" {
+		t.Fatalf("Set-Cookie for an untouched anonymous request: got %q, want none", c)
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "" {
+		t.Fatalf("Cache-Control on a response that does not depend on a session: got %q, want none", got)
+	}
+}
+
+func TestCreateThenReadCostsOneLoad(t *testing.T) {
+	f := newFixture(t, nil)
+	rec, c := f.do(t, "/set?k=a&v=1", "")
+	if c == "" || c == "-" {
+		t.Fatalf("first write: got cookie %q, want a new session cookie", c)
+	}
+	if got := f.store.creates.Load(); got != 1 {
+		t.Fatalf("creates: got %d, want 1", got)
+	}
+	sc := rec.Header().Get("Set-Cookie")
+	for _, want := range []string{"Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=1800"} {
+		if !strings.Contains(sc, want) {
+			t.Errorf("Set-Cookie %q: missing %q", sc, want)
+		}
+	}
+	for _, bad := range []string{"Domain", "Secure"} {
+		if strings.Contains(sc, bad) {
+			t.Errorf("Set-Cookie %q in development: has %q, want not", sc, bad)
+		}
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control: got %q, want no-store", got)
+	}
+	if got := rec.Header().Get("Vary"); got != "Cookie" {
+		t.Errorf("Vary: got %q, want Cookie", got)
+	}
+	if !f.events.has(tether.EventSessionCreated) {
+		t.Errorf("events %v: want %s", f.events.types(), tether.EventSessionCreated)
+	}
+
+	f.store.reset()
+	rec, c2 := f.do(t, "/get?k=a", c)
+	if got := rec.Body.String(); got != "|1" {
+		t.Fatalf("read back: got %q, want %q", got, "|1")
+	}
+	if got, want := f.store.calls(), int64(1); got != want {
+		t.Fatalf("store calls for an unchanged session: got %d, want %d (one Load)", got, want)
+	}
+	if c2 != c {
+		t.Fatalf("rolling cookie: got %q, want the same value refreshed", c2)
+	}
+}
+
+func TestChangeCostsTwoCalls(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/set?k=a&v=1", "")
+	f.store.reset()
+	f.do(t, "/set?k=b&v=2", c)
+	if got := f.store.calls(); got != 2 {
+		t.Fatalf("store calls for a change: got %d, want 2 (Load + Update)", got)
+	}
+	f.store.reset()
+	f.do(t, "/incr", c)
+	if got := f.store.calls(); got != 1 {
+		t.Fatalf("store calls for an Incr that is the first use: got %d, want 1 (Update, which also refreshes the idle deadline)", got)
+	}
+	f.store.reset()
+	f.do(t, "/noop", c)
+	if got := f.store.calls(); got != 0 {
+		t.Fatalf("store calls for a handler that never uses its session: got %d, want 0", got)
+	}
+}
+
+func TestTamperedCookieNeverReachesStore(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/login", "")
+	f.store.reset()
+	b := []byte(c)
+	b[5] ^= 1
+	if b[5] == '.' || b[5] > 'z' {
+		b[5] = 'A'
+	}
+	rec, c2 := f.do(t, "/get", string(b))
+	if got := f.store.calls(); got != 0 {
+		t.Fatalf("store calls for a tampered cookie: got %d, want 0", got)
+	}
+	if rec.Body.String() != "|" {
+		t.Fatalf("tampered cookie: got user %q, want anonymous", rec.Body.String())
+	}
+	if c2 != "-" {
+		t.Fatalf("tampered cookie: got Set-Cookie %q, want it expired", c2)
+	}
+	if !f.events.has(tether.EventSessionRejected) {
+		t.Fatalf("events %v: want %s", f.events.types(), tether.EventSessionRejected)
+	}
+}
+
+func TestBadCookies(t *testing.T) {
+	f := newFixture(t, nil)
+	_, good := f.do(t, "/login", "")
+	cases := []struct {
+		name    string
+		cookies []string
+		status  int
+	}{
+		{"duplicate cookies", []string{good, good}, 400},
+		{"duplicate cookies, one forged", []string{"x", good}, 400},
+		{"oversized cookie", []string{strings.Repeat("A", 5000)}, 431},
+		{"garbage", []string{"%%%"}, 200},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f.store.reset()
+			req := httptest.NewRequest("GET", "/get", nil)
+			for _, c := range tc.cookies {
+				req.Header.Add("Cookie", "sid="+c)
+			}
+			rec := httptest.NewRecorder()
+			f.h.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status: got %d, want %d", rec.Code, tc.status)
+			}
+			if tc.status >= 400 {
+				var body map[string]string
+				if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body["error"] == "" {
+					t.Fatalf("body: got %q, want {\"error\":…}", rec.Body.String())
+				}
+				if f.store.calls() != 0 {
+					t.Fatalf("store calls: got %d, want 0", f.store.calls())
+				}
+			}
+		})
+	}
+}
+
+func TestStoreDownIs503NotLogout(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/login", "")
+	f.store.down.Store(true)
+	for _, path := range []string{"/get", "/set?k=a&v=1", "/logout", "/incr"} {
+		rec, c2 := f.do(t, path, c)
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("%s with store down: got %d %q, want 503", path, rec.Code, rec.Body.String())
+		}
+		if !strings.Contains(rec.Body.String(), `"error":"Session store unavailable"`) {
+			t.Fatalf("%s body: got %q", path, rec.Body.String())
+		}
+		if c2 != "" {
+			t.Fatalf("%s with store down: got Set-Cookie %q, want the client's cookie left alone", path, c2)
+		}
+	}
+	f.store.down.Store(false)
+	if rec, _ := f.do(t, "/get", c); rec.Body.String() != "user-1|" {
+		t.Fatalf("after the store returns: got %q, want still logged in", rec.Body.String())
+	}
+	// A new session whose Create fails is a 503 as well.
+	f.store.down.Store(true)
+	if rec, _ := f.do(t, "/set?k=a&v=1", ""); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("create with store down: got %d, want 503", rec.Code)
+	}
+}
