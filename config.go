@@ -72,10 +72,10 @@ type Config struct {
 	// OnEvent receives security events. It is called synchronously on the
 	// request's goroutine and must be safe for concurrent use. Default: none.
 	OnEvent func(Event)
-	// HandleKey is the salt of session handles in events (see Manager.Handle).
-	// Default: derived from the first secret, so every instance sharing the
-	// secret produces the same handle for a session.
-	HandleKey []byte
+	// PublicIDKey is the key of sessions' public IDs (see
+	// [Manager.PublicID]). Default: derived from the first secret, so every
+	// instance sharing the secret gives a session the same public ID.
+	PublicIDKey []byte
 	// ClientIP returns the client address recorded in events. Default RemoteIP.
 	ClientIP func(*http.Request) string
 	// ErrorHandler writes the response when the middleware cannot serve a
@@ -183,8 +183,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if len(c.HandleKey) == 0 && len(c.Secrets) > 0 {
-		c.HandleKey = deriveKey(c.Secrets[0], "tether/handle/v1")
+	if len(c.PublicIDKey) == 0 && len(c.Secrets) > 0 {
+		// The label predates the name "public ID"; it stays, so that IDs
+		// do not change on upgrade.
+		c.PublicIDKey = deriveKey(c.Secrets[0], "tether/handle/v1")
 	}
 	return c, errors.Join(errs...)
 }

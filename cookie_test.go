@@ -118,7 +118,8 @@ func TestSecretRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated, err := tether.New(tether.Config{Store: store, Secrets: [][]byte{secretB, secretA}})
+	events := &eventLog{}
+	rotated, err := tether.New(tether.Config{Store: store, Secrets: [][]byte{secretB, secretA}, OnEvent: events.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,10 +144,32 @@ func TestSecretRotation(t *testing.T) {
 	if resigned == c || resigned == "" || resigned == "-" {
 		t.Fatalf("old cookie after rotation: got Set-Cookie %q, want re-signed with the new secret", resigned)
 	}
+	// The re-signing is reported, once, so operators can tell when the old
+	// secret is no longer in use (regression: EventSecretRotated was
+	// declared but never emitted).
+	if got := count(events.types(), tether.EventSessionResigned); got != 1 {
+		t.Fatalf("session_resigned events after one old-secret request: got %d, want 1 (events %v)", got, events.types())
+	}
+	if _, again := serve(rotated, "/get", resigned); again != resigned {
+		t.Fatalf("re-signed cookie: got Set-Cookie %q, want the same value back", again)
+	}
+	if got := count(events.types(), tether.EventSessionResigned); got != 1 {
+		t.Fatalf("session_resigned after a current-secret request: got %d events, want still 1", got)
+	}
 	if body, _ := serve(dropped, "/get", resigned); body != "user-1|" {
 		t.Fatalf("re-signed cookie once the old secret is dropped: got %q, want logged in", body)
 	}
 	if body, _ := serve(dropped, "/get", c); body != "|" {
 		t.Fatalf("cookie signed only by a dropped secret: got %q, want rejected", body)
 	}
+}
+
+func count(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
 }

@@ -27,8 +27,9 @@ var (
 	ErrValueTooLarge = errors.New("tether: session values too large")
 	// ErrNotAuthenticated is returned by Reauthenticate on an anonymous session.
 	ErrNotAuthenticated = errors.New("tether: the session is not authenticated")
-	// ErrNoSession is returned by FromContext's callers' helpers when a
-	// request did not pass through Manager.Handler.
+	// ErrNoSession means that a request carries no [Session] at all: it did
+	// not pass through [Manager.Handler]. It is a wiring mistake, never a
+	// client's fault; packages built on tether (csrf) return it.
 	ErrNoSession = errors.New("tether: no session in request context (is Manager.Handler installed?)")
 )
 

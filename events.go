@@ -7,37 +7,93 @@ import (
 	"time"
 )
 
-// Security event types. The Manager emits the session ones itself; an
-// application emits the others (a failed login, say) with Manager.Emit.
+// Security event types: every event name tether and its reference server
+// emit is one of these constants, and no other package spells one out. The
+// Manager emits the session ones itself; the others are emitted by the
+// application through [Manager.Emit] (the reference server emits them as
+// named below). Log pipelines can alert on them; package audit logs the
+// failures and defensive actions at WARN.
 const (
-	EventSessionCreated     = "session_created"
+	// EventSessionCreated: a new session was stored (its first change).
+	EventSessionCreated = "session_created"
+	// EventSessionRegenerated: the session got a new token ([Session.Login],
+	// [Session.Regenerate], [Session.Reauthenticate], [Session.ChangeRole]);
+	// the attribute "previous" holds the old token's public ID.
 	EventSessionRegenerated = "session_regenerated"
-	EventSessionRejected    = "session_rejected"
-	EventSessionDestroyed   = "session_destroyed"
-	EventLoginSuccess       = "login_success"
-	EventLoginFailure       = "login_failure"
-	EventLogout             = "logout"
-	EventIdleTimeout        = "idle_timeout"
-	EventAbsoluteTimeout    = "absolute_timeout"
-	EventSecretRotated      = "session_resigned"
+	// EventSessionRejected: a cookie was refused; the attribute "reason" is
+	// bad_signature, unknown_session, duplicate_cookie or cookie_too_large.
+	EventSessionRejected = "session_rejected"
+	// EventSessionDestroyed: [Session.Destroy] deleted the session.
+	EventSessionDestroyed = "session_destroyed"
+	// EventSessionResigned: a cookie signed by an older entry of
+	// [Config.Secrets] was re-signed with the current one. When these stop
+	// for longer than the absolute timeout, the old secret can be removed.
+	EventSessionResigned = "session_resigned"
+	// EventSessionRevoked: sessions were ended from outside their own
+	// requests (sign-out of other devices, an admin, a session cap, a
+	// disabled account); attributes "count" and "reason".
+	EventSessionRevoked = "session_revoked"
+	// EventLoginSuccess: [Session.Login] was saved.
+	EventLoginSuccess = "login_success"
+	// EventLoginFailure: a login attempt with wrong credentials.
+	EventLoginFailure = "login_failure"
+	// EventLogout: [Session.Logout] deleted the session.
+	EventLogout = "logout"
+	// EventIdleTimeout and EventAbsoluteTimeout: a request presented a
+	// session whose idle or absolute deadline had passed; it was deleted.
+	EventIdleTimeout     = "idle_timeout"
+	EventAbsoluteTimeout = "absolute_timeout"
+	// EventCSRFFailure: package csrf refused an unsafe request; attribute
+	// "reason".
+	EventCSRFFailure = "csrf_failure"
+	// EventRateLimited: a throttle refused a request; attribute "limit"
+	// names which one.
+	EventRateLimited = "rate_limited"
+	// EventReauthSuccess and EventReauthFailure: a password re-entered for
+	// a sensitive action was right or wrong.
+	EventReauthSuccess = "reauth_success"
+	EventReauthFailure = "reauth_failure"
+	// EventPasswordChanged: a user's password was changed (by its owner or
+	// an administrator).
+	EventPasswordChanged = "password_changed"
+	// EventRoleChanged: a user's role changed; attributes "from" and "to".
+	EventRoleChanged = "role_changed"
+	// EventUserDisabled and EventUserEnabled: an administrator disabled or
+	// re-enabled an account.
+	EventUserDisabled = "user_disabled"
+	EventUserEnabled  = "user_enabled"
+	// EventBindingMismatch: an authenticated request came from another
+	// network or user agent than the login; attribute "changed".
+	EventBindingMismatch = "binding_mismatch"
 )
 
 // maxUserAgent bounds the user agent copied into an event, so a client cannot
 // make log lines arbitrarily long.
 const maxUserAgent = 256
 
-// Event is a security event. It never holds a token, a cookie value, a store
-// key or a secret: Session is a salted handle (see Manager.Handle) that lets
-// events of one session be correlated and nothing more.
+// Event is a security event, passed to [Config.OnEvent]. It never holds a
+// token, a cookie value, a store key or a secret: Session is the session's
+// public ID (see [Manager.PublicID]), which correlates the events of one
+// session and reveals nothing else. Package audit logs Events as they are
+// (audit.Logger.OnEvent plugs straight into Config.OnEvent).
 type Event struct {
-	Time      time.Time
-	Type      string
-	UserID    string
-	IP        string
+	// Time is when the event happened, from [Config.Now].
+	Time time.Time
+	// Type is one of the Event* constants, such as [EventLoginSuccess].
+	Type string
+	// UserID is the session's user, "" for an anonymous session or none.
+	UserID string
+	// IP is the client address from [Config.ClientIP] ([RemoteIP] by
+	// default), "" when the event has no request.
+	IP string
+	// UserAgent is the request's User-Agent, cut to 256 bytes so a client
+	// cannot make log lines arbitrarily long.
 	UserAgent string
-	// Session is the salted session handle, "" when there is none.
+	// Session is the session's public ID, "" when the event concerns no
+	// stored session (a refused cookie, say).
 	Session string
-	// Attrs are extra fields, such as the reason of a rejection.
+	// Attrs are extra fields, such as the reason of a rejection. The
+	// emitter must never put a secret in them.
 	Attrs []slog.Attr
 }
 
@@ -70,7 +126,7 @@ func (m *Manager) emit(r *http.Request, s *Session, typ string, attrs ...slog.At
 			e.UserID = s.rec.UserID
 		}
 		if s.key != "" {
-			e.Session = m.handle(s.key)
+			e.Session = m.PublicID(s.key)
 		}
 	}
 	m.cfg.OnEvent(e)

@@ -300,7 +300,7 @@ func (s *Session) commitRegenerate() error {
 	}
 	attrs := []slog.Attr{}
 	if oldExists {
-		attrs = append(attrs, slog.String("previous", m.Handle(oldKey)))
+		attrs = append(attrs, slog.String("previous", m.PublicID(oldKey)))
 	}
 	m.emit(s.r, s, EventSessionRegenerated, attrs...)
 	if s.login != nil {
@@ -346,6 +346,9 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 		value := s.candValue
 		if value == "" || s.key != s.candKey {
 			value = m.signer.sign(s.token) // new token, or re-signing with the current secret
+			if s.key == s.candKey {
+				m.emit(s.r, s, EventSessionResigned)
+			}
 		}
 		h.Add("Set-Cookie", m.cookie(value, s.rec))
 	case s.stale:

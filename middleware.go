@@ -33,17 +33,19 @@ func (m *Manager) CookieName() string { return m.cfg.CookieName }
 // Store returns the Manager's store.
 func (m *Manager) Store() Store { return m.cfg.Store }
 
-// Handle returns the salted handle of a store key: 16 hex digits of
-// HMAC-SHA256(HandleKey, key). Events carry it instead of anything that could
-// be replayed: it correlates the events of one session and reveals nothing.
-func (m *Manager) Handle(storeKey string) string {
-	h := hmac.New(sha256.New, m.cfg.HandleKey)
+// PublicID returns the public ID of the session stored under storeKey: 16
+// hex digits of HMAC-SHA256([Config.PublicIDKey], storeKey). Events carry it
+// ([Event.Session]) and [SessionInfo.ID] is it, instead of anything that
+// could be replayed: it tells the sessions of a user apart and correlates
+// the events of one session, and it cannot be turned back into a store key
+// or a cookie. Every instance that shares the first secret (or PublicIDKey)
+// gives a session the same public ID.
+func (m *Manager) PublicID(storeKey string) string {
+	h := hmac.New(sha256.New, m.cfg.PublicIDKey)
 	h.Write([]byte(storeKey))
 	var buf [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(buf[:0])[:8])
 }
-
-func (m *Manager) handle(key string) string { return m.Handle(key) }
 
 type ctxKey struct{}
 

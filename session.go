@@ -115,7 +115,7 @@ func (s *Session) Handle() string {
 	if s.key == "" {
 		return ""
 	}
-	return s.m.Handle(s.key)
+	return s.m.PublicID(s.key)
 }
 
 // Get decodes the value stored under key into dst. It reports false, and

@@ -134,53 +134,78 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// Store keeps session records. Keys are opaque strings chosen by the Manager
-// (hex SHA-256 of the token); values are Records.
+// Store keeps session records. Keys are opaque strings chosen by the
+// [Manager] (hex SHA-256 of the token, so a dump of the store yields no
+// usable cookie); values are [Record]s. Each method's contract is on the
+// method; [storetest.Run] checks all of them for any Store, and every store
+// in this module passes it.
 //
-// Contract (checked for every store by storetest.Run):
+// Errors other than [ErrNotFound], [ErrExists] and [ErrNotInteger] mean the
+// store could not answer; a store wraps connectivity failures (network,
+// timeout, closed pool) in [ErrStoreUnavailable], which the middleware
+// answers with 503 and never treats as a logout. Records may be dropped any
+// time after min(IdleDeadline, AbsoluteDeadline), and a store must not keep
+// expired records forever.
 //
-//   - Create stores a new record and fails with ErrExists if the key is taken.
-//   - Load returns the record under key. If the record is live at now (both
-//     deadlines after now) its idle deadline is first moved to
-//     min(idleDeadline, AbsoluteDeadline), in the same round trip, and the
-//     returned record shows the new deadline. A record that has expired at now
-//     is returned unchanged (never extended), so the caller can tell which
-//     deadline passed; a store may instead have dropped it and return
-//     ErrNotFound. A missing key returns ErrNotFound. To spare writes on busy
-//     sessions a store may skip a forward move smaller than
-//     min(1s, (idleDeadline-now)/10); it must make every backward move.
-//   - Update applies a Patch atomically to a record that exists and is live at
-//     now, and returns the record as it is after the patch. It never creates a
-//     record: an update of a deleted or expired record returns ErrNotFound, so
-//     a request that was in flight during a logout cannot bring the session
-//     back. Concurrent Updates of different keys of one record all take effect,
-//     and increments are never lost.
-//   - Delete removes the record; deleting a missing key is not an error.
-//   - Records may be dropped by the store any time after
-//     min(IdleDeadline, AbsoluteDeadline); a store must not keep expired
-//     records forever.
-//   - Errors other than ErrNotFound, ErrExists and ErrNotInteger mean the
-//     store could not answer; stores wrap connectivity failures in
-//     ErrStoreUnavailable. A Store is safe for concurrent use.
+// A Store is safe for concurrent use by many goroutines and, for the shared
+// stores (redisstore, pgstore), by many processes.
+//
+// [storetest.Run]: https://pkg.go.dev/github.com/tetherhq/tether/storetest#Run
 type Store interface {
+	// Create stores rec under key, a key not used before. It fails with
+	// [ErrExists] if a record is already stored under key (with 256-bit
+	// random tokens: a broken random source or a bug), and never
+	// overwrites one.
 	Create(ctx context.Context, key string, rec *Record) error
+
+	// Load returns the record under key. If the record is live at now (both
+	// deadlines after now) its idle deadline is first moved to
+	// min(idleDeadline, AbsoluteDeadline), in the same round trip, and the
+	// returned record shows the new deadline. To spare writes on busy
+	// sessions a store may skip a forward move smaller than
+	// min(1s, (idleDeadline-now)/10); it must make every backward move. A
+	// record that has expired at now is returned unchanged (never extended)
+	// so that the caller can tell which deadline passed; a store may instead
+	// have dropped it and return [ErrNotFound]. A missing key returns
+	// [ErrNotFound].
 	Load(ctx context.Context, key string, now, idleDeadline time.Time) (*Record, error)
+
+	// Update applies p atomically to the record under key if it exists and
+	// is live at now, and returns the record as it is after the patch. It
+	// never creates a record: an update of a deleted or expired record
+	// returns [ErrNotFound], so a request that was in flight during a logout
+	// cannot bring the session back. Concurrent Updates of different keys of
+	// one record all take effect, and increments are never lost. An
+	// increment of a value that is not an integer fails the whole patch with
+	// [ErrNotInteger]. An empty patch reads the record, only while it is live.
 	Update(ctx context.Context, key string, now time.Time, p *Patch) (*Record, error)
+
+	// Delete removes the record under key, and its entry in the per-user
+	// index if the store keeps one. Deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 }
 
-// Pinger is implemented by stores that can report whether they are reachable.
-// The reference server's /readyz uses it.
+// Pinger is implemented by stores that can report whether they are
+// reachable. The reference server's /readyz uses it.
 type Pinger interface {
+	// Ping returns nil when the store answers within ctx's deadline, and an
+	// error wrapping [ErrStoreUnavailable] otherwise.
 	Ping(ctx context.Context) error
 }
 
 // UserIndex is implemented by stores that keep a per-user index of
-// authenticated sessions (Record.UserID), maintained by Create and Delete.
-// Listing and revoking cost O(sessions of that user), never a scan of the store.
+// authenticated sessions ([Record.UserID]), maintained by Create and Delete.
+// Listing and revoking cost O(sessions of that user), never a scan of the
+// store. [Manager.UserSessions], [Manager.EndUserSessions],
+// [Manager.SetUserSessions] and [Session.EndOtherSessions] need it, and
+// return [ErrNoUserIndex] without it.
 type UserIndex interface {
-	// ListUser returns the keys and records of the user's live sessions at now.
+	// ListUser returns the user's sessions that are live at now, keyed by
+	// store key. Expired records are left out; a user without sessions has
+	// none (an empty result, no error).
 	ListUser(ctx context.Context, userID string, now time.Time) (map[string]*Record, error)
-	// DeleteUser deletes every session of the user and returns how many it deleted.
+
+	// DeleteUser deletes every session of the user and returns how many it
+	// deleted.
 	DeleteUser(ctx context.Context, userID string) (int, error)
 }

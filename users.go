@@ -8,16 +8,26 @@ import (
 	"time"
 )
 
-// SessionInfo describes one of a user's sessions without anything that
-// could authenticate: ID is the session's salted handle (Manager.Handle of
-// its store key), safe to show to the user and to put in a URL.
+// SessionInfo describes one of a user's sessions, as [Manager.UserSessions]
+// lists them, without anything that could authenticate.
 type SessionInfo struct {
-	ID               string
-	CreatedAt        time.Time
-	AuthenticatedAt  time.Time
-	IdleDeadline     time.Time
+	// ID is the session's public ID ([Manager.PublicID] of its store key):
+	// safe to show to the user, to put in a URL and to pass back to
+	// [Manager.EndUserSessions].
+	ID string
+	// CreatedAt is when the session's current token was created (at login,
+	// or at its last rotation).
+	CreatedAt time.Time
+	// AuthenticatedAt is the time of the last login or re-authentication.
+	AuthenticatedAt time.Time
+	// IdleDeadline is when the session ends unless a request touches it.
+	IdleDeadline time.Time
+	// AbsoluteDeadline is when the session ends whatever happens.
 	AbsoluteDeadline time.Time
-	Values           map[string]json.RawMessage
+	// Values are the session's values, JSON-encoded, as the application
+	// stored them (a device's user agent or last-seen time, say). The
+	// caller must not modify them.
+	Values map[string]json.RawMessage
 }
 
 // UserSessions lists the live sessions of userID, oldest first. It needs a
@@ -35,7 +45,7 @@ func (m *Manager) UserSessions(ctx context.Context, userID string) ([]SessionInf
 	}
 	out := make([]SessionInfo, 0, len(recs))
 	for key, r := range recs {
-		out = append(out, SessionInfo{ID: m.Handle(key), CreatedAt: r.CreatedAt, AuthenticatedAt: r.AuthenticatedAt,
+		out = append(out, SessionInfo{ID: m.PublicID(key), CreatedAt: r.CreatedAt, AuthenticatedAt: r.AuthenticatedAt,
 			IdleDeadline: r.IdleDeadline, AbsoluteDeadline: r.AbsoluteDeadline, Values: r.Values})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -74,7 +84,7 @@ func (m *Manager) EndUserSessions(ctx context.Context, userID string, ids ...str
 	}
 	n := 0
 	for key := range recs {
-		if !want[m.Handle(key)] {
+		if !want[m.PublicID(key)] {
 			continue
 		}
 		if err := m.cfg.Store.Delete(cctx, key); err != nil {

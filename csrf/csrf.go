@@ -54,7 +54,7 @@ const (
 // Errors returned by Check; each names what failed without the token.
 var (
 	ErrCrossOrigin  = errors.New("csrf: cross-origin request")
-	ErrNoSession    = errors.New("csrf: no CSRF token in the session (fetch /csrf-token first)")
+	ErrNoToken      = errors.New("csrf: the session holds no CSRF token (issue one with csrf.Token before the form or API call)")
 	ErrMissingToken = errors.New("csrf: no CSRF token sent (X-CSRF-Token header or csrf_token field)")
 	ErrBadToken     = errors.New("csrf: CSRF token does not match")
 	ErrBodyTooLarge = errors.New("csrf: form body too large")
@@ -132,7 +132,7 @@ func (p *Protector) Check(r *http.Request) error {
 	}
 	want := s.GetString(SessionKey)
 	if want == "" {
-		return ErrNoSession
+		return ErrNoToken
 	}
 	got := r.Header.Get(HeaderName)
 	if got == "" {
@@ -181,7 +181,7 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 				tether.DefaultErrorHandler(w, r, err)
 				return
 			}
-			p.m.Emit(r, "csrf_failure", slog.String("reason", reason(err)), slog.String("path", r.URL.Path), slog.String("method", r.Method))
+			p.m.Emit(r, tether.EventCSRFFailure, slog.String("reason", reason(err)), slog.String("path", r.URL.Path), slog.String("method", r.Method))
 			status, msg := http.StatusForbidden, "Invalid CSRF token"
 			switch {
 			case errors.Is(err, ErrCrossOrigin):
@@ -200,7 +200,7 @@ func reason(err error) string {
 	switch {
 	case errors.Is(err, ErrCrossOrigin):
 		return "cross_origin"
-	case errors.Is(err, ErrNoSession):
+	case errors.Is(err, ErrNoToken):
 		return "no_session_token"
 	case errors.Is(err, ErrMissingToken):
 		return "missing_token"

@@ -23,17 +23,17 @@ import (
 func ParseURL(raw string) (*redis.UniversalOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, errors.New("redisstore: REDIS_URL is not a valid URL")
+		return nil, errors.New("redisstore: the Redis URL is not a valid URL")
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix" {
-		return nil, fmt.Errorf("redisstore: REDIS_URL scheme %q: want redis, rediss or unix", u.Scheme)
+		return nil, fmt.Errorf("redisstore: Redis URL scheme %q: want redis, rediss or unix", u.Scheme)
 	}
 	q := u.Query()
 	switch {
 	case q.Has("master_name"):
 		o, err := redis.ParseFailoverURL(raw)
 		if err != nil {
-			return nil, fmt.Errorf("redisstore: Sentinel REDIS_URL: %s", redact(err, u))
+			return nil, fmt.Errorf("redisstore: Sentinel URL: %s", redact(err, u))
 		}
 		uo := &redis.UniversalOptions{Addrs: o.SentinelAddrs}
 		copyOptions(uo, o)
@@ -43,7 +43,7 @@ func ParseURL(raw string) (*redis.UniversalOptions, error) {
 		u.RawQuery = q.Encode()
 		o, err := redis.ParseClusterURL(u.String())
 		if err != nil {
-			return nil, fmt.Errorf("redisstore: Cluster REDIS_URL: %s", redact(err, u))
+			return nil, fmt.Errorf("redisstore: Cluster URL: %s", redact(err, u))
 		}
 		uo := &redis.UniversalOptions{Addrs: o.Addrs, IsClusterMode: true}
 		copyOptions(uo, o)
@@ -51,7 +51,7 @@ func ParseURL(raw string) (*redis.UniversalOptions, error) {
 	}
 	o, err := redis.ParseURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: REDIS_URL: %s", redact(err, u))
+		return nil, fmt.Errorf("redisstore: Redis URL: %s", redact(err, u))
 	}
 	uo := &redis.UniversalOptions{Addrs: []string{o.Addr}}
 	copyOptions(uo, o)
