@@ -25,7 +25,7 @@ func (s *Session) Login(userID, role string) error {
 // Reauthenticate records that the user just proved their identity again
 // (a password re-entered for a sensitive action): the authentication time
 // becomes now and the session gets a new token, keeping its values, user and
-// absolute deadline. It fails with ErrNotAuthenticated for an anonymous
+// absolute deadline. It fails with [ErrNotAuthenticated] for an anonymous
 // session.
 func (s *Session) Reauthenticate() error {
 	if s.UserID() == "" {
@@ -44,11 +44,11 @@ func (s *Session) Reauthenticate() error {
 // change, ASVS 7.2.4 / OWASP: renew the session on privilege change): the
 // session gets a new token, keeping its values, and its absolute deadline
 // becomes the earlier of the current one and the new role's absolute
-// timeout (Config.RoleAbsoluteTimeouts) counted from the last
+// timeout ([Config.RoleAbsoluteTimeouts]) counted from the last
 // authentication. A promotion to a role with a shorter life (admins)
 // therefore shortens the session; a demotion never lengthens it. When that
 // deadline has already passed, the session is destroyed and ChangeRole
-// returns ErrSessionEnded. It fails with ErrNotAuthenticated for an
+// returns [ErrSessionEnded]. It fails with [ErrNotAuthenticated] for an
 // anonymous session. Storing the role itself in the session's values is
 // the application's business.
 func (s *Session) ChangeRole(role string) error {

@@ -32,7 +32,7 @@ type Config struct {
 	// out: put the new one first and keep the old one until every cookie it
 	// signed has expired (longer than AbsoluteTimeout). A cookie verified by an
 	// older secret is re-signed with the first one on that response.
-	// Required; in production each must be at least MinSecretBytes long.
+	// Required; in production each must be at least [MinSecretBytes] long.
 	Secrets [][]byte
 
 	// Production turns on Secure cookies and the __Host- cookie-name prefix,
@@ -76,7 +76,7 @@ type Config struct {
 	// [Manager.PublicID]). Default: derived from the first secret, so every
 	// instance sharing the secret gives a session the same public ID.
 	PublicIDKey []byte
-	// ClientIP returns the client address recorded in events. Default RemoteIP.
+	// ClientIP returns the client address recorded in events. Default [RemoteIP].
 	ClientIP func(*http.Request) string
 	// ErrorHandler writes the response when the middleware cannot serve a
 	// request (duplicate cookie, store unavailable…). Default

@@ -23,7 +23,7 @@ var (
 	// ErrSessionDestroyed is returned by Session methods called after Destroy
 	// or Logout in the same request.
 	ErrSessionDestroyed = errors.New("tether: session destroyed in this request")
-	// ErrValueTooLarge: the session's values would exceed Config.MaxValueBytes.
+	// ErrValueTooLarge: the session's values would exceed [Config.MaxValueBytes].
 	ErrValueTooLarge = errors.New("tether: session values too large")
 	// ErrNotAuthenticated is returned by Reauthenticate on an anonymous session.
 	ErrNotAuthenticated = errors.New("tether: the session is not authenticated")
@@ -33,7 +33,7 @@ var (
 	ErrNoSession = errors.New("tether: no session in request context (is Manager.Handler installed?)")
 )
 
-// storeErr wraps a store failure in ErrStoreUnavailable (once).
+// storeErr wraps a store failure in [ErrStoreUnavailable] (once).
 func storeErr(err error) error {
 	if errors.Is(err, ErrStoreUnavailable) {
 		return err

@@ -39,7 +39,7 @@ const (
 	EventLoginFailure = "login_failure"
 	// EventLogout: [Session.Logout] deleted the session.
 	EventLogout = "logout"
-	// EventIdleTimeout and EventAbsoluteTimeout: a request presented a
+	// EventIdleTimeout and [EventAbsoluteTimeout]: a request presented a
 	// session whose idle or absolute deadline had passed; it was deleted.
 	EventIdleTimeout     = "idle_timeout"
 	EventAbsoluteTimeout = "absolute_timeout"
@@ -49,7 +49,7 @@ const (
 	// EventRateLimited: a throttle refused a request; attribute "limit"
 	// names which one.
 	EventRateLimited = "rate_limited"
-	// EventReauthSuccess and EventReauthFailure: a password re-entered for
+	// EventReauthSuccess and [EventReauthFailure]: a password re-entered for
 	// a sensitive action was right or wrong.
 	EventReauthSuccess = "reauth_success"
 	EventReauthFailure = "reauth_failure"
@@ -58,7 +58,7 @@ const (
 	EventPasswordChanged = "password_changed"
 	// EventRoleChanged: a user's role changed; attributes "from" and "to".
 	EventRoleChanged = "role_changed"
-	// EventUserDisabled and EventUserEnabled: an administrator disabled or
+	// EventUserDisabled and [EventUserEnabled]: an administrator disabled or
 	// re-enabled an account.
 	EventUserDisabled = "user_disabled"
 	EventUserEnabled  = "user_enabled"
@@ -75,7 +75,7 @@ const maxUserAgent = 256
 // token, a cookie value, a store key or a secret: Session is the session's
 // public ID (see [Manager.PublicID]), which correlates the events of one
 // session and reveals nothing else. Package audit logs Events as they are
-// (audit.Logger.OnEvent plugs straight into Config.OnEvent).
+// (audit.Logger.OnEvent plugs straight into [Config.OnEvent]).
 type Event struct {
 	// Time is when the event happened, from [Config.Now].
 	Time time.Time
@@ -97,7 +97,7 @@ type Event struct {
 	Attrs []slog.Attr
 }
 
-// Emit sends an application event (for example EventLoginFailure) to
+// Emit sends an application event (for example [EventLoginFailure]) to
 // Config.OnEvent, filled in with the request's client IP, user agent and, when
 // the request has a session, its user and handle.
 func (m *Manager) Emit(r *http.Request, typ string, attrs ...slog.Attr) {
@@ -132,7 +132,7 @@ func (m *Manager) emit(r *http.Request, s *Session, typ string, attrs ...slog.At
 	m.cfg.OnEvent(e)
 }
 
-// RemoteIP is the default Config.ClientIP: the host part of r.RemoteAddr.
+// RemoteIP is the default [Config.ClientIP]: the host part of r.RemoteAddr.
 // It ignores X-Forwarded-For, which any client can set; behind a proxy,
 // supply a ClientIP that trusts only your proxies.
 func RemoteIP(r *http.Request) string {

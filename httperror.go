@@ -7,7 +7,7 @@ import (
 )
 
 // StatusOf maps an error from the middleware or a Session method to the HTTP
-// status and the client-facing message that DefaultErrorHandler writes. The
+// status and the client-facing message that [DefaultErrorHandler] writes. The
 // message never contains a token, cookie value or store key.
 func StatusOf(err error) (int, string) {
 	switch {
@@ -21,9 +21,10 @@ func StatusOf(err error) (int, string) {
 		return http.StatusUnauthorized, "Session ended"
 	case errors.Is(err, ErrValueTooLarge):
 		return http.StatusRequestEntityTooLarge, "Session data too large"
-	case errors.Is(err, ErrNotInteger), errors.Is(err, ErrExists):
-		// A handler incremented a value that is not a number, or the random
-		// source repeated itself: bugs, not outages.
+	case errors.Is(err, ErrNotInteger), errors.Is(err, ErrExists), errors.Is(err, ErrNoSession):
+		// A handler incremented a value that is not a number, the random
+		// source repeated itself, or the middleware is not installed: bugs,
+		// not outages.
 		return http.StatusInternalServerError, "Internal server error"
 	default:
 		// Every other failure is the store's: never a 500, and never a silent
@@ -32,7 +33,7 @@ func StatusOf(err error) (int, string) {
 	}
 }
 
-// DefaultErrorHandler writes {"error":"…"} with the status StatusOf gives.
+// DefaultErrorHandler writes {"error":"…"} with the status [StatusOf] gives.
 func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := StatusOf(err)
 	if status == http.StatusServiceUnavailable {

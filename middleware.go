@@ -50,14 +50,14 @@ func (m *Manager) PublicID(storeKey string) string {
 type ctxKey struct{}
 
 // FromContext returns the request's session, or nil if the request did not
-// pass through Manager.Handler.
+// pass through [Manager.Handler].
 func FromContext(ctx context.Context) *Session {
 	s, _ := ctx.Value(ctxKey{}).(*Session)
 	return s
 }
 
 // Handler returns middleware that attaches a *Session to every request
-// (retrieve it with FromContext).
+// (retrieve it with [FromContext]).
 //
 // Cost: a request without a session cookie, or with one that fails signature
 // verification, or whose handler never uses its session, costs no store
@@ -69,7 +69,7 @@ func FromContext(ctx context.Context) *Session {
 // that did not happen.
 //
 // Refusals: a duplicate session cookie (400), an oversized one (431) and an
-// unreachable store (503) are answered through Config.ErrorHandler without
+// unreachable store (503) are answered through [Config.ErrorHandler] without
 // calling next.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

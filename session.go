@@ -295,8 +295,8 @@ func (s *Session) Remove(key string) {
 // Incr adds delta to the integer stored under key (a missing key counts as 0)
 // and returns the new value. For a stored session the store applies the
 // increment at once and atomically, together with any pending changes, so
-// concurrent requests never lose an increment. It returns ErrNotInteger if the
-// value is not an integer, and ErrSessionEnded if the session was destroyed
+// concurrent requests never lose an increment. It returns [ErrNotInteger] if the
+// value is not an integer, and [ErrSessionEnded] if the session was destroyed
 // by another request meanwhile. When Incr is the request's first use of its
 // session, loading it and incrementing are one store call.
 func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, error) {

@@ -66,7 +66,7 @@ type Patch struct {
 	Delete []string
 	// Incr adds these deltas to integer values; a missing key counts as 0.
 	// A value that is not a JSON integer (null included), or a sum that
-	// would overflow int64, fails the whole patch with ErrNotInteger.
+	// would overflow int64, fails the whole patch with [ErrNotInteger].
 	// A key present in Incr must not be in Set or Delete.
 	Incr map[string]int64
 	// IdleDeadline, when not zero, moves the record's idle deadline (the store
@@ -84,7 +84,7 @@ func (p *Patch) Empty() bool {
 
 // Apply applies p to r in place. Stores that read, modify and write a record
 // under their own lock or transaction use it so that every store has the same
-// semantics. It returns ErrNotInteger, leaving r unchanged, if an increment
+// semantics. It returns [ErrNotInteger], leaving r unchanged, if an increment
 // meets a value that is not an integer.
 func (p *Patch) Apply(r *Record) error {
 	if p == nil {

@@ -88,7 +88,7 @@ func (s *signer) verify(value string) (token []byte, secret int, ok bool) {
 	return nil, 0, false
 }
 
-// newToken returns TokenBytes from crypto/rand.
+// newToken returns [TokenBytes] from crypto/rand.
 func newToken() []byte {
 	t := make([]byte, TokenBytes)
 	// crypto/rand.Read never returns an error on supported platforms

@@ -31,7 +31,7 @@ type SessionInfo struct {
 }
 
 // UserSessions lists the live sessions of userID, oldest first. It needs a
-// Store that implements UserIndex and costs O(sessions of the user).
+// Store that implements [UserIndex] and costs O(sessions of the user).
 func (m *Manager) UserSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	idx, ok := m.cfg.Store.(UserIndex)
 	if !ok {
@@ -152,7 +152,7 @@ const setUserRounds = 8
 
 // EndOtherSessions deletes every other live session of this session's user
 // (other devices), leaving this one, and returns how many it ended. It needs
-// a Store that implements UserIndex; the cost is O(sessions of the user).
+// a Store that implements [UserIndex]; the cost is O(sessions of the user).
 // Use it after a password change (ASVS 7.4.3), typically with Regenerate.
 func (s *Session) EndOtherSessions(ctx context.Context) (int, error) {
 	s.mu.Lock()
