@@ -2,51 +2,95 @@
 //
 // A session is a random 256-bit token in a signed cookie and a record on the
 // server, stored under SHA-256 of the token. The cookie carries nothing but
-// the token and its HMAC; everything else (values, user, deadlines) lives in a
-// Store: memstore for tests, sqlitestore embedded, redisstore for many
+// the token and its HMAC; everything else (values, user, deadlines) lives in
+// a [Store]: memstore for tests, sqlitestore embedded, redisstore for many
 // instances.
 //
 // # Use
 //
+// Create one [Manager] at start-up with [New] and wrap the application with
+// [Manager.Handler]:
+//
 //	m, err := tether.New(tether.Config{
-//		Store:      store,                  // e.g. sqlitestore.Open("data/tether.db", sqlitestore.Options{})
-//		Secrets:    [][]byte{secret},       // ≥ 32 random bytes; add old ones to rotate
-//		Production: true,                   // Secure + __Host-sid
+//		Store:      store,            // e.g. sqlitestore.Open("data/tether.db", sqlitestore.Options{})
+//		Secrets:    [][]byte{secret}, // ≥ 32 random bytes; add old ones to rotate
+//		Production: true,             // Secure + __Host-sid
 //	})
-//	if err != nil { log.Fatal(err) }        // misconfiguration fails here
+//	if err != nil {
+//		log.Fatal(err) // misconfiguration fails here, every problem at once
+//	}
 //	http.ListenAndServe(addr, m.Handler(mux))
 //
-// and in a handler:
+// In a handler, [FromContext] returns the request's [Session]:
 //
 //	s := tether.FromContext(r.Context())
 //	n, err := s.Incr(r.Context(), "views", 1) // atomic in the store
-//	s.Login(user.ID, user.Role)               // new token, old one dead at once
+//	err = s.Set("theme", "dark")              // saved before the response starts
+//	theme := s.GetString("theme")
+//	err = s.Login(user.ID, user.Role)         // new token, the old one dead at once
 //	s.Logout()                                // record deleted, cookie expired
+//
+// Package csrf adds the CSRF check, package secheaders the security
+// headers, package audit a JSON log of the security [Event]s.
+//
+// # A request, step by step
+//
+// The files of this package follow a request in order:
+//
+//   - middleware.go: [Manager.Handler] reads the cookie (refusing duplicate
+//     and oversized ones), verifies its signature (token.go) and attaches a
+//     [Session]; writer.go saves the session just before the first byte of
+//     the response.
+//   - lifecycle.go: the session is loaded on first use (one store call,
+//     which also refreshes the idle deadline) and committed at the end:
+//     created, patched, rotated or destroyed.
+//   - session.go: the data API ([Session.Get], [Session.Set],
+//     [Session.Remove], the typed getters, [Session.Incr]).
+//   - auth.go: [Session.Login], [Session.Regenerate],
+//     [Session.Reauthenticate], [Session.ChangeRole], [Session.Destroy],
+//     [Session.Logout].
+//   - cookie.go: the Set-Cookie header, its Max-Age and the caching headers.
+//   - users.go: a user's sessions across devices ([Manager.UserSessions],
+//     [Manager.EndUserSessions], [Session.EndOtherSessions]).
+//   - store.go: the [Store] contract and the optional [UserIndex] and
+//     [Pinger]; errors.go and httperror.go: every error and its HTTP status
+//     ([StatusOf]); events.go: every security event name.
 //
 // # Threat model and guarantees
 //
 //   - Forged or tampered cookies fail an HMAC-SHA256 check (constant-time,
 //     against every configured secret) and never reach the store; they are
-//     reported as session_rejected events.
-//   - Session fixation: Login and Regenerate issue a new token and delete the
-//     old record before the response is sent.
-//   - Stolen cookies: HttpOnly, SameSite=Lax, Secure and the __Host- prefix in
-//     production; idle and absolute deadlines kept on the server, never read
-//     from the cookie; Destroy deletes the record.
-//   - Store dumps: records are keyed by SHA-256 of the token, so a copy of the
-//     store yields no usable cookie. Events carry a salted handle, never a
-//     token, cookie value, store key or secret.
-//   - Lost updates and resurrection: changes are saved as a patch of the
-//     changed keys, applied only while the record still exists; Incr is
-//     atomic in the store.
-//   - Cookie tossing: a request with two session cookies is refused (400).
-//   - Store outages answer 503 and never look like a logout.
+//     reported as [EventSessionRejected].
+//   - Session fixation: [Session.Login] and [Session.Regenerate] issue a new
+//     token and delete the old record before the response is sent.
+//   - Stolen cookies: HttpOnly, SameSite=Lax, Secure and the __Host- prefix
+//     in production; idle and absolute deadlines kept on the server, never
+//     read from the cookie; [Session.Destroy] deletes the record.
+//   - Store dumps: records are keyed by SHA-256 of the token, so a copy of
+//     the store yields no usable cookie. Events carry a public ID
+//     ([Manager.PublicID]), never a token, cookie value, store key or secret.
+//   - Lost updates and resurrection: changes are saved as a [Patch] of the
+//     changed keys, applied only while the record still exists;
+//     [Session.Incr] is atomic in the store.
+//   - Cookie tossing: a request with two session cookies is refused (400,
+//     [ErrDuplicateCookie]).
+//   - Store outages answer 503 ([ErrStoreUnavailable]) and never look like a
+//     logout.
 //
 // # Cost
 //
-// A request without a valid signed cookie costs no store call. A request with
-// one costs one Load (which also refreshes the idle deadline); a change costs
-// one more call; Login costs a Create and a Delete.
+// A request without a valid signed cookie, or whose handler never uses its
+// session, costs no store call. A request that reads its session costs one
+// Load (which also refreshes the idle deadline); a change costs one more
+// call; when the first use is [Session.Incr], loading and incrementing are
+// one call. A login costs a Create and a Delete.
+//
+// # Concurrency
+//
+// A [Manager] is safe for concurrent use. A [Session] belongs to one request:
+// its methods may be called from several goroutines of that request, not
+// after the handler has returned. Concurrent requests on one session never
+// lose each other's changes to different keys, nor an increment.
 //
 // # Caching
 //
