@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/tetherhq/tether/internal/sqlmigrate"
 )
 
 // ReadOnlyDSN is the data source name of a read-only connection to the
@@ -33,7 +35,7 @@ type Status struct {
 // not exist yet, that is when no server has the file open; run as root, it
 // gives them the database file's owner.
 func Inspect(ctx context.Context, path string) (Status, error) {
-	migrations, err := readMigrations(migrationFiles)
+	migrations, err := sqlmigrate.Read(migrationFiles, "migrations")
 	if err != nil {
 		return Status{}, fmt.Errorf("sqlitestore: inspect: %w", err)
 	}

@@ -6,10 +6,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/tetherhq/tether/internal/sqlmigrate"
 )
 
 // migrationFiles holds the schema migrations, numbered from 0001 without
@@ -22,43 +20,12 @@ var migrationFiles embed.FS
 // schemaTable records the applied migrations, one row per version.
 const schemaTable = "tether_sessions_schema"
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// readMigrations returns the migrations in fsys's migrations directory in
-// version order, checking that they are numbered 1, 2, 3… without gaps.
-func readMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	out := make([]migration, 0, len(names))
-	for i, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration file %s: want a name starting %04d_", base, i+1)
-		}
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(body)})
-	}
-	return out, nil
-}
-
 // migrate brings db's schema up to date with the migrations in fsys. Checking
 // the version and applying what is missing happen in one BEGIN IMMEDIATE
 // transaction, so two processes opening a new file at once apply each
 // migration once, and a failed migration leaves the schema as it was.
 func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
-	migrations, err := readMigrations(fsys)
+	migrations, err := sqlmigrate.Read(fsys, "migrations")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -75,11 +42,11 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 				ErrNewerSchema, current, len(migrations))
 		}
 		for _, m := range migrations[current:] {
-			if _, err := c.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
+			if _, err := c.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
 			}
-			if _, err := c.ExecContext(ctx, `INSERT INTO `+schemaTable+` (version) VALUES (?)`, m.version); err != nil {
-				return fmt.Errorf("%s: %w", m.name, err)
+			if _, err := c.ExecContext(ctx, `INSERT INTO `+schemaTable+` (version) VALUES (?)`, m.Version); err != nil {
+				return fmt.Errorf("%s: %w", m.Name, err)
 			}
 		}
 		return nil
