@@ -6,7 +6,7 @@
 //	 "event":"login_success","userId":"user-1001","ip":"127.0.0.1",
 //	 "userAgent":"curl/8.5.0","session":"3f9a0c1d22b7e4a8"}
 //
-// session is a salted handle of the session (tether.Manager.Handle): it ties
+// session is a salted handle of the session ([tether.Manager.Handle]): it ties
 // the events of one session together and cannot be turned back into a cookie.
 // Callers must never pass a token, cookie value, password or secret; the
 // Logger cannot tell one from a user name, so the rule is enforced where

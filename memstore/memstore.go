@@ -1,8 +1,8 @@
-// Package memstore is an in-memory tether.Store for tests and examples.
+// Package memstore is an in-memory [tether.Store] for tests and examples.
 //
 // Sessions live in process memory: they are lost on restart and cannot be
-// shared between instances, which is why a tether.Manager configured for
-// production refuses this store (see tether.Config.Production). Expired records
+// shared between instances, which is why a [tether.Manager] configured for
+// production refuses this store (see [tether.Config.Production]). Expired records
 // are removed when they are next read and by Sweep.
 //
 // A Store is safe for concurrent use; every operation holds one mutex, which
@@ -16,7 +16,7 @@ import (
 	"github.com/tetherhq/tether"
 )
 
-// Store is an in-memory tether.Store. The zero value is not usable; call New.
+// Store is an in-memory [tether.Store]. The zero value is not usable; call New.
 type Store struct {
 	mu      chan struct{} // a one-slot semaphore; see lock
 	records map[string]*tether.Record
@@ -44,11 +44,11 @@ func (s *Store) lock(ctx context.Context) error {
 
 func (s *Store) unlock() { <-s.mu }
 
-// DevelopmentOnly marks the store as unfit for production; tether.New refuses
+// DevelopmentOnly marks the store as unfit for production; [tether.New] refuses
 // it when Config.Production is set.
 func (s *Store) DevelopmentOnly() {}
 
-// Create implements tether.Store.
+// Create implements [tether.Store].
 func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) error {
 	if err := s.lock(ctx); err != nil {
 		return err
@@ -69,7 +69,7 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 	return nil
 }
 
-// Load implements tether.Store.
+// Load implements [tether.Store].
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 	return rec.Clone(), nil
 }
 
-// Update implements tether.Store.
+// Update implements [tether.Store].
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	return next.Clone(), nil
 }
 
-// Delete implements tether.Store.
+// Delete implements [tether.Store].
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.lock(ctx); err != nil {
 		return err
@@ -136,7 +136,7 @@ func (s *Store) deleteLocked(key string) {
 	}
 }
 
-// ListUser implements tether.UserIndex.
+// ListUser implements [tether.UserIndex].
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
 	if err := s.lock(ctx); err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	return out, nil
 }
 
-// DeleteUser implements tether.UserIndex.
+// DeleteUser implements [tether.UserIndex].
 func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	if err := s.lock(ctx); err != nil {
 		return 0, err

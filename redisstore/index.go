@@ -40,7 +40,7 @@ func stale(member string, now time.Time) bool {
 	return at < now.Add(-indexGrace).UnixMilli()
 }
 
-// ListUser implements tether.UserIndex: one read of the user's index, then
+// ListUser implements [tether.UserIndex]: one read of the user's index, then
 // one pipelined read of its sessions (grouped by node on a Cluster). Entries
 // whose session is gone are removed from the index on the way.
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
@@ -105,7 +105,7 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 // deleteUserRounds bounds DeleteUser's listings.
 const deleteUserRounds = 8
 
-// DeleteUser implements tether.UserIndex: it deletes every session listed
+// DeleteUser implements [tether.UserIndex]: it deletes every session listed
 // in the user's index and removes those entries, then lists the index again
 // and repeats while new entries appear. The index and the sessions live in
 // different Cluster slots, so this is not one atomic step; the repetition

@@ -1,4 +1,4 @@
-// Package redisstore is a tether.Store in Redis, for any number of server
+// Package redisstore is a [tether.Store] in Redis, for any number of server
 // instances sharing sessions. It takes a redis.UniversalClient, so a single
 // node, Sentinel (failover) and Cluster all work, with TLS and ACL users as
 // the client is configured (see ParseURL).
@@ -68,7 +68,7 @@ type Options struct {
 	Grace time.Duration
 }
 
-// Store is a tether.Store in Redis.
+// Store is a [tether.Store] in Redis.
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -112,7 +112,7 @@ func (s *Store) Preload(ctx context.Context) error {
 	return nil
 }
 
-// Ping implements tether.Pinger.
+// Ping implements [tether.Pinger].
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
 		return s.fail("ping", err)
@@ -129,7 +129,7 @@ func (s *Store) fail(op string, err error) error {
 	return fmt.Errorf("redisstore: %s: %w: %w", op, tether.ErrStoreUnavailable, err)
 }
 
-// Create implements tether.Store. For an authenticated session the user's
+// Create implements [tether.Store]. For an authenticated session the user's
 // index entry is written first (see the package doc). The session itself is
 // one SET … NX PXAT.
 func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) error {
@@ -166,7 +166,7 @@ func isScriptError(err error, code string) bool {
 	return msg == code || strings.HasPrefix(msg, code+" ")
 }
 
-// Load implements tether.Store in one command.
+// Load implements [tether.Store] in one command.
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
 	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, unixms.From(now), unixms.From(idleDeadline), s.grace).Text()
 	if errors.Is(err, redis.Nil) {
@@ -178,7 +178,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 	return decodeRecord(res)
 }
 
-// Update implements tether.Store in one command.
+// Update implements [tether.Store] in one command.
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
 	args := make([]any, 0, 7+2*len(p.Set)+len(p.Delete)+2*len(p.Incr))
 	args = append(args, unixms.From(now), unixms.From(p.IdleDeadline), unixms.From(p.AuthenticatedAt), s.grace, len(p.Set))
@@ -205,7 +205,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	return decodeRecord(res)
 }
 
-// Delete implements tether.Store. The user's index entry, if any, is left
+// Delete implements [tether.Store]. The user's index entry, if any, is left
 // for the next read of the index to remove (it then points at nothing).
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.rdb.Unlink(ctx, s.sessionKey(key)).Err(); err != nil {

@@ -1,4 +1,4 @@
-// Package sqlitestore is the embedded tether.Store: sessions in one SQLite
+// Package sqlitestore is the embedded [tether.Store]: sessions in one SQLite
 // file through modernc.org/sqlite (pure Go, no cgo). It is the reference
 // server's default store, and sessions survive a restart. One file serves one
 // host: several instances of a server need a shared store such as redisstore.
@@ -46,7 +46,7 @@
 // Load is one statement, UPDATE … RETURNING, which moves the idle deadline
 // of a live record and returns an expired record unchanged, so a request
 // that reads a session costs one round trip. Update reads the record,
-// applies the tether.Patch with Patch.Apply, and writes it back inside one
+// applies the [tether.Patch] with Patch.Apply, and writes it back inside one
 // BEGIN IMMEDIATE transaction, and only while the record exists and is
 // live: concurrent updates of different keys and concurrent increments are
 // never lost, and an Update racing a Delete never brings the record back.
@@ -63,6 +63,6 @@
 //
 // Failures to reach the database (a closed Store, a done context, a lock
 // that stayed busy past the timeout, I/O errors, a full disk) wrap
-// tether.ErrStoreUnavailable; every error from the driver is wrapped with the
+// [tether.ErrStoreUnavailable]; every error from the driver is wrapped with the
 // operation, as in "sqlitestore: load: …". Errors never contain a store key.
 package sqlitestore

@@ -19,7 +19,7 @@ var ErrNewerSchema = errors.New("sqlitestore: database schema is newer than this
 // errClosed is returned by operations on a closed Store.
 var errClosed = fmt.Errorf("%w: store closed", tether.ErrStoreUnavailable)
 
-// classify wraps err in tether.ErrStoreUnavailable when it means that the
+// classify wraps err in [tether.ErrStoreUnavailable] when it means that the
 // database could not answer, rather than that the request was wrong.
 func classify(err error) error {
 	if err == nil || errors.Is(err, tether.ErrStoreUnavailable) {

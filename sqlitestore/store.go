@@ -31,7 +31,7 @@ type Options struct {
 	SweepInterval time.Duration
 }
 
-// Store is a tether.Store, tether.UserIndex and tether.Pinger in SQLite.
+// Store is a [tether.Store], [tether.UserIndex] and [tether.Pinger] in SQLite.
 // Create one with Open or New and release it with Close. A Store is safe for
 // concurrent use; see the package documentation for how writes are ordered.
 type Store struct {
@@ -181,7 +181,7 @@ func newStore(wdb, rdb *sql.DB, own bool, opts Options) (*Store, error) {
 
 // Close stops the sweeper, waiting for it to return, and closes the pools
 // if Open opened them. Operations after Close fail with an error wrapping
-// tether.ErrStoreUnavailable. Close is safe to call more than once and from
+// [tether.ErrStoreUnavailable]. Close is safe to call more than once and from
 // several goroutines; every call returns the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
@@ -195,7 +195,7 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Ping implements tether.Pinger: it reports whether the sessions table can
+// Ping implements [tether.Pinger]: it reports whether the sessions table can
 // be read and the write connection answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if s.closed.Load() {
@@ -212,7 +212,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Create implements tether.Store. The stored idle deadline is capped at the
+// Create implements [tether.Store]. The stored idle deadline is capped at the
 // absolute deadline.
 func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) error {
 	if rec == nil {
@@ -246,7 +246,7 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 // loadSQL is Load's single statement. A live row (?2 before both deadlines)
 // gets the idle deadline ?1 capped at its absolute deadline; an expired row
 // keeps its deadline, so it is returned as it was. ?1 = 0 (a zero
-// idleDeadline) moves nothing, as in tether.Patch.
+// idleDeadline) moves nothing, as in [tether.Patch].
 const loadSQL = `UPDATE tether_sessions
 	SET idle_deadline = CASE
 		WHEN ?1 <> 0 AND idle_deadline > ?2 AND absolute_deadline > ?2 THEN min(?1, absolute_deadline)
@@ -254,7 +254,7 @@ const loadSQL = `UPDATE tether_sessions
 	WHERE key = ?3
 	RETURNING ` + recordColumns
 
-// Load implements tether.Store in one statement: it moves the idle deadline
+// Load implements [tether.Store] in one statement: it moves the idle deadline
 // of a live record and returns an expired record unchanged (the sweeper
 // deletes it later).
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
@@ -274,8 +274,8 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 	}
 }
 
-// Update implements tether.Store: it reads the record, applies p with
-// tether.Patch.Apply and writes it back in one BEGIN IMMEDIATE transaction,
+// Update implements [tether.Store]: it reads the record, applies p with
+// [tether.Patch.Apply] and writes it back in one BEGIN IMMEDIATE transaction,
 // only if the record exists and is live at now.
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
 	var rec *tether.Record
@@ -319,7 +319,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	}
 }
 
-// Delete implements tether.Store.
+// Delete implements [tether.Store].
 func (s *Store) Delete(ctx context.Context, key string) error {
 	err := s.exclusive(ctx, func() error {
 		_, err := s.wdb.ExecContext(ctx, `DELETE FROM tether_sessions WHERE key = ?`, key)

@@ -18,7 +18,7 @@ const (
 	deleteUserSQL = `DELETE FROM tether_sessions WHERE user_id = ?1 AND user_id <> ''`
 )
 
-// ListUser implements tether.UserIndex: the keys and records of the user's
+// ListUser implements [tether.UserIndex]: the keys and records of the user's
 // sessions that are live at now, read through the user_id index. It runs
 // beside the Store's writer and does not move any deadline.
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
@@ -48,7 +48,7 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	return out, nil
 }
 
-// DeleteUser implements tether.UserIndex: it deletes every session of the
+// DeleteUser implements [tether.UserIndex]: it deletes every session of the
 // user, expired or not, in one statement, and returns how many it deleted.
 func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	if userID == "" {

@@ -1,5 +1,5 @@
-// Package storetest checks a tether.Store against the contract written on the
-// tether.Store interface. Every store in this module runs it; so can yours:
+// Package storetest checks a [tether.Store] against the contract written on the
+// [tether.Store] interface. Every store in this module runs it; so can yours:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) tether.Store {
@@ -11,7 +11,7 @@
 //
 // newStore is called once per subtest and must return an empty store that
 // nothing else uses. The suite also checks the optional interfaces
-// tether.UserIndex and tether.Pinger when the store implements them, and
+// [tether.UserIndex] and [tether.Pinger] when the store implements them, and
 // skips those subtests otherwise.
 //
 // Deadlines are relative to the real clock and "later" is simulated by
@@ -26,7 +26,7 @@
 // The suite also requires two things the contract implies without stating:
 // a store keeps its own copy of a record (changing the record passed to
 // Create, or one returned by Load or Update, changes nothing stored), and
-// tether.UserIndex indexes only authenticated sessions (ListUser and
+// [tether.UserIndex] indexes only authenticated sessions (ListUser and
 // DeleteUser of "" find nothing).
 package storetest
 
