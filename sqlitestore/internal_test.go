@@ -2,12 +2,10 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/tetherhq/tether"
@@ -71,45 +69,6 @@ func TestReadMigrations(t *testing.T) {
 	got, err := sqlmigrate.Read(migrationFiles, "migrations")
 	if err != nil || len(got) == 0 {
 		t.Fatalf("embedded migrations: got %d (%v), want at least 1", len(got), err)
-	}
-}
-
-// A failing migration rolls back with the row recording it: the schema stays
-// at the last good version and a later fixed run applies it.
-func TestMigrateRollsBack(t *testing.T) {
-	ctx := context.Background()
-	db, err := sql.Open("sqlite", DSN(filepath.Join(t.TempDir(), "m.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	good := fstest.MapFS{"migrations/0001_a.sql": {Data: []byte("CREATE TABLE tether_a (x); CREATE TABLE tether_b (y);")}}
-	if err := migrate(ctx, db, good); err != nil {
-		t.Fatalf("first migration: got %v, want nil", err)
-	}
-	bad := fstest.MapFS{
-		"migrations/0001_a.sql": good["migrations/0001_a.sql"],
-		"migrations/0002_b.sql": {Data: []byte("CREATE TABLE tether_c (z); INSERT INTO no_such_table VALUES (1);")},
-	}
-	if err := migrate(ctx, db, bad); err == nil || !strings.Contains(err.Error(), "0002_b.sql") {
-		t.Fatalf("failing migration: got %v, want an error naming 0002_b.sql", err)
-	}
-	var version, tables int
-	db.QueryRow(`SELECT MAX(version) FROM ` + schemaTable).Scan(&version)
-	db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'tether_c'`).Scan(&tables)
-	if version != 1 || tables != 0 {
-		t.Fatalf("after a failed migration: got version %d and %d tether_c tables, want version 1 and none", version, tables)
-	}
-	fixed := fstest.MapFS{
-		"migrations/0001_a.sql": good["migrations/0001_a.sql"],
-		"migrations/0002_b.sql": {Data: []byte("CREATE TABLE tether_c (z);")},
-	}
-	if err := migrate(ctx, db, fixed); err != nil {
-		t.Fatalf("fixed migration: got %v, want nil", err)
-	}
-	db.QueryRow(`SELECT MAX(version) FROM ` + schemaTable).Scan(&version)
-	if version != 2 {
-		t.Fatalf("after the fixed migration: got version %d, want 2", version)
 	}
 }
 

@@ -53,11 +53,27 @@ func Open(path string, h *passwords.Hasher) (*SQLite, error) {
 		return nil, fmt.Errorf("users: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(maxOpenConns)
-	if err := sqlmigrate.Apply(context.Background(), db, migrations, "migrations", schemaTable, "users"); err != nil {
+	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return &SQLite{db: db, hasher: h}, nil
+}
+
+// migrate applies the user directory's migrations with sqlmigrate.Apply (one
+// BEGIN IMMEDIATE transaction, so the server and the admin CLI opening a new
+// file at once apply each migration once) and its own version table. A
+// newer schema is refused with an error wrapping sqlmigrate.ErrNewerSchema.
+func migrate(ctx context.Context, db *sql.DB) error {
+	err := sqlmigrate.Apply(ctx, db, migrations, "migrations", schemaTable)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sqlmigrate.ErrNewerSchema):
+		return fmt.Errorf("users: %w; run a newer tether", err)
+	default:
+		return fmt.Errorf("users: migrate: %w", err)
+	}
 }
 
 // Close closes the database.
