@@ -8,19 +8,56 @@ import (
 	"github.com/tetherhq/tether"
 )
 
-// Store wraps a tether.Store to time every call and classify loads. The
-// optional Pinger and UserIndex capabilities pass through.
+// Store wraps s to time every call (tether_store_duration_seconds, by
+// operation) and classify loads (tether_session_lookups_total). The wrapper
+// implements tether.Pinger only if s does, and tether.UserIndex only if s
+// does, so a caller's type assertion on it answers as it would on s; those
+// calls are timed too ("ping", "list_user", "delete_user"). Other optional
+// interfaces of s are not passed through. The wrapper is safe for
+// concurrent use if s is.
 func (m *Metrics) Store(s tether.Store) tether.Store {
-	return &store{Store: s, m: m}
+	base := &store{Store: s, m: m}
+	p, isPinger := s.(tether.Pinger)
+	idx, isIndex := s.(tether.UserIndex)
+	switch {
+	case isPinger && isIndex:
+		return &pingIndexStore{base, pinger{p, m}, userIndex{idx, m}}
+	case isPinger:
+		return &pingStore{base, pinger{p, m}}
+	case isIndex:
+		return &indexStore{base, userIndex{idx, m}}
+	default:
+		return base
+	}
 }
 
+// The four wrappers: store alone, or with the timed capabilities of the
+// inner store embedded.
+type (
+	pingStore struct {
+		*store
+		pinger
+	}
+	indexStore struct {
+		*store
+		userIndex
+	}
+	pingIndexStore struct {
+		*store
+		pinger
+		userIndex
+	}
+)
+
+// store times the tether.Store methods. Embedding the interface, not the
+// inner value, keeps its method set to those four.
 type store struct {
 	tether.Store
 	m *Metrics
 }
 
 func (s *store) Create(ctx context.Context, key string, rec *tether.Record) error {
-	defer s.timed("create")()
+	defer timed(s.m, "create")()
 	return s.Store.Create(ctx, key, rec)
 }
 
@@ -44,42 +81,44 @@ func (s *store) Load(ctx context.Context, key string, now, idle time.Time) (*tet
 }
 
 func (s *store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
-	defer s.timed("update")()
+	defer timed(s.m, "update")()
 	return s.Store.Update(ctx, key, now, p)
 }
 
 func (s *store) Delete(ctx context.Context, key string) error {
-	defer s.timed("delete")()
+	defer timed(s.m, "delete")()
 	return s.Store.Delete(ctx, key)
 }
 
-func (s *store) Ping(ctx context.Context) error {
-	if p, ok := s.Store.(tether.Pinger); ok {
-		defer s.timed("ping")()
-		return p.Ping(ctx)
-	}
-	return nil
+// pinger times the inner store's Ping.
+type pinger struct {
+	p tether.Pinger
+	m *Metrics
 }
 
-func (s *store) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
-	idx, ok := s.Store.(tether.UserIndex)
-	if !ok {
-		return nil, errors.New("metrics: the store keeps no per-user index")
-	}
-	defer s.timed("list_user")()
-	return idx.ListUser(ctx, userID, now)
+func (p pinger) Ping(ctx context.Context) error {
+	defer timed(p.m, "ping")()
+	return p.p.Ping(ctx)
 }
 
-func (s *store) DeleteUser(ctx context.Context, userID string) (int, error) {
-	idx, ok := s.Store.(tether.UserIndex)
-	if !ok {
-		return 0, errors.New("metrics: the store keeps no per-user index")
-	}
-	defer s.timed("delete_user")()
-	return idx.DeleteUser(ctx, userID)
+// userIndex times the inner store's ListUser and DeleteUser.
+type userIndex struct {
+	idx tether.UserIndex
+	m   *Metrics
 }
 
-func (s *store) timed(op string) func() {
+func (u userIndex) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
+	defer timed(u.m, "list_user")()
+	return u.idx.ListUser(ctx, userID, now)
+}
+
+func (u userIndex) DeleteUser(ctx context.Context, userID string) (int, error) {
+	defer timed(u.m, "delete_user")()
+	return u.idx.DeleteUser(ctx, userID)
+}
+
+// timed starts timing op; call the result when the call returns.
+func timed(m *Metrics, op string) func() {
 	start := time.Now()
-	return func() { s.m.StoreCall(op, time.Since(start)) }
+	return func() { m.StoreCall(op, time.Since(start)) }
 }
