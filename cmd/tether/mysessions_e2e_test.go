@@ -6,17 +6,6 @@ import (
 	"testing"
 )
 
-type sessionsBody struct {
-	Sessions []struct {
-		ID         string `json:"id"`
-		Current    bool   `json:"current"`
-		CreatedAt  string `json:"createdAt"`
-		LastSeenAt string `json:"lastSeenAt"`
-		IP         string `json:"ip"`
-		UserAgent  string `json:"userAgent"`
-	} `json:"sessions"`
-}
-
 func (c *client) sessions() sessionsBody {
 	c.t.Helper()
 	r := c.get("/sessions")

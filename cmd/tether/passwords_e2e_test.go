@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -29,18 +28,6 @@ func (in *instance) metric(t *testing.T, name string) float64 {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return v
-}
-
-// cliIn runs an admin command against the data directory of an instance
-// started with env() and returns its standard output.
-func cliIn(t *testing.T, dir string, stdin string, args ...string) string {
-	t.Helper()
-	getenv := env("DATA_DIR", dir)
-	var out bytes.Buffer
-	if err := run(context.Background(), args, getenv, strings.NewReader(stdin), &out, &bytes.Buffer{}); err != nil {
-		t.Fatalf("tether %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String()
 }
 
 // No user enumeration (ASVS 6.3.8 / the point 1): an unknown user,

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,14 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherhq/tether/internal/testenv/pgtest"
 	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
-
-// redisEnv is the environment of a server on the Redis at addr.
-func redisEnv(url string, kv ...string) func(string) string {
-	return env(append([]string{"REDIS_URL", url, "SESSION_SECRET", strings.Repeat("r", 64)}, kv...)...)
-}
 
 func TestTwoInstancesShareRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
@@ -36,20 +29,6 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	again := a.client()
 	again.setSID(sid)
 	expect(t, "old cookie on A after logout on B", again.get("/profile"), 401, `{"error":"Not authenticated"}`)
-}
-
-// deployments gives the environment of a server for each way to deploy it:
-// everything in the embedded SQLite file; sessions in Redis; sessions in
-// Redis and users in PostgreSQL (the several-instance set-up). Each starts
-// its own redis-server and takes a PostgreSQL schema of its own.
-var deployments = map[string]func(t *testing.T) func(string) string{
-	"sqlite": func(t *testing.T) func(string) string { return env() },
-	"redis": func(t *testing.T) func(string) string {
-		return redisEnv("redis://" + redistest.Start(t, redistest.Config{}).Addr)
-	},
-	"redis+postgres": func(t *testing.T) func(string) string {
-		return redisEnv("redis://"+redistest.Start(t, redistest.Config{}).Addr, "DATABASE_URL", pgtest.URL(t))
-	},
 }
 
 // Guarantee 3 (DESIGN): 200 concurrent GET /views on one cookie end at +200.
@@ -189,32 +168,6 @@ func TestRedisUnreachableAtStart(t *testing.T) {
 	port := redistest.FreePort(t)
 	unreachableAtStart(t, "REDIS_URL", fmt.Sprintf("redis://tether:%s@127.0.0.1:%%d", unreachablePassword), port,
 		fmt.Sprintf("cannot reach Redis at 127.0.0.1:%d", port), "check that Redis is running")
-}
-
-// unreachablePassword is the password in the URLs of unreachableAtStart.
-const unreachablePassword = "hunter2-pass"
-
-// unreachableAtStart runs serve with urlVar set to urlFormat (with %d for
-// port, where nothing listens) and checks that it exits with an error that
-// contains each of want and never the URL's password (which would land in
-// logs).
-func unreachableAtStart(t *testing.T, urlVar, urlFormat string, port int, want ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var out, errb syncBuffer
-	err := run(ctx, []string{"serve", "--port", "0", "--data-dir", t.TempDir()}, env(urlVar, fmt.Sprintf(urlFormat, port)), strings.NewReader(""), &out, &errb)
-	if err == nil {
-		t.Fatalf("serve with an unreachable %s: got nil, want an error", urlVar)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("got %q, want it to contain %q", err, w)
-		}
-	}
-	if strings.Contains(err.Error()+out.String()+errb.String(), unreachablePassword) {
-		t.Fatalf("the password of %s appears in the output: %q", urlVar, err.Error()+out.String()+errb.String())
-	}
 }
 
 func TestRedisClusterEndToEnd(t *testing.T) {

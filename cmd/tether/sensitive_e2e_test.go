@@ -1,28 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 )
-
-// csrfToken fetches the session's CSRF token.
-func (c *client) csrfToken() string {
-	c.t.Helper()
-	var v struct{ CSRFToken string }
-	r := c.get("/csrf-token")
-	if err := json.Unmarshal([]byte(r.body), &v); err != nil || v.CSRFToken == "" {
-		c.t.Fatalf("csrf-token: got %d %s", r.status, r.body)
-	}
-	return v.CSRFToken
-}
-
-// post sends a JSON body with the session's CSRF token and extra headers.
-func (c *client) post(path, body string, hdr ...string) response {
-	c.t.Helper()
-	return c.do("POST", path, "application/json", body, append([]string{"X-CSRF-Token", c.csrfToken()}, hdr...)...)
-}
 
 // Two devices (two cookie jars): a password change needs a recent
 // authentication, ends the other device's session and rotates the caller's.

@@ -6,27 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
-	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/metrics"
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
-	"github.com/tetherhq/tether/sqlitestore"
 )
 
 // demoUser is created by serve --demo (development only): the seed's user.
@@ -166,100 +158,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-// app holds the stores every command opens.
-type app struct {
-	rdb      redis.UniversalClient // nil without REDIS_URL
-	secrets  [][]byte
-	sessions tether.Store
-	users    users.Directory
-	hasher   *passwords.Hasher // one per process: its bound on concurrent hashing is global
-	ping     []func(context.Context) error
-	closers  []func() error
-}
-
-// dbPath is the embedded database in the data directory.
-func dbPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "tether.db") }
-
-func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) (*app, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create DATA_DIR %s: %w", cfg.DataDir, err)
-	}
-	if st, err := os.Stat(cfg.DataDir); err == nil {
-		if w := openDataDir(cfg.DataDir, st.Mode()); w != "" {
-			log.Warn(w)
-		}
-	}
-	secrets, warnings, err := cfg.Secrets()
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range warnings {
-		log.Warn(w)
-	}
-	a := &app{secrets: secrets}
-	if cfg.RedisURL != "" {
-		store, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), log)
-		if err != nil {
-			return nil, err
-		}
-		a.sessions, a.rdb = store, rdb
-		a.ping = append(a.ping, store.Ping)
-		a.closers = append(a.closers, rdb.Close)
-		log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","))
-	} else {
-		store, err := sqlitestore.Open(dbPath(cfg), sqlitestore.Options{})
-		if err != nil {
-			return nil, fmt.Errorf("open session store in %s: %w", cfg.DataDir, err)
-		}
-		a.sessions = store
-		a.ping = append(a.ping, store.Ping)
-		a.closers = append(a.closers, store.Close)
-	}
-	a.hasher = passwords.NewHasher()
-	a.users, err = openUsers(ctx, cfg, a.hasher)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.ping = append(a.ping, a.users.Ping)
-	a.closers = append(a.closers, a.users.Close)
-	if cfg.DatabaseURL != "" {
-		log.Info("users in PostgreSQL (DATABASE_URL)")
-	}
-	return a, nil
-}
-
-// Ping reports whether the stores answer.
-func (a *app) Ping(ctx context.Context) error {
-	var errs []error
-	for _, p := range a.ping {
-		errs = append(errs, p(ctx))
-	}
-	return errors.Join(errs...)
-}
-
-// Close closes the stores, last opened first.
-func (a *app) Close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		_ = a.closers[i]()
-	}
-}
-
 func ensureDemoUser(ctx context.Context, dir users.Directory) error {
 	_, err := dir.Add(ctx, demoUser, demoPassword, "user")
 	if err != nil && !errors.Is(err, users.ErrUserExists) {
 		return fmt.Errorf("create demo user: %w", err)
 	}
 	return nil
-}
-
-// openDataDir returns a warning when DATA_DIR, of mode mode, lets other
-// users in: it holds the database (password hashes, sessions) and, in
-// development, the generated secret. A directory tether creates is 0700;
-// one made by someone else is left as it is, and reported.
-func openDataDir(dir string, mode fs.FileMode) string {
-	if mode.Perm()&0o077 == 0 {
-		return ""
-	}
-	return fmt.Sprintf("DATA_DIR %s is open to other users (mode %v): it holds the database and the development secret; chmod 700 it", dir, mode.Perm())
 }

@@ -9,39 +9,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/tetherhq/tether/internal/config"
-	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/users"
 )
-
-// loadConfig reads the environment and ./.env.
-func loadConfig(getenv func(string) string) (*config.Config, error) {
-	return config.Load(getenv, ".env")
-}
-
-// openUsers opens the user directory named by the configuration: in
-// PostgreSQL when DATABASE_URL is set (shared by every instance), else in
-// the embedded SQLite file in DATA_DIR.
-// Passwords are hashed with h (nil: a new passwords.NewHasher()).
-func openUsers(ctx context.Context, cfg *config.Config, h *passwords.Hasher) (users.Directory, error) {
-	if h == nil {
-		h = passwords.NewHasher()
-	}
-	if cfg.DatabaseURL != "" {
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		return users.OpenPostgres(ctx, cfg.DatabaseURL, h)
-	}
-	u, err := users.Open(dbPath(cfg), h)
-	if err != nil {
-		return nil, fmt.Errorf("open user directory in %s: %w", cfg.DataDir, err)
-	}
-	return u, nil
-}
 
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -130,6 +105,119 @@ func readPassword(r io.Reader) (string, error) {
 	return s, nil
 }
 
+// oneName parses NAME plus flags, in any order.
+func oneName(fs *flag.FlagSet, args []string, what string) (string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usageError{what + ": expected exactly one user name"}
+	}
+	return pos[0], nil
+}
+
+func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user passwd", flag.ContinueOnError)
+	fromStdin := fs.Bool("password-stdin", false, "read the new password from standard input")
+	name, err := oneName(fs, args, "user passwd")
+	if err != nil {
+		return err
+	}
+	if !*fromStdin {
+		return usageError{"user passwd: give the new password on stdin with --password-stdin"}
+	}
+	pw, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, name)
+	if err != nil {
+		return userErr(name, err)
+	}
+	if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
+		return err
+	}
+	env.event(ctx, "password_changed", u)
+	n, err := env.m.EndUserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "password_changed"))
+	fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", name, n)
+	return nil
+}
+
+func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) string, disable bool, args []string, stdout, stderr io.Writer) error {
+	verb := map[bool]string{true: "disable", false: "enable"}[disable]
+	name, err := oneName(flag.NewFlagSet("user "+verb, flag.ContinueOnError), args, "user "+verb)
+	if err != nil {
+		return err
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, name)
+	if err != nil {
+		return userErr(name, err)
+	}
+	if err := env.app.users.SetDisabled(ctx, name, disable); err != nil {
+		return err
+	}
+	if !disable {
+		env.event(ctx, "user_enabled", u)
+		fmt.Fprintf(stdout, "user %s enabled\n", name)
+		return nil
+	}
+	env.event(ctx, "user_disabled", u)
+	// ASVS 7.4.2 / 7.4.5: disabling an account ends its sessions at once.
+	n, err := env.m.EndUserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "account_disabled"))
+	fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", name, n)
+	return nil
+}
+
+func userRole(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
+	pos, err := parseFlags(flag.NewFlagSet("user role", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usageError{"user role: expected NAME ROLE (user or admin)"}
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, pos[0])
+	if err != nil {
+		return userErr(pos[0], err)
+	}
+	if err := env.app.users.SetRole(ctx, pos[0], pos[1]); err != nil {
+		return userErr(pos[0], err)
+	}
+	env.event(ctx, "role_changed", u, slog.String("from", u.Role), slog.String("to", pos[1]))
+	// The server re-reads the account at each flagged session's next
+	// request: new token, and the new role's absolute timeout.
+	n, err := env.m.SetUserSessions(ctx, u.ID, server.AccountChangedKey, 1)
+	if err != nil {
+		return fmt.Errorf("role of %s changed, but its live sessions could not be flagged (they pick it up within a minute): %w", pos[0], err)
+	}
+	fmt.Fprintf(stdout, "role of %s is now %s; %d live session(s) get a new token at their next request\n", pos[0], pos[1], n)
+	return nil
+}
+
 func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
 	if len(args) != 0 {
 		return usageError{"user list takes no arguments"}
@@ -151,14 +239,9 @@ func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.
 	return tw.Flush()
 }
 
-func secretCmd(args []string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] != "generate" {
-		return usageError{"secret: expected: tether secret generate"}
+func userErr(name string, err error) error {
+	if errors.Is(err, users.ErrNotFound) {
+		return fmt.Errorf("no user named %q", name)
 	}
-	s, err := config.GenerateSecret()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, s)
-	return nil
+	return err
 }

@@ -1,20 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"regexp"
 	"strings"
 	"testing"
 )
-
-func runCLI(t *testing.T, dir, stdin string, args ...string) (string, error) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	err := run(context.Background(), args, env("DATA_DIR", dir), strings.NewReader(stdin), &out, &errb)
-	return out.String(), err
-}
 
 func TestUserCommands(t *testing.T) {
 	dir := t.TempDir()
@@ -62,23 +51,6 @@ func TestPasswordStdinNewline(t *testing.T) {
 		got, err := readPassword(strings.NewReader(in))
 		if err != nil || got != want {
 			t.Errorf("readPassword(%q): got %q %v, want %q", in, got, err, want)
-		}
-	}
-}
-
-func TestMiscCommands(t *testing.T) {
-	out, err := runCLI(t, t.TempDir(), "", "secret", "generate")
-	if err != nil || !regexp.MustCompile(`^[0-9a-f]{128}\n$`).MatchString(out) {
-		t.Fatalf("secret generate: got %q %v, want 128 hex digits", out, err)
-	}
-	if out, err := runCLI(t, t.TempDir(), "", "version"); err != nil || !strings.HasPrefix(out, "tether ") {
-		t.Fatalf("version: got %q %v", out, err)
-	}
-	for _, args := range [][]string{{}, {"frobnicate"}, {"serve", "extra"}, {"serve", "--port", "x"}, {"serve", "--nope"}} {
-		_, err := runCLI(t, t.TempDir(), "", args...)
-		var ue usageError
-		if !errors.As(err, &ue) {
-			t.Errorf("%q: got %v, want a usage error", args, err)
 		}
 	}
 }

@@ -1,0 +1,20 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/tetherhq/tether/internal/config"
+)
+
+func secretCmd(args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "generate" {
+		return usageError{"secret: expected: tether secret generate"}
+	}
+	s, err := config.GenerateSecret()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, s)
+	return nil
+}

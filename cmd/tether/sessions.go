@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+)
+
+func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
+		return usageError{"sessions: expected list or revoke, with --user NAME"}
+	}
+	fs := flag.NewFlagSet("sessions "+args[0], flag.ContinueOnError)
+	user := fs.String("user", "", "user name")
+	id := fs.String("id", "", "revoke only this session (an id from sessions list)")
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if *user == "" || len(pos) != 0 {
+		return usageError{"sessions " + args[0] + ": expected --user NAME"}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, *user)
+	if err != nil {
+		return userErr(*user, err)
+	}
+	if args[0] == "revoke" {
+		var ids []string
+		if *id != "" {
+			ids = []string{*id}
+		}
+		n, err := env.m.EndUserSessions(ctx, u.ID, ids...)
+		if err != nil {
+			return err
+		}
+		env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "admin"))
+		fmt.Fprintf(stdout, "%d session(s) of %s ended\n", n, *user)
+		return nil
+	}
+	list, err := env.m.UserSessions(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCREATED\tIDLE DEADLINE\tABSOLUTE DEADLINE")
+	for _, s := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, s.CreatedAt.UTC().Format(time.RFC3339),
+			s.IdleDeadline.UTC().Format(time.RFC3339), s.AbsoluteDeadline.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
