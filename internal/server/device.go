@@ -133,3 +133,17 @@ func (s *Server) device(r *http.Request, username string) string {
 	}
 	return s.devices.verify(r, username, u.PasswordHash)
 }
+
+// DeviceKeys derives the device-cookie keys from the session secrets, one
+// per secret and in the same order, so rotating the session secret rotates
+// them too. The derivation is one-way: a device-cookie key reveals nothing
+// of the session secret.
+func DeviceKeys(secrets [][]byte) [][]byte {
+	out := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		h := hmac.New(sha256.New, s)
+		h.Write([]byte("tether device-cookie key v1"))
+		out[i] = h.Sum(nil)
+	}
+	return out
+}

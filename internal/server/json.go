@@ -109,3 +109,12 @@ func bodyErr(err error) error {
 	}
 	return &httpError{http.StatusBadRequest, "Could not read the request body"}
 }
+
+// sessionError answers a failed session operation.
+func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	status, _ := tether.StatusOf(err)
+	if status >= 500 {
+		s.log.Error("session store", "err", err)
+	}
+	tether.DefaultErrorHandler(w, r, err)
+}

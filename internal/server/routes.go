@@ -1,17 +1,10 @@
-// Package server holds the reference server's HTTP handlers: the seed
-// tutorial's API (/, /views, /csrf-token, /login, /profile, /logout) plus
-// /healthz and /readyz, on a tether.Manager.
 package server
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"log/slog"
-	"math"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -22,12 +15,6 @@ import (
 	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/secheaders"
-)
-
-// Limits on credentials, checked before any hashing.
-const (
-	maxUsernameBytes = 64
-	maxPasswordBytes = 1024
 )
 
 // Options wires a Server.
@@ -68,20 +55,6 @@ type Options struct {
 	// verify. Derive them from the session secrets (DeviceKeys does). Nil
 	// turns device cookies off: every attempt then counts on its account.
 	DeviceKeys [][]byte
-}
-
-// DeviceKeys derives the device-cookie keys from the session secrets, one
-// per secret and in the same order, so rotating the session secret rotates
-// them too. The derivation is one-way: a device-cookie key reveals nothing
-// of the session secret.
-func DeviceKeys(secrets [][]byte) [][]byte {
-	out := make([][]byte, len(secrets))
-	for i, s := range secrets {
-		h := hmac.New(sha256.New, s)
-		h.Write([]byte("tether device-cookie key v1"))
-		out[i] = h.Sum(nil)
-	}
-	return out
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -216,139 +189,4 @@ func route(mux *http.ServeMux, path, method string, h http.HandlerFunc) {
 		w.Header().Set("Allow", method)
 		tether.WriteJSONError(w, http.StatusMethodNotAllowed, "Method not allowed")
 	})
-}
-
-func (s *Server) root(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte("Server is running."))
-}
-
-func (s *Server) views(w http.ResponseWriter, r *http.Request) {
-	n, err := tether.FromContext(r.Context()).Incr(r.Context(), "views", 1)
-	if err != nil {
-		s.sessionError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Views int64 `json:"views"`
-	}{n})
-}
-
-func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) {
-	tok, err := csrf.Token(r)
-	if err != nil {
-		s.sessionError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
-		CSRFToken string `json:"csrfToken"`
-	}{tok})
-}
-
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	var username, password string
-	if err := decodeForm(w, r, map[string]*string{"username": &username, "password": &password}); err != nil {
-		writeError(w, err)
-		return
-	}
-	if username == "" || password == "" {
-		tether.WriteJSONError(w, http.StatusBadRequest, "username and password are required")
-		return
-	}
-	if len(username) > maxUsernameBytes || len(password) > maxPasswordBytes {
-		tether.WriteJSONError(w, http.StatusBadRequest, "username or password too long")
-		return
-	}
-	u, err := s.checkPassword(r, username, password, "", tether.EventLoginFailure)
-	var te *throttledError
-	switch {
-	case errors.Is(err, users.ErrInvalidCredentials):
-		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
-		return
-	case errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(te.wait.Seconds())), 10))
-		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed logins; try again later")
-		return
-	case errors.Is(err, errThrottleUnavailable):
-		s.log.Error("login throttle unavailable", "err", err)
-		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
-		return
-	case err != nil:
-		s.log.Error("login: user directory unavailable", "err", err)
-		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
-		return
-	}
-	if err := s.enforceCap(r, u.ID); err != nil {
-		s.sessionError(w, r, err)
-		return
-	}
-	sess := tether.FromContext(r.Context())
-	err = errors.Join(
-		sess.Login(u.ID, u.Role),
-		sess.Set("username", u.Username),
-		sess.Set("role", u.Role),
-		s.bind(sess, r),
-		s.recordMeta(sess, r),
-	)
-	if err != nil {
-		s.sessionError(w, r, err)
-		return
-	}
-	s.devices.issue(w, u.Username, u.PasswordHash)
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "user": u.Username})
-}
-
-// requireAuth answers 401 unless the session is authenticated.
-func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		sess := tether.FromContext(r.Context())
-		if sess.UserID() == "" {
-			tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
-			return
-		}
-		if !s.checkBinding(w, r, sess) {
-			return
-		}
-		if !s.touchSeen(w, r, sess) {
-			return
-		}
-		next(w, r)
-	}
-}
-
-func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
-	sess := tether.FromContext(r.Context())
-	writeJSON(w, http.StatusOK, struct {
-		UserID   string `json:"userId"`
-		Username string `json:"username"`
-	}{sess.UserID(), sess.GetString("username")})
-}
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	tether.FromContext(r.Context()).Logout()
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.ready(ctx); err != nil {
-		s.log.Warn("readyz: not ready", "err", err)
-		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Not ready: a store is unreachable")
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-// sessionError answers a failed session operation.
-func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
-	status, _ := tether.StatusOf(err)
-	if status >= 500 {
-		s.log.Error("session store", "err", err)
-	}
-	tether.DefaultErrorHandler(w, r, err)
 }

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/users"
 )
 
@@ -26,6 +26,69 @@ const (
 // changed, so that the server re-reads the account at the session's next
 // request instead of at the once-a-minute pace.
 const AccountChangedKey = "accountChanged"
+
+// profile handles GET /profile: who the session belongs to.
+func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
+	sess := tether.FromContext(r.Context())
+	writeJSON(w, http.StatusOK, struct {
+		UserID   string `json:"userId"`
+		Username string `json:"username"`
+	}{sess.UserID(), sess.GetString("username")})
+}
+
+// changePassword handles POST /password {currentPassword,newPassword}: it
+// needs a recent authentication, ends every other session of the user and
+// rotates the caller's token (ASVS 7.4.3).
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
+	var current, next string
+	if err := decodeForm(w, r, map[string]*string{"currentPassword": &current, "newPassword": &next}); err != nil {
+		writeError(w, err)
+		return
+	}
+	if current == "" || next == "" || len(current) > maxPasswordBytes || len(next) > maxPasswordBytes {
+		tether.WriteJSONError(w, http.StatusBadRequest, "currentPassword and newPassword are required (at most 1024 bytes each)")
+		return
+	}
+	sess := tether.FromContext(r.Context())
+	u, err := s.authenticateCurrent(r, sess, current)
+	if err != nil {
+		s.credentialError(w, err)
+		return
+	}
+	if err := s.users.SetPassword(r.Context(), u.Username, next); err != nil {
+		tether.WriteJSONError(w, http.StatusBadRequest, publicPasswordError(err))
+		return
+	}
+	ended, err := sess.EndOtherSessions(r.Context())
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	if err := sess.Regenerate(); err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	s.m.Emit(r, "password_changed")
+	// The new hash voids every device cookie of the account; this browser,
+	// which just proved the password, gets a new one.
+	if nu, err := s.users.Get(r.Context(), u.Username); err == nil {
+		s.devices.issue(w, nu.Username, nu.PasswordHash)
+	}
+	if ended > 0 {
+		s.m.Emit(r, "session_revoked", slog.Int("count", ended), slog.String("reason", "password_changed"))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": ended})
+}
+
+func publicPasswordError(err error) string {
+	switch {
+	case errors.Is(err, passwords.ErrPasswordTooShort):
+		return "newPassword is too short (at least 8 bytes)"
+	case errors.Is(err, passwords.ErrPasswordTooLong):
+		return "newPassword is too long (at most 1024 bytes)"
+	}
+	return "newPassword was refused"
+}
 
 // recordMeta stores where and when the session was used (at login).
 func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
@@ -101,108 +164,4 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 		return false
 	}
 	return true
-}
-
-type sessionJSON struct {
-	ID         string    `json:"id"`
-	Current    bool      `json:"current"`
-	CreatedAt  time.Time `json:"createdAt"`
-	LastSeenAt time.Time `json:"lastSeenAt"`
-	IP         string    `json:"ip"`
-	UserAgent  string    `json:"userAgent"`
-}
-
-// listSessions handles GET /sessions: the caller's sessions, never a token
-// or store key (ids are salted handles).
-func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	sess := tether.FromContext(r.Context())
-	list, err := s.m.UserSessions(r.Context(), sess.UserID())
-	if err != nil {
-		s.sessionError(w, r, err)
-		return
-	}
-	out := make([]sessionJSON, 0, len(list))
-	current := sess.Handle()
-	for _, info := range list {
-		out = append(out, toJSON(info, current))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
-}
-
-// toJSON renders one session of a listing; current is the caller's id.
-func toJSON(info tether.SessionInfo, current string) sessionJSON {
-	j := sessionJSON{ID: info.ID, Current: info.ID == current, CreatedAt: info.CreatedAt.UTC()}
-	var seen int64
-	_ = jsonValue(info, metaSeenKey, &seen)
-	if seen > 0 {
-		j.LastSeenAt = time.Unix(seen, 0).UTC()
-	}
-	_ = jsonValue(info, metaIPKey, &j.IP)
-	_ = jsonValue(info, metaUAKey, &j.UserAgent)
-	return j
-}
-
-// deleteSession handles DELETE /sessions/{id}: ends one of the caller's
-// sessions (a sensitive action: it needs a recent authentication).
-func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if len(id) != 16 {
-		tether.WriteJSONError(w, http.StatusNotFound, "No such session")
-		return
-	}
-	sess := tether.FromContext(r.Context())
-	if id == sess.Handle() {
-		sess.Logout()
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": 1})
-		return
-	}
-	n, err := s.m.EndUserSessions(r.Context(), sess.UserID(), id)
-	if err != nil {
-		s.sessionError(w, r, err)
-		return
-	}
-	if n == 0 {
-		tether.WriteJSONError(w, http.StatusNotFound, "No such session")
-		return
-	}
-	s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "user_request"))
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
-}
-
-// revokeOthers handles POST /sessions/revoke-others.
-func (s *Server) revokeOthers(w http.ResponseWriter, r *http.Request) {
-	sess := tether.FromContext(r.Context())
-	n, err := sess.EndOtherSessions(r.Context())
-	if err != nil {
-		s.sessionError(w, r, err)
-		return
-	}
-	if n > 0 {
-		s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "user_request"))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
-}
-
-// enforceCap ends the user's oldest sessions so that, with the one being
-// created, at most maxPerUser remain (ASVS 7.1.2).
-func (s *Server) enforceCap(r *http.Request, userID string) error {
-	list, err := s.m.UserSessions(r.Context(), userID)
-	if err != nil {
-		return err
-	}
-	over := len(list) - (s.maxPerUser - 1)
-	if over <= 0 {
-		return nil
-	}
-	ids := make([]string, 0, over)
-	for _, info := range list[:over] { // oldest first
-		ids = append(ids, info.ID)
-	}
-	n, err := s.m.EndUserSessions(r.Context(), userID, ids...)
-	if err != nil {
-		return err
-	}
-	s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "session_cap"),
-		slog.String("limit", strconv.Itoa(s.maxPerUser)))
-	return nil
 }

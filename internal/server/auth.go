@@ -1,0 +1,214 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/throttle"
+	"github.com/tetherhq/tether/internal/users"
+)
+
+// Limits on credentials, checked before any hashing.
+const (
+	maxUsernameBytes = 64
+	maxPasswordBytes = 1024
+)
+
+// login handles POST /login {username,password}: the password check
+// (checkPassword, throttled), the session cap, then a new authenticated
+// session bound to the request's context, and a device cookie.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var username, password string
+	if err := decodeForm(w, r, map[string]*string{"username": &username, "password": &password}); err != nil {
+		writeError(w, err)
+		return
+	}
+	if username == "" || password == "" {
+		tether.WriteJSONError(w, http.StatusBadRequest, "username and password are required")
+		return
+	}
+	if len(username) > maxUsernameBytes || len(password) > maxPasswordBytes {
+		tether.WriteJSONError(w, http.StatusBadRequest, "username or password too long")
+		return
+	}
+	u, err := s.checkPassword(r, username, password, "", tether.EventLoginFailure)
+	var te *throttledError
+	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
+		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
+		return
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(te.wait.Seconds())), 10))
+		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed logins; try again later")
+		return
+	case errors.Is(err, errThrottleUnavailable):
+		s.log.Error("login throttle unavailable", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
+		return
+	case err != nil:
+		s.log.Error("login: user directory unavailable", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
+		return
+	}
+	if err := s.enforceCap(r, u.ID); err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	sess := tether.FromContext(r.Context())
+	err = errors.Join(
+		sess.Login(u.ID, u.Role),
+		sess.Set("username", u.Username),
+		sess.Set("role", u.Role),
+		s.bind(sess, r),
+		s.recordMeta(sess, r),
+	)
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	s.devices.issue(w, u.Username, u.PasswordHash)
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "user": u.Username})
+}
+
+// checkPassword is every password check of the server (/login, /reauth,
+// /password): it goes through the login throttle (account or device, and
+// client IP; the attempt is counted before the check, see throttle.Begin),
+// so no route guesses faster than another. wantID, when not "", is the user
+// the password must belong to. A failure emits failureEvent; a refusal is a
+// *throttledError after a rate_limited event; a throttle store failure
+// wraps errThrottleUnavailable; a directory failure is returned as it is.
+func (s *Server) checkPassword(r *http.Request, username, password, wantID, failureEvent string) (users.User, error) {
+	attempt := throttle.Attempt{Username: username, IP: s.clientIP(r), Device: s.device(r, username)}
+	ticket, wait, which, err := s.throttle.Begin(r.Context(), attempt)
+	if err != nil {
+		return users.User{}, fmt.Errorf("%w: %w", errThrottleUnavailable, err)
+	}
+	if wait > 0 {
+		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", int64(math.Ceil(wait.Seconds()))))
+		return users.User{}, &throttledError{wait, which}
+	}
+	u, err := s.users.Authenticate(r.Context(), username, password)
+	if err == nil && wantID != "" && u.ID != wantID {
+		err = users.ErrInvalidCredentials
+	}
+	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
+		s.m.Emit(r, failureEvent) // counted already by Begin
+		return users.User{}, err
+	case err != nil:
+		if terr := ticket.Abandon(r.Context()); terr != nil {
+			s.log.Error("login throttle unavailable", "err", terr)
+		}
+		return users.User{}, err
+	}
+	if terr := ticket.Succeeded(r.Context()); terr != nil {
+		s.log.Error("login throttle unavailable", "err", terr)
+	}
+	return u, nil
+}
+
+// throttledError is a password check refused by login throttling.
+type throttledError struct {
+	wait  time.Duration
+	which string
+}
+
+func (e *throttledError) Error() string { return "too many failed password checks (" + e.which + ")" }
+
+// errThrottleUnavailable wraps a failure of the login throttle's counters.
+var errThrottleUnavailable = errors.New("login throttle unavailable")
+
+// logout handles POST /logout: ends the session.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	tether.FromContext(r.Context()).Logout()
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// requireAuth answers 401 unless the session is authenticated.
+func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess := tether.FromContext(r.Context())
+		if sess.UserID() == "" {
+			tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
+			return
+		}
+		if !s.checkBinding(w, r, sess) {
+			return
+		}
+		if !s.touchSeen(w, r, sess) {
+			return
+		}
+		next(w, r)
+	}
+}
+
+// requireRecentAuth guards sensitive actions: an authenticated session
+// whose last authentication is within SESSION_REAUTH_WINDOW and whose
+// context has not changed since; otherwise 401 Re-authentication required.
+func (s *Server) requireRecentAuth(next http.HandlerFunc) http.HandlerFunc {
+	return s.requireAuth(func(w http.ResponseWriter, r *http.Request) {
+		sess := tether.FromContext(r.Context())
+		if sess.GetBool(bindMismatchKey) || time.Since(sess.AuthenticatedAt()) > s.reauthWindow {
+			tether.WriteJSONError(w, http.StatusUnauthorized, "Re-authentication required")
+			return
+		}
+		next(w, r)
+	})
+}
+
+// reauth handles POST /reauth {password}: a fresh proof of identity renews
+// the authentication time, clears a context-change flag and rotates the
+// token.
+func (s *Server) reauth(w http.ResponseWriter, r *http.Request) {
+	var password string
+	if err := decodeForm(w, r, map[string]*string{"password": &password}); err != nil {
+		writeError(w, err)
+		return
+	}
+	if password == "" || len(password) > maxPasswordBytes {
+		tether.WriteJSONError(w, http.StatusBadRequest, "password is required (at most 1024 bytes)")
+		return
+	}
+	sess := tether.FromContext(r.Context())
+	if _, err := s.authenticateCurrent(r, sess, password); err != nil {
+		s.credentialError(w, err)
+		return
+	}
+	if err := sess.Reauthenticate(); err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	if err := s.bind(sess, r); err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	s.m.Emit(r, "reauth_success")
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+// authenticateCurrent checks password against the session's user, so a
+// stolen session cannot guess the account's password through /reauth or
+// /password faster than through /login.
+func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
+	return s.checkPassword(r, sess.GetString("username"), password, sess.UserID(), "reauth_failure")
+}
+
+func (s *Server) credentialError(w http.ResponseWriter, err error) {
+	var te *throttledError
+	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
+		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(te.wait.Seconds())), 10))
+		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed password checks; try again later")
+	default:
+		s.log.Error("user directory or login throttle unavailable", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
+	}
+}

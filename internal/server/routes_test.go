@@ -1,0 +1,125 @@
+package server
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/internal/proxy"
+	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/memstore"
+)
+
+func TestNewRequiresManagerAndUsers(t *testing.T) {
+	if _, err := New(Options{}); err == nil {
+		t.Fatal("New(Options{}): got nil error, want one")
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	h := newServer(t, nil)
+	cases := []struct {
+		name, method, path, ctype, body string
+		status                          int
+		want                            string
+	}{
+		{"root", "GET", "/", "", "", 200, "Server is running."},
+		{"healthz", "GET", "/healthz", "", "", 200, `{"status":"ok"}`},
+		{"readyz", "GET", "/readyz", "", "", 200, `{"status":"ready"}`},
+		{"profile anonymous", "GET", "/profile", "", "", 401, `{"error":"Not authenticated"}`},
+		{"login json", "POST", "/login", "application/json", `{"username":"alice","password":"correct-horse"}`, 200, `{"ok":true,"user":"alice"}`},
+		{"login form", "POST", "/login", "application/x-www-form-urlencoded; charset=utf-8", "username=alice&password=correct-horse", 200, `{"ok":true,"user":"alice"}`},
+		{"login json charset", "POST", "/login", "application/json; charset=utf-8", `{"username":"alice","password":"correct-horse"}`, 200, `{"ok":true,"user":"alice"}`},
+		{"wrong password", "POST", "/login", "application/json", `{"username":"alice","password":"nope-nope"}`, 401, `{"error":"Invalid credentials"}`},
+		{"repeated form field", "POST", "/login", "application/x-www-form-urlencoded", "username=alice&username=bob&password=x", 400, ""},
+		{"overlong username", "POST", "/login", "application/json", `{"username":"` + strings.Repeat("a", 65) + `","password":"x"}`, 400, ""},
+		{"overlong password", "POST", "/login", "application/json", `{"username":"alice","password":"` + strings.Repeat("a", 1025) + `"}`, 400, ""},
+		{"malformed form", "POST", "/login", "application/x-www-form-urlencoded", "username=%zz", 400, ""},
+		{"multipart refused", "POST", "/login", "multipart/form-data; boundary=x", "--x--", 415, ""},
+		{"405 has JSON", "GET", "/logout", "", "", 405, `{"error":"Method not allowed"}`},
+		{"unsafe method without a CSRF token", "PUT", "/views", "", "", 403, `{"error":"Invalid CSRF token"}`},
+		{"404 has JSON", "GET", "/admin", "", "", 404, `{"error":"Not found"}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.status || (tc.want != "" && strings.TrimSpace(rec.Body.String()) != tc.want) {
+				t.Fatalf("got %d %q, want %d %q", rec.Code, rec.Body.String(), tc.status, tc.want)
+			}
+			if tc.status >= 400 && !strings.HasPrefix(rec.Body.String(), `{"error":`) {
+				t.Fatalf("error body: got %q, want {\"error\":…}", rec.Body.String())
+			}
+			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Fatalf("X-Content-Type-Options: got %q, want nosniff", got)
+			}
+		})
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	for _, production := range []bool{false, true} {
+		dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
+		defer dir.Close()
+		m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+		s, _ := New(Options{Manager: m, Users: dir, Production: production})
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil)) // plain HTTP
+		h := rec.Header()
+		if got := h.Get("Strict-Transport-Security") != ""; got != production {
+			t.Errorf("production=%v: HSTS present=%v, want %v (sent in production even over plain HTTP)", production, got, production)
+		}
+		if !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("production=%v: CSP %q, X-Frame-Options %q", production, h.Get("Content-Security-Policy"), h.Get("X-Frame-Options"))
+		}
+	}
+}
+
+func TestPlainHTTPWarningInProduction(t *testing.T) {
+	cases := []struct {
+		name  string
+		tp    string
+		proto string
+		warns int
+	}{
+		{"no trusted proxy", "", "https", 1}, // X-Forwarded-Proto from an untrusted peer is ignored
+		{"trusted proxy says https", "127.0.0.1", "https", 0},
+		{"trusted proxy says http", "127.0.0.1", "http", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var logBuf bytes.Buffer
+			dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
+			defer dir.Close()
+			m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+			tp, err := config.ParseTrustProxy(tc.tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, _ := New(Options{Manager: m, Users: dir, Production: true, Proxy: proxy.New(tp), Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+			h := s.Handler()
+			for i := 0; i < 3; i++ {
+				r := httptest.NewRequest("GET", "/healthz", nil)
+				r.RemoteAddr = "127.0.0.1:5555"
+				r.Header.Set("X-Forwarded-Proto", tc.proto)
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			if got := strings.Count(logBuf.String(), "plain HTTP"); got != tc.warns {
+				t.Fatalf("warnings after 3 requests: got %d, want %d\n%s", got, tc.warns, logBuf.String())
+			}
+			if tc.warns > 0 && !strings.Contains(logBuf.String(), "TRUST_PROXY") {
+				t.Fatalf("warning does not say what to do: %s", logBuf.String())
+			}
+		})
+	}
+}
