@@ -54,3 +54,27 @@ func TestPasswordStdinNewline(t *testing.T) {
 		}
 	}
 }
+
+// The subcommands that act on an existing account name the one they cannot
+// find, and print nothing.
+func TestUserCommandsUnknownUser(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"passwd", "new-password-1\n", []string{"user", "passwd", "nobody", "--password-stdin"}},
+		{"disable", "", []string{"user", "disable", "nobody"}},
+		{"enable", "", []string{"user", "enable", "nobody"}},
+		{"role", "", []string{"user", "role", "nobody", "admin"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runCLI(t, dir, tc.stdin, tc.args...)
+			if want := `no user named "nobody"`; err == nil || err.Error() != want || out != "" {
+				t.Fatalf("got %q, %v; want no output and the error %q", out, err, want)
+			}
+		})
+	}
+}
