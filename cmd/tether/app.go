@@ -167,3 +167,31 @@ func (env *adminEnv) event(ctx context.Context, name string, u users.User, attrs
 	env.events.Log(ctx, audit.Event{Name: name, UserID: u.ID,
 		Attrs: append([]slog.Attr{slog.String("actor", "cli"), slog.String("username", u.Username)}, attrs...)})
 }
+
+// withUser opens the admin environment, looks up the user named name and
+// runs act on both, closing the stores when act returns. A name that is
+// not in the directory is an error that says so (userErr).
+func withUser(ctx context.Context, cfg *config.Config, getenv func(string) string, stderr io.Writer, name string,
+	act func(env *adminEnv, u users.User) error) error {
+	env, err := openAdmin(ctx, cfg, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.app.Close()
+	u, err := env.app.users.Get(ctx, name)
+	if err != nil {
+		return userErr(name, err)
+	}
+	return act(env, u)
+}
+
+// endSessions ends u's sessions (only those with the given ids, when there
+// are any) and records how many as a session_revoked event with reason.
+func (env *adminEnv) endSessions(ctx context.Context, u users.User, reason string, ids ...string) (int, error) {
+	n, err := env.m.EndUserSessions(ctx, u.ID, ids...)
+	if err != nil {
+		return 0, err
+	}
+	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", reason))
+	return n, nil
+}

@@ -5,9 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tetherhq/tether/internal/users"
 )
 
 func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -28,37 +29,29 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer env.app.Close()
-	u, err := env.app.users.Get(ctx, *user)
-	if err != nil {
-		return userErr(*user, err)
-	}
-	if args[0] == "revoke" {
-		var ids []string
-		if *id != "" {
-			ids = []string{*id}
+	return withUser(ctx, cfg, getenv, stderr, *user, func(env *adminEnv, u users.User) error {
+		if args[0] == "revoke" {
+			var ids []string
+			if *id != "" {
+				ids = []string{*id}
+			}
+			n, err := env.endSessions(ctx, u, "admin", ids...)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%d session(s) of %s ended\n", n, *user)
+			return nil
 		}
-		n, err := env.m.EndUserSessions(ctx, u.ID, ids...)
+		list, err := env.m.UserSessions(ctx, u.ID)
 		if err != nil {
 			return err
 		}
-		env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "admin"))
-		fmt.Fprintf(stdout, "%d session(s) of %s ended\n", n, *user)
-		return nil
-	}
-	list, err := env.m.UserSessions(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCREATED\tIDLE DEADLINE\tABSOLUTE DEADLINE")
-	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, s.CreatedAt.UTC().Format(time.RFC3339),
-			s.IdleDeadline.UTC().Format(time.RFC3339), s.AbsoluteDeadline.UTC().Format(time.RFC3339))
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCREATED\tIDLE DEADLINE\tABSOLUTE DEADLINE")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, s.CreatedAt.UTC().Format(time.RFC3339),
+				s.IdleDeadline.UTC().Format(time.RFC3339), s.AbsoluteDeadline.UTC().Format(time.RFC3339))
+		}
+		return tw.Flush()
+	})
 }

@@ -131,26 +131,18 @@ func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) str
 	if err != nil {
 		return err
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer env.app.Close()
-	u, err := env.app.users.Get(ctx, name)
-	if err != nil {
-		return userErr(name, err)
-	}
-	if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
-		return err
-	}
-	env.event(ctx, "password_changed", u)
-	n, err := env.m.EndUserSessions(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "password_changed"))
-	fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", name, n)
-	return nil
+	return withUser(ctx, cfg, getenv, stderr, name, func(env *adminEnv, u users.User) error {
+		if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
+			return err
+		}
+		env.event(ctx, "password_changed", u)
+		n, err := env.endSessions(ctx, u, "password_changed")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", name, n)
+		return nil
+	})
 }
 
 func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) string, disable bool, args []string, stdout, stderr io.Writer) error {
@@ -159,32 +151,24 @@ func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) st
 	if err != nil {
 		return err
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer env.app.Close()
-	u, err := env.app.users.Get(ctx, name)
-	if err != nil {
-		return userErr(name, err)
-	}
-	if err := env.app.users.SetDisabled(ctx, name, disable); err != nil {
-		return err
-	}
-	if !disable {
-		env.event(ctx, "user_enabled", u)
-		fmt.Fprintf(stdout, "user %s enabled\n", name)
+	return withUser(ctx, cfg, getenv, stderr, name, func(env *adminEnv, u users.User) error {
+		if err := env.app.users.SetDisabled(ctx, name, disable); err != nil {
+			return err
+		}
+		if !disable {
+			env.event(ctx, "user_enabled", u)
+			fmt.Fprintf(stdout, "user %s enabled\n", name)
+			return nil
+		}
+		env.event(ctx, "user_disabled", u)
+		// ASVS 7.4.2 / 7.4.5: disabling an account ends its sessions at once.
+		n, err := env.endSessions(ctx, u, "account_disabled")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", name, n)
 		return nil
-	}
-	env.event(ctx, "user_disabled", u)
-	// ASVS 7.4.2 / 7.4.5: disabling an account ends its sessions at once.
-	n, err := env.m.EndUserSessions(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", "account_disabled"))
-	fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", name, n)
-	return nil
+	})
 }
 
 func userRole(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
@@ -195,27 +179,20 @@ func userRole(ctx context.Context, cfg *config.Config, getenv func(string) strin
 	if len(pos) != 2 {
 		return usageError{"user role: expected NAME ROLE (user or admin)"}
 	}
-	env, err := openAdmin(ctx, cfg, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer env.app.Close()
-	u, err := env.app.users.Get(ctx, pos[0])
-	if err != nil {
-		return userErr(pos[0], err)
-	}
-	if err := env.app.users.SetRole(ctx, pos[0], pos[1]); err != nil {
-		return userErr(pos[0], err)
-	}
-	env.event(ctx, "role_changed", u, slog.String("from", u.Role), slog.String("to", pos[1]))
-	// The server re-reads the account at each flagged session's next
-	// request: new token, and the new role's absolute timeout.
-	n, err := env.m.SetUserSessions(ctx, u.ID, server.AccountChangedKey, 1)
-	if err != nil {
-		return fmt.Errorf("role of %s changed, but its live sessions could not be flagged (they pick it up within a minute): %w", pos[0], err)
-	}
-	fmt.Fprintf(stdout, "role of %s is now %s; %d live session(s) get a new token at their next request\n", pos[0], pos[1], n)
-	return nil
+	return withUser(ctx, cfg, getenv, stderr, pos[0], func(env *adminEnv, u users.User) error {
+		if err := env.app.users.SetRole(ctx, pos[0], pos[1]); err != nil {
+			return userErr(pos[0], err)
+		}
+		env.event(ctx, "role_changed", u, slog.String("from", u.Role), slog.String("to", pos[1]))
+		// The server re-reads the account at each flagged session's next
+		// request: new token, and the new role's absolute timeout.
+		n, err := env.m.SetUserSessions(ctx, u.ID, server.AccountChangedKey, 1)
+		if err != nil {
+			return fmt.Errorf("role of %s changed, but its live sessions could not be flagged (they pick it up within a minute): %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "role of %s is now %s; %d live session(s) get a new token at their next request\n", pos[0], pos[1], n)
+		return nil
+	})
 }
 
 func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
