@@ -80,7 +80,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	events := audit.New(stdout)
 	resolver := proxy.New(cfg.TrustProxy)
-	mets := metrics.New(server.Routes...)
+	mets := metrics.New()
 	mets.Passwords(app.hasher)
 	var counter throttle.Counter = throttle.NewMemory(nil)
 	if app.rdb != nil {

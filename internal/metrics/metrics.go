@@ -10,14 +10,18 @@
 //	tether_password_hash_slots                    the bound on concurrent computations
 //	tether_password_hash_waiting                  callers waiting for a slot
 //
-// Route labels come from a fixed list of the server's paths ("other" for
-// anything else), so a client cannot create unbounded series. A Metrics is
+// A route label is the path of the registered ServeMux pattern that matches
+// the request ("/sessions/{id}", never the id itself) and "other" for
+// anything else, so a client cannot create unbounded series. A Metrics is
 // safe for concurrent use.
 package metrics
 
 import (
+	"fmt"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,7 +37,6 @@ type Metrics struct {
 	events  *prometheus.CounterVec
 	store   *prometheus.HistogramVec
 	http    *prometheus.HistogramVec
-	routes  map[string]bool
 
 	// Children of the vectors by label values, resolved once: the hot path
 	// then skips WithLabelValues' hashing and locking on every request.
@@ -47,7 +50,7 @@ type httpLabels struct {
 	code          int
 }
 
-// cache memoizes a vector's children. Its label space is bounded (fixed
+// cache memoizes a vector's children. Its label space is bounded (registered
 // routes, methods, status codes, operations, event types), so it only grows
 // to that size.
 type cache[K comparable, V any] struct {
@@ -76,8 +79,8 @@ func (c *cache[K, V]) get(k K, mk func() V) V {
 }
 
 // New registers the collectors (plus the Go runtime and process ones) on a
-// fresh registry. routes are the paths that get their own label value.
-func New(routes ...string) *Metrics {
+// fresh registry.
+func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -94,10 +97,6 @@ func New(routes ...string) *Metrics {
 			Name: "tether_http_request_duration_seconds", Help: "HTTP request durations, by route, method and status code.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "code"}),
-		routes: map[string]bool{},
-	}
-	for _, r := range routes {
-		m.routes[r] = true
 	}
 	m.reg.MustRegister(m.lookups, m.events, m.store, m.http,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -150,17 +149,18 @@ func (m *Metrics) StoreCall(op string, d time.Duration) {
 	m.storeC.get(op, func() prometheus.Observer { return m.store.WithLabelValues(op) }).Observe(d.Seconds())
 }
 
-// Middleware records request durations.
-func (m *Metrics) Middleware(next http.Handler) http.Handler {
+// Middleware records request durations. routes are the ServeMux patterns
+// next serves ("GET /sessions/{id}", "/healthz"; no host): a request is
+// labelled with the path of the one that matches it, as a ServeMux picks
+// it, whatever its method, and with "other" when none does.
+func (m *Metrics) Middleware(next http.Handler, routes ...string) http.Handler {
+	labels := newRouteLabels(routes)
 	methods := map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r)
-		route := r.URL.Path
-		if !m.routes[route] {
-			route = "other"
-		}
+		route := labels.of(r)
 		method := r.Method
 		if !methods[method] {
 			method = "other"
@@ -170,6 +170,72 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 			return m.http.WithLabelValues(l.route, l.method, strconv.Itoa(l.code))
 		}).Observe(time.Since(start).Seconds())
 	})
+}
+
+// routeLabels names a request by the route pattern that matches it.
+type routeLabels struct {
+	// exact maps the path of each pattern without wildcards to its label:
+	// one map lookup for most requests. The ServeMux, which costs several
+	// times more, decides the rest.
+	exact map[string]string
+	mux   *http.ServeMux
+}
+
+// routeLabel is the handler registered for a pattern: classifying a request
+// is asking the ServeMux which handler it would pick, never serving it.
+type routeLabel string
+
+func (routeLabel) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+func newRouteLabels(patterns []string) *routeLabels {
+	l := &routeLabels{exact: map[string]string{}, mux: http.NewServeMux()}
+	seen := map[string]bool{}
+	for _, p := range patterns {
+		p = strings.TrimSpace(p)
+		if i := strings.IndexAny(p, " \t"); i >= 0 { // after the method
+			p = strings.TrimLeft(p[i:], " \t")
+		}
+		if !strings.HasPrefix(p, "/") {
+			panic(fmt.Sprintf("metrics: route %q: want a ServeMux pattern without a host", p))
+		}
+		if seen[p] { // another method of the same path
+			continue
+		}
+		seen[p] = true
+		l.mux.Handle(p, routeLabel(p))
+		// A clean pattern without wildcards matches its path alone, and no
+		// pattern matching that path is more specific. Not so one ending in
+		// "/" (a whole subtree) unless "{$}" anchors it.
+		lit, anchored := strings.CutSuffix(p, "{$}")
+		if !strings.Contains(lit, "{") && path.Clean(lit) == lit && (anchored || !strings.HasSuffix(lit, "/")) {
+			l.exact[lit] = p
+		}
+	}
+	return l
+}
+
+// of returns the label of r: the matching pattern's path, or "other".
+func (l *routeLabels) of(r *http.Request) string {
+	// The map agrees with the ServeMux only on a path that is its own
+	// encoding (no RawPath: "%2F" splits no segment for the ServeMux) and
+	// outside CONNECT (whose path the ServeMux does not clean).
+	if r.URL.RawPath == "" && r.Method != http.MethodConnect {
+		if label, ok := l.exact[r.URL.Path]; ok {
+			return label
+		}
+	}
+	return l.slow(r)
+}
+
+// slow asks the ServeMux. A redirect (to a cleaned path, or to "/x/" for
+// "/x") is "other", as its handler is not a route's.
+func (l *routeLabels) slow(r *http.Request) string {
+	if h, _ := l.mux.Handler(r); h != nil {
+		if label, ok := h.(routeLabel); ok {
+			return string(label)
+		}
+	}
+	return "other"
 }
 
 type statusWriter struct {

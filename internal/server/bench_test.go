@@ -18,7 +18,7 @@ import (
 func benchServer(b *testing.B) (http.Handler, *http.Cookie) {
 	b.Helper()
 	dir := aliceDir(b)
-	mets := metrics.New(Routes...)
+	mets := metrics.New()
 	m, err := tether.New(tether.Config{Store: mets.Store(memstore.New()), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)},
 		OnEvent: func(e tether.Event) { mets.Event(e.Type) }})
 	if err != nil {

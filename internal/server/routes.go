@@ -121,45 +121,51 @@ func New(o Options) (*Server, error) {
 
 // Handler returns the server's routes. Session routes sit behind the
 // Manager; /healthz and /readyz do not, so probes never touch the store
-// through a cookie.
+// through a cookie. With Options.Metrics, a request's route label is the
+// pattern of the route that matches it.
 func (s *Server) Handler() http.Handler {
-	app := http.NewServeMux()
-	route(app, "/{$}", "GET", s.root)
-	route(app, "/views", "GET", s.views)
-	route(app, "/csrf-token", "GET", s.csrfToken)
-	route(app, "/login", "POST", s.login)
-	route(app, "/profile", "GET", s.requireAuth(s.profile))
-	route(app, "/logout", "POST", s.logout)
-	route(app, "/reauth", "POST", s.requireAuth(s.reauth))
-	route(app, "/password", "POST", s.requireRecentAuth(s.changePassword))
-	route(app, "/sessions", "GET", s.requireAuth(s.listSessions))
-	route(app, "/sessions/{id}", "DELETE", s.requireRecentAuth(s.deleteSession))
-	route(app, "/admin/users/{name}/sessions", "GET", s.requireAuth(s.requireAdmin(s.adminListSessions)))
-	app.HandleFunc("DELETE /admin/users/{name}/sessions", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
-	route(app, "/admin/users/{name}/sessions/{id}", "DELETE", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
-	// More specific than /sessions/{id}, so it needs no 405 fallback of its own.
-	app.HandleFunc("POST /sessions/revoke-others", s.requireRecentAuth(s.revokeOthers))
-	app.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
-	})
-
-	top := http.NewServeMux()
-	route(top, "/healthz", "GET", s.healthz)
-	route(top, "/readyz", "GET", s.readyz)
-	if s.metrics != nil && s.metricsOn {
-		top.Handle("GET /metrics", s.metrics.Handler())
-	}
-	top.Handle("/", s.m.Handler(s.csrf.Handler(app)))
-	h := s.headers.Handler(s.warnPlainHTTP(top))
+	h, patterns := s.routes()
 	if s.metrics != nil {
-		h = s.metrics.Middleware(h)
+		h = s.metrics.Middleware(h, patterns...)
 	}
 	return h
 }
 
-// Routes are the server's paths, for metric labels.
-var Routes = []string{"/", "/views", "/csrf-token", "/login", "/profile", "/logout", "/reauth", "/password",
-	"/sessions", "/sessions/revoke-others", "/healthz", "/readyz", "/metrics"}
+// routes builds the route table, and returns it with the pattern of every
+// route on it ("DELETE /sessions/{id}"), for the metric labels: both come
+// from the same router calls.
+func (s *Server) routes() (http.Handler, []string) {
+	var patterns []string
+	app := newRouter(&patterns)
+	app.route("GET", "/{$}", s.root)
+	app.route("GET", "/views", s.views)
+	app.route("GET", "/csrf-token", s.csrfToken)
+	app.route("POST", "/login", s.login)
+	app.route("GET", "/profile", s.requireAuth(s.profile))
+	app.route("POST", "/logout", s.logout)
+	app.route("POST", "/reauth", s.requireAuth(s.reauth))
+	app.route("POST", "/password", s.requireRecentAuth(s.changePassword))
+	app.route("GET", "/sessions", s.requireAuth(s.listSessions))
+	app.route("DELETE", "/sessions/{id}", s.requireRecentAuth(s.deleteSession))
+	app.route("GET", "/admin/users/{name}/sessions", s.requireAuth(s.requireAdmin(s.adminListSessions)))
+	// Its path has the 405 fallback of the GET route above.
+	app.handle("DELETE", "/admin/users/{name}/sessions", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
+	app.route("DELETE", "/admin/users/{name}/sessions/{id}", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
+	// More specific than /sessions/{id}, so it needs no 405 fallback of its own.
+	app.handle("POST", "/sessions/revoke-others", s.requireRecentAuth(s.revokeOthers))
+	app.otherwise(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
+	}))
+
+	top := newRouter(&patterns)
+	top.route("GET", "/healthz", s.healthz)
+	top.route("GET", "/readyz", s.readyz)
+	if s.metrics != nil && s.metricsOn {
+		top.handle("GET", "/metrics", s.metrics.Handler())
+	}
+	top.otherwise(s.m.Handler(s.csrf.Handler(app.mux)))
+	return s.headers.Handler(s.warnPlainHTTP(top.mux)), patterns
+}
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain
 // HTTP and no trusted proxy vouches for HTTPS: the tutorial's "works
@@ -182,11 +188,37 @@ func (s *Server) warnPlainHTTP(next http.Handler) http.Handler {
 	})
 }
 
+// router registers routes on a ServeMux and records the pattern of each, so
+// that the routes served and the routes the metrics know cannot differ.
+// Nothing else registers on its ServeMux (TestRoutesOnlyThroughRouter).
+type router struct {
+	mux      *http.ServeMux
+	patterns *[]string
+}
+
+func newRouter(patterns *[]string) router {
+	return router{mux: http.NewServeMux(), patterns: patterns}
+}
+
 // route registers h for method on path, and a JSON 405 for other methods.
-func route(mux *http.ServeMux, path, method string, h http.HandlerFunc) {
-	mux.HandleFunc(method+" "+path, h)
-	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+func (rt router) route(method, path string, h http.HandlerFunc) {
+	rt.handle(method, path, h)
+	rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", method)
 		tether.WriteJSONError(w, http.StatusMethodNotAllowed, "Method not allowed")
 	})
+}
+
+// handle registers h for method on path alone: other methods on the path
+// go to a less specific pattern (another route's 405, or otherwise).
+func (rt router) handle(method, path string, h http.Handler) {
+	pattern := method + " " + path
+	rt.mux.Handle(pattern, h)
+	*rt.patterns = append(*rt.patterns, pattern)
+}
+
+// otherwise registers h for the requests no route matches. It is not a
+// route: its requests are labelled "other".
+func (rt router) otherwise(h http.Handler) {
+	rt.mux.Handle("/", h)
 }

@@ -2,14 +2,21 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/config"
+	"github.com/tetherhq/tether/internal/metrics"
 	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/users"
@@ -121,5 +128,141 @@ func TestPlainHTTPWarningInProduction(t *testing.T) {
 				t.Fatalf("warning does not say what to do: %s", logBuf.String())
 			}
 		})
+	}
+}
+
+// Every route the server registers is served by its own handler and gets
+// its own metric label: the path of its pattern, whatever the id in it.
+func TestEveryRouteHasItsLabel(t *testing.T) {
+	mets := metrics.New()
+	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Manager: m, Users: aliceDir(t), Metrics: mets, MetricsOnMain: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	_, patterns := s.routes()
+	seen := map[string]bool{}
+	for _, p := range patterns {
+		if seen[p] {
+			t.Errorf("pattern %q registered twice", p)
+		}
+		seen[p] = true
+	}
+	for _, want := range []string{"GET /{$}", "GET /profile", "DELETE /sessions/{id}", "POST /sessions/revoke-others",
+		"GET /admin/users/{name}/sessions", "DELETE /admin/users/{name}/sessions", "DELETE /admin/users/{name}/sessions/{id}",
+		"GET /healthz", "GET /readyz", "GET /metrics"} {
+		if !seen[want] {
+			t.Errorf("patterns %q: missing %q", patterns, want)
+		}
+	}
+
+	// Logged in with a CSRF token, so that every request reaches its route.
+	send := sender(h)
+	var cookie string
+	for _, c := range send("POST", "/login", `{"username":"alice","password":"correct-horse"}`, "").Result().Cookies() {
+		cookie = c.Value
+	}
+	var tok struct{ CSRFToken string }
+	if err := json.Unmarshal(send("GET", "/csrf-token", "", cookie).Body.Bytes(), &tok); err != nil || tok.CSRFToken == "" {
+		t.Fatalf("csrf token: %v", err)
+	}
+	const id = "0123456789abcdef"
+	concrete := strings.NewReplacer("{id}", id, "{name}", "alice", "{$}", "")
+	last := func(p string) int { // logout: it ends the session
+		if strings.HasSuffix(p, " /logout") {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(patterns, func(a, b string) int { return last(a) - last(b) })
+	for _, p := range patterns {
+		method, path, _ := strings.Cut(p, " ")
+		r := httptest.NewRequest(method, concrete.Replace(path), strings.NewReader("{}"))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-CSRF-Token", tok.CSRFToken)
+		r.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code == http.StatusMethodNotAllowed || strings.Contains(rec.Body.String(), `"Not found"`) || strings.Contains(rec.Body.String(), "CSRF") {
+			t.Errorf("%s %s: got %d %s, want an answer of the route's own handler", method, r.URL.Path, rec.Code, rec.Body)
+		}
+	}
+	send("GET", "/nope/"+id, "", "")
+
+	rec := httptest.NewRecorder()
+	mets.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	out := rec.Body.String()
+	for _, p := range patterns {
+		method, path, _ := strings.Cut(p, " ")
+		if want := `method="` + method + `",route="` + path + `"}`; !strings.Contains(out, want) {
+			t.Errorf("%s: no series with %s", p, want)
+		}
+	}
+	for _, want := range []string{`method="DELETE",route="/sessions/{id}"}`, `method="GET",route="other"}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no series with %s", want)
+		}
+	}
+	if strings.Contains(out, id) {
+		t.Error("an id from a path became a label value")
+	}
+}
+
+// muxCallsOutsideRouter returns the places in f that register on a ServeMux
+// (x.Handle(pattern, h), x.HandleFunc(pattern, h)) outside router's methods.
+func muxCallsOutsideRouter(fset *token.FileSet, f *ast.File) []string {
+	var out []string
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil {
+			if id, ok := fd.Recv.List[0].Type.(*ast.Ident); ok && id.Name == "router" {
+				continue
+			}
+		}
+		ast.Inspect(d, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 2 {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Handle" || sel.Sel.Name == "HandleFunc") {
+				out = append(out, fset.Position(call.Pos()).String())
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// A route registered on a ServeMux without the router would be served but
+// missing from the metric labels: only the router registers.
+func TestRoutesOnlyThroughRouter(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range muxCallsOutsideRouter(fset, f) {
+			t.Errorf("%s: a route registered outside the router (use router.route or router.handle)", at)
+		}
+	}
+	// The check itself finds one.
+	f, err := parser.ParseFile(fset, "planted.go", `package server
+func (s *Server) routes() { app := newRouter(nil); app.mux.HandleFunc("GET /x", s.root) }`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := muxCallsOutsideRouter(fset, f); len(got) != 1 {
+		t.Fatalf("planted registration: found %q, want one", got)
 	}
 }
