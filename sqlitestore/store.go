@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/sqlitetx"
 	"github.com/tetherhq/tether/internal/unixms"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -280,7 +281,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
 	var rec *tether.Record
 	err := s.exclusive(ctx, func() error {
-		return immediate(ctx, s.wdb, func(c *sql.Conn) error {
+		return sqlitetx.Immediate(ctx, s.wdb, func(c *sql.Conn) error {
 			r, err := scanRecord(c.QueryRowContext(ctx, `SELECT `+recordColumns+` FROM tether_sessions WHERE key = ?`, key))
 			if errors.Is(err, sql.ErrNoRows) {
 				return tether.ErrNotFound

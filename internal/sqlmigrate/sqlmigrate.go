@@ -17,6 +17,8 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+
+	"github.com/tetherhq/tether/internal/sqlitetx"
 )
 
 // Apply brings db up to date with the migrations in dir of fsys, recording
@@ -41,7 +43,7 @@ func Apply(ctx context.Context, db *sql.DB, fsys fs.FS, dir, table string) error
 	if err != nil {
 		return err
 	}
-	return immediate(ctx, db, func(c *sql.Conn) error {
+	return sqlitetx.Immediate(ctx, db, func(c *sql.Conn) error {
 		if _, err := c.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+table+` (version INTEGER NOT NULL)`); err != nil {
 			return err
 		}

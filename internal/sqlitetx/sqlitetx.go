@@ -1,4 +1,7 @@
-package sqlmigrate
+// Package sqlitetx runs SQLite write transactions that take the write lock
+// up front (BEGIN IMMEDIATE), for the session store and the migration
+// runner alike.
+package sqlitetx
 
 import (
 	"context"
@@ -7,13 +10,13 @@ import (
 	"time"
 )
 
-// immediate runs fn inside BEGIN IMMEDIATE … COMMIT on one connection of db:
-// the transaction holds SQLite's write lock from its first statement,
-// whatever _txlock db was opened with. It is rolled back if fn fails. Once
-// fn has succeeded the commit no longer depends on ctx.
-//
-// sqlitestore keeps its own copy of this helper for its writes.
-func immediate(ctx context.Context, db *sql.DB, fn func(c *sql.Conn) error) error {
+// Immediate runs fn inside BEGIN IMMEDIATE … COMMIT on one connection of db:
+// the transaction holds SQLite's write lock from its first statement, so a
+// read-modify-write in fn cannot interleave with another writer, whatever
+// _txlock db was opened with. The transaction is rolled back if fn fails.
+// Once fn has succeeded the commit no longer depends on ctx: the caller gets
+// either an error and no change, or the change.
+func Immediate(ctx context.Context, db *sql.DB, fn func(c *sql.Conn) error) error {
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return err
