@@ -24,7 +24,10 @@ const (
 // field has a safe default. New validates the whole Config and refuses
 // impossible or unsafe combinations with an error that names the field.
 type Config struct {
-	// Store keeps the session records. Required.
+	// Store keeps the session records. Required. A store that wraps another
+	// (to time or trace it) should expose it with an Unwrap() Store method,
+	// so that New can see what is underneath (a development-only store is
+	// refused in production even when wrapped).
 	Store Store
 
 	// Secrets sign session cookies with HMAC-SHA256. The first secret signs;
@@ -89,6 +92,29 @@ type Config struct {
 // developmentOnly is implemented by stores unfit for production (memstore).
 type developmentOnly interface{ DevelopmentOnly() }
 
+// maxUnwrap bounds the walk through store wrappers.
+const maxUnwrap = 16
+
+// developmentStore returns the development-only store behind s, looking
+// through wrappers (a wrapper that times or traces a store exposes the one
+// it wraps with an Unwrap() Store method), or nil if there is none. Without
+// the walk, wrapping memstore would hide it from the production check.
+func developmentStore(s Store) Store {
+	for range maxUnwrap {
+		if _, ok := s.(developmentOnly); ok {
+			return s
+		}
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return nil
+		}
+		if s = u.Unwrap(); s == nil {
+			return nil
+		}
+	}
+	return nil
+}
+
 // withDefaults validates c and returns a copy with defaults filled in.
 func (c Config) withDefaults() (Config, error) {
 	var errs []error
@@ -96,8 +122,8 @@ func (c Config) withDefaults() (Config, error) {
 
 	if c.Store == nil {
 		bad("Config.Store is required")
-	} else if _, ok := c.Store.(developmentOnly); ok && c.Production {
-		bad("Config.Store %T is for development only and cannot be used in production; use a persistent store such as sqlitestore or redisstore", c.Store)
+	} else if dev := developmentStore(c.Store); dev != nil && c.Production {
+		bad("Config.Store %T is for development only and cannot be used in production; use a persistent store such as sqlitestore or redisstore", dev)
 	}
 	if len(c.Secrets) == 0 {
 		bad("Config.Secrets is required: at least one signing secret")

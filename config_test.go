@@ -13,6 +13,11 @@ import (
 
 type fakePersistentStore struct{ tether.Store }
 
+// wrappedStore is a store wrapper (metrics, tracing) that says what it wraps.
+type wrappedStore struct{ tether.Store }
+
+func (w wrappedStore) Unwrap() tether.Store { return w.Store }
+
 func TestNewRejectsMisconfiguration(t *testing.T) {
 	persistent := fakePersistentStore{memstore.New()}
 	good := func() tether.Config {
@@ -34,6 +39,13 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 			c.Secrets = [][]byte{secretA, []byte("short")}
 		}, "Secrets[1]"},
 		{"memstore in production", func(c *tether.Config) { c.Production = true; c.Store = memstore.New() }, "development only"},
+		// Regression: the server's metrics wrapper hid memstore's mark, so a
+		// wrapped memstore passed the production check.
+		{"wrapped memstore in production", func(c *tether.Config) {
+			c.Production = true
+			c.Store = wrappedStore{wrappedStore{memstore.New()}}
+		}, "*memstore.Store is for development only"},
+		{"wrapped persistent store in production", func(c *tether.Config) { c.Production = true; c.Store = wrappedStore{persistent} }, ""},
 		{"__Host- without Secure", func(c *tether.Config) { c.CookieName = "__Host-sid" }, "__Host- prefix, which browsers accept only with Secure"},
 		{"__Host- with Domain", func(c *tether.Config) { c.Production = true; c.Domain = "example.com" }, "forbids a Domain"},
 		{"__Secure- without Secure", func(c *tether.Config) { c.CookieName = "__Secure-sid" }, "__Secure- prefix"},

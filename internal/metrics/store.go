@@ -13,7 +13,9 @@ import (
 // implements tether.Pinger only if s does, and tether.UserIndex only if s
 // does, so a caller's type assertion on it answers as it would on s; those
 // calls are timed too ("ping", "list_user", "delete_user"). Other optional
-// interfaces of s are not passed through. The wrapper is safe for
+// interfaces of s are not passed through, but Unwrap returns s, so that
+// tether.New still refuses a development-only store in production when it
+// is wrapped. The wrapper is safe for
 // concurrent use if s is.
 func (m *Metrics) Store(s tether.Store) tether.Store {
 	base := &store{Store: s, m: m}
@@ -55,6 +57,9 @@ type store struct {
 	tether.Store
 	m *Metrics
 }
+
+// Unwrap returns the wrapped store.
+func (s *store) Unwrap() tether.Store { return s.Store }
 
 func (s *store) Create(ctx context.Context, key string, rec *tether.Record) error {
 	defer timed(s.m, "create")()

@@ -93,3 +93,14 @@ func TestStoreCapabilities(t *testing.T) {
 		})
 	}
 }
+
+// Regression: the wrapper hid memstore's development-only mark, so the
+// server's production check passed a wrapped memstore. Unwrap lets
+// tether.New see through it.
+func TestWrappedDevelopmentStoreRefusedInProduction(t *testing.T) {
+	wrapped := New().Store(memstore.New())
+	_, err := tether.New(tether.Config{Store: wrapped, Secrets: [][]byte{make([]byte, 32)}, Production: true})
+	if err == nil || !strings.Contains(err.Error(), "development only") {
+		t.Fatalf("tether.New(production, wrapped memstore): got %v, want a development-only refusal", err)
+	}
+}
