@@ -40,6 +40,11 @@ type app struct {
 // dbPath is the embedded database in the data directory.
 func dbPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "tether.db") }
 
+// openApp opens the stores the configuration names: sessions in Redis
+// (REDIS_URL) or in the SQLite file in DATA_DIR, users in PostgreSQL
+// (DATABASE_URL) or in that same file. It creates DATA_DIR (mode 0700) when
+// it is missing; warnings (DATA_DIR open to other users, those of the
+// secrets) and where the stores are go to log.
 func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create DATA_DIR %s: %w", cfg.DataDir, err)
@@ -149,6 +154,8 @@ type adminEnv struct {
 	events *audit.Logger
 }
 
+// openAdmin opens the stores without logging and a Manager on them; the
+// events of the admin actions go to stderr.
 func openAdmin(ctx context.Context, cfg *config.Config, getenv func(string) string, stderr io.Writer) (*adminEnv, error) {
 	a, err := openApp(ctx, cfg, getenv, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -30,6 +30,10 @@ const (
 // shutdownGrace bounds a graceful shutdown.
 const shutdownGrace = 10 * time.Second
 
+// serve runs `tether serve`: the HTTP server on the configured stores until
+// ctx is cancelled, then a graceful shutdown of at most shutdownGrace.
+// Security events go to stdout as JSON lines, the operational log to
+// stderr. --demo (refused in production) first creates the demo user.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "create the demo user alice / correct-horse (development only)")
@@ -158,6 +162,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
+// ensureDemoUser creates the demo user in dir unless it exists already.
 func ensureDemoUser(ctx context.Context, dir users.Directory) error {
 	_, err := dir.Add(ctx, demoUser, demoPassword, "user")
 	if err != nil && !errors.Is(err, users.ErrUserExists) {

@@ -11,6 +11,9 @@ import (
 	"github.com/tetherhq/tether/internal/users"
 )
 
+// sessionsCmd runs `tether sessions list --user NAME` (the account's live
+// sessions, as a table) and `tether sessions revoke --user NAME [--id ID]`
+// (end them all, or only the one with that id).
 func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
 		return usageError{"sessions: expected list or revoke, with --user NAME"}

@@ -18,6 +18,8 @@ import (
 	"github.com/tetherhq/tether/internal/users"
 )
 
+// userCmd runs `tether user SUBCOMMAND …` (add, passwd, disable, enable,
+// role or list) on the user directory the configuration names.
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{"user: expected a subcommand: add, passwd, disable, enable, role, list"}
@@ -41,6 +43,9 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	return usageError{fmt.Sprintf("user: unknown subcommand %q (want add, passwd, disable, enable, role or list)", args[0])}
 }
 
+// userAdd runs `tether user add NAME [--role user|admin] [--password-stdin]`:
+// it creates the account with the password read from stdin, or with a
+// generated one that it prints once.
 func userAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	role := fs.String("role", "user", "role: user or admin")
@@ -117,6 +122,8 @@ func oneName(fs *flag.FlagSet, args []string, what string) (string, error) {
 	return pos[0], nil
 }
 
+// userPasswd runs `tether user passwd NAME --password-stdin`: it sets the
+// password read from stdin and ends every session of the account.
 func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user passwd", flag.ContinueOnError)
 	fromStdin := fs.Bool("password-stdin", false, "read the new password from standard input")
@@ -145,6 +152,9 @@ func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) str
 	})
 }
 
+// userDisable runs `tether user disable NAME` (disable true) and `tether user
+// enable NAME`. A disabled account cannot log in; disabling it also ends its
+// sessions.
 func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) string, disable bool, args []string, stdout, stderr io.Writer) error {
 	verb := map[bool]string{true: "disable", false: "enable"}[disable]
 	name, err := oneName(flag.NewFlagSet("user "+verb, flag.ContinueOnError), args, "user "+verb)
@@ -171,6 +181,9 @@ func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) st
 	})
 }
 
+// userRole runs `tether user role NAME user|admin`: it changes the role and
+// flags the account's live sessions, so that each gets a new token and the
+// new role's absolute timeout at its next request.
 func userRole(ctx context.Context, cfg *config.Config, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
 	pos, err := parseFlags(flag.NewFlagSet("user role", flag.ContinueOnError), args)
 	if err != nil {
@@ -195,6 +208,7 @@ func userRole(ctx context.Context, cfg *config.Config, getenv func(string) strin
 	})
 }
 
+// userList runs `tether user list`: every account, as a table.
 func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.Writer) error {
 	if len(args) != 0 {
 		return usageError{"user list takes no arguments"}
@@ -216,6 +230,8 @@ func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.
 	return tw.Flush()
 }
 
+// userErr turns users.ErrNotFound into an error naming the user; other
+// errors pass through.
 func userErr(name string, err error) error {
 	if errors.Is(err, users.ErrNotFound) {
 		return fmt.Errorf("no user named %q", name)
