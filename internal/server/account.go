@@ -52,7 +52,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	sess := tether.FromContext(r.Context())
 	u, err := s.authenticateCurrent(r, sess, current)
 	if err != nil {
-		s.credentialError(w, err)
+		s.credentialError(w, err, checkRefusals)
 		return
 	}
 	if err := s.users.SetPassword(r.Context(), u.Username, next); err != nil {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/users"
-	"github.com/tetherhq/tether/memstore"
 )
 
 // A role change rotates the token (role_changed) and a disabled account's
@@ -21,9 +19,7 @@ func TestAccountRecheck(t *testing.T) {
 	ctx := context.Background()
 	dir := aliceDir(t)
 	var events []string
-	m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)},
-		OnEvent: func(e tether.Event) { events = append(events, e.Type) }})
-	s, _ := New(Options{Manager: m, Users: dir})
+	s := testServer(t, tether.Config{OnEvent: func(e tether.Event) { events = append(events, e.Type) }}, Options{Users: dir})
 	s.seenEvery = 0
 	send := sender(s.Handler())
 	login := send("POST", "/login", `{"username":"alice","password":"correct-horse"}`, "")
@@ -74,8 +70,7 @@ func TestAccountChangeFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	base := aliceDir(t)
 	dir := &flakyUsers{Directory: base}
-	m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
-	s, _ := New(Options{Manager: m, Users: dir})
+	s := testServer(t, tether.Config{}, Options{Users: dir})
 	do := sender(s.Handler())
 	send := func(path, body, cookie string) *httptest.ResponseRecorder {
 		if body != "" {
@@ -102,7 +97,7 @@ func TestAccountChangeFailsClosed(t *testing.T) {
 		t.Fatalf("directory calls in the minute after a failed re-check: got %d, want 0", n)
 	}
 	_ = base.SetRole(ctx, "alice", users.RoleAdmin)
-	if n, err := m.SetUserSessions(ctx, u.ID, AccountChangedKey, 1); err != nil || n != 1 {
+	if n, err := s.m.SetUserSessions(ctx, u.ID, AccountChangedKey, 1); err != nil || n != 1 {
 		t.Fatalf("flag: got %d %v", n, err)
 	}
 	for i := range 2 {

@@ -29,7 +29,7 @@ func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (users.User,
 		tether.WriteJSONError(w, http.StatusNotFound, "No such user")
 		return u, false
 	case err != nil:
-		s.credentialError(w, err)
+		s.credentialError(w, err, checkRefusals)
 		return u, false
 	}
 	return u, true
@@ -41,14 +41,9 @@ func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.m.UserSessions(r.Context(), u.ID)
-	if err != nil {
-		s.sessionError(w, r, err)
+	out, ok := s.userSessions(w, r, u.ID, "")
+	if !ok {
 		return
-	}
-	out := make([]sessionJSON, 0, len(list))
-	for _, info := range list {
-		out = append(out, toJSON(info, ""))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": u.Username, "sessions": out})
 }

@@ -38,22 +38,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.checkPassword(r, username, password, "", tether.EventLoginFailure)
-	var te *throttledError
-	switch {
-	case errors.Is(err, users.ErrInvalidCredentials):
-		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
-		return
-	case errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(te.wait.Seconds())), 10))
-		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed logins; try again later")
-		return
-	case errors.Is(err, errThrottleUnavailable):
-		s.log.Error("login throttle unavailable", "err", err)
-		tether.WriteJSONError(w, http.StatusServiceUnavailable, "Login temporarily unavailable")
-		return
-	case err != nil:
-		s.log.Error("login: user directory unavailable", "err", err)
-		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
+	if err != nil {
+		s.credentialError(w, err, loginRefusals)
 		return
 	}
 	if err := s.enforceCap(r, u.ID); err != nil {
@@ -90,7 +76,7 @@ func (s *Server) checkPassword(r *http.Request, username, password, wantID, fail
 		return users.User{}, fmt.Errorf("%w: %w", errThrottleUnavailable, err)
 	}
 	if wait > 0 {
-		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", int64(math.Ceil(wait.Seconds()))))
+		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", retryAfter(wait)))
 		return users.User{}, &throttledError{wait, which}
 	}
 	u, err := s.users.Authenticate(r.Context(), username, password)
@@ -177,7 +163,7 @@ func (s *Server) reauth(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := tether.FromContext(r.Context())
 	if _, err := s.authenticateCurrent(r, sess, password); err != nil {
-		s.credentialError(w, err)
+		s.credentialError(w, err, checkRefusals)
 		return
 	}
 	if err := sess.Reauthenticate(); err != nil {
@@ -199,16 +185,38 @@ func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, pass
 	return s.checkPassword(r, sess.GetString("username"), password, sess.UserID(), "reauth_failure")
 }
 
-func (s *Server) credentialError(w http.ResponseWriter, err error) {
+// refusals are a route's words for a password check it cannot accept.
+type refusals struct {
+	throttled    string // 429: too many failures
+	throttleDown string // 503: the login throttle's counters cannot be read
+}
+
+var (
+	loginRefusals = refusals{"Too many failed logins; try again later", "Login temporarily unavailable"}
+	// checkRefusals are those of a session's own checks (/reauth, /password).
+	checkRefusals = refusals{"Too many failed password checks; try again later", "User directory unavailable"}
+)
+
+// credentialError answers a failed checkPassword (or user lookup): 401 for
+// wrong credentials, 429 with Retry-After when throttled, 503 when the
+// throttle or the user directory is down.
+func (s *Server) credentialError(w http.ResponseWriter, err error, words refusals) {
 	var te *throttledError
 	switch {
 	case errors.Is(err, users.ErrInvalidCredentials):
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
 	case errors.As(err, &te):
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(te.wait.Seconds())), 10))
-		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many failed password checks; try again later")
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(te.wait), 10))
+		tether.WriteJSONError(w, http.StatusTooManyRequests, words.throttled)
+	case errors.Is(err, errThrottleUnavailable):
+		s.log.Error("login throttle unavailable", "err", err)
+		tether.WriteJSONError(w, http.StatusServiceUnavailable, words.throttleDown)
 	default:
-		s.log.Error("user directory or login throttle unavailable", "err", err)
+		s.log.Error("user directory unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 	}
 }
+
+// retryAfter is wait in whole seconds, rounded up: the Retry-After header
+// and the rate_limited event's retryAfterSeconds.
+func retryAfter(wait time.Duration) int64 { return int64(math.Ceil(wait.Seconds())) }

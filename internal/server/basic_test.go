@@ -6,10 +6,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/tetherhq/tether"
 )
 
 func TestReadyzFailsWhenAStoreIsDown(t *testing.T) {
-	h := newServer(t, func(context.Context) error { return errors.New("connection refused") })
+	h := testServer(t, tether.Config{}, Options{Ready: func(context.Context) error { return errors.New("connection refused") }}).Handler()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 503 || strings.Contains(rec.Body.String(), "refused") {

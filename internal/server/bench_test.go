@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,17 +16,9 @@ import (
 // benchmark measures the server's own layers without a network round trip.
 func benchServer(b *testing.B) (http.Handler, *http.Cookie) {
 	b.Helper()
-	dir := aliceDir(b)
 	mets := metrics.New()
-	m, err := tether.New(tether.Config{Store: mets.Store(memstore.New()), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)},
-		OnEvent: func(e tether.Event) { mets.Event(e.Type) }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := New(Options{Manager: m, Users: dir, Metrics: mets, MetricsOnMain: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := testServer(b, tether.Config{Store: mets.Store(memstore.New()), OnEvent: func(e tether.Event) { mets.Event(e.Type) }},
+		Options{Metrics: mets, MetricsOnMain: true})
 	h := s.Handler()
 	r := httptest.NewRequest("POST", "/login", strings.NewReader(`{"username":"alice","password":"correct-horse"}`))
 	r.Header.Set("Content-Type", "application/json")

@@ -46,16 +46,27 @@ func sender(h http.Handler) func(method, path, body, cookie string) *httptest.Re
 	}
 }
 
-func newServer(t *testing.T, ready func(context.Context) error) http.Handler {
+// testServer is New(o) on a Manager made from cfg. Left zero: cfg.Store is a
+// memstore, cfg.Secrets one test secret, o.Users aliceDir.
+func testServer(t testing.TB, cfg tether.Config, o Options) *Server {
 	t.Helper()
-	dir := aliceDir(t)
-	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
+	if cfg.Store == nil {
+		cfg.Store = memstore.New()
+	}
+	if cfg.Secrets == nil {
+		cfg.Secrets = [][]byte{bytes.Repeat([]byte("s"), 32)}
+	}
+	if o.Users == nil {
+		o.Users = aliceDir(t)
+	}
+	m, err := tether.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Manager: m, Users: dir, Ready: ready})
+	o.Manager = m
+	s, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Handler()
+	return s
 }

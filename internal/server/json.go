@@ -58,13 +58,14 @@ func decodeForm(w http.ResponseWriter, r *http.Request, fields map[string]*strin
 	if ct == "" || err != nil {
 		mt = ""
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	switch mt {
-	case "application/json":
-		raw, err := io.ReadAll(body)
-		if err != nil {
-			return bodyErr(err)
-		}
+	if mt != "application/json" && mt != "application/x-www-form-urlencoded" {
+		return &httpError{http.StatusUnsupportedMediaType, "Content-Type must be application/json or application/x-www-form-urlencoded"}
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return bodyErr(err)
+	}
+	if mt == "application/json" {
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
 			return &httpError{http.StatusBadRequest, "Malformed JSON body: expected an object"}
@@ -78,23 +79,17 @@ func decodeForm(w http.ResponseWriter, r *http.Request, fields map[string]*strin
 				return &httpError{http.StatusBadRequest, "Field " + name + " must be a string"}
 			}
 		}
-	case "application/x-www-form-urlencoded":
-		raw, err := io.ReadAll(body)
-		if err != nil {
-			return bodyErr(err)
+		return nil
+	}
+	vals, err := url.ParseQuery(string(raw))
+	if err != nil {
+		return &httpError{http.StatusBadRequest, "Malformed form body"}
+	}
+	for name, dst := range fields {
+		if len(vals[name]) > 1 {
+			return &httpError{http.StatusBadRequest, "Field " + name + " is repeated"}
 		}
-		vals, err := url.ParseQuery(string(raw))
-		if err != nil {
-			return &httpError{http.StatusBadRequest, "Malformed form body"}
-		}
-		for name, dst := range fields {
-			if len(vals[name]) > 1 {
-				return &httpError{http.StatusBadRequest, "Field " + name + " is repeated"}
-			}
-			*dst = vals.Get(name)
-		}
-	default:
-		return &httpError{http.StatusUnsupportedMediaType, "Content-Type must be application/json or application/x-www-form-urlencoded"}
+		*dst = vals.Get(name)
 	}
 	return nil
 }

@@ -17,10 +17,7 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/metrics"
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/proxy"
-	"github.com/tetherhq/tether/internal/users"
-	"github.com/tetherhq/tether/memstore"
 )
 
 func TestNewRequiresManagerAndUsers(t *testing.T) {
@@ -30,7 +27,7 @@ func TestNewRequiresManagerAndUsers(t *testing.T) {
 }
 
 func TestRoutes(t *testing.T) {
-	h := newServer(t, nil)
+	h := testServer(t, tether.Config{}, Options{}).Handler()
 	cases := []struct {
 		name, method, path, ctype, body string
 		status                          int
@@ -76,10 +73,7 @@ func TestRoutes(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	for _, production := range []bool{false, true} {
-		dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
-		defer dir.Close()
-		m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
-		s, _ := New(Options{Manager: m, Users: dir, Production: production})
+		s := testServer(t, tether.Config{}, Options{Production: production})
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil)) // plain HTTP
 		h := rec.Header()
@@ -106,14 +100,11 @@ func TestPlainHTTPWarningInProduction(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var logBuf bytes.Buffer
-			dir, _ := users.Open(filepath.Join(t.TempDir(), "u.db"), passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1))
-			defer dir.Close()
-			m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
 			tp, err := config.ParseTrustProxy(tc.tp)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, _ := New(Options{Manager: m, Users: dir, Production: true, Proxy: proxy.New(tp), Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+			s := testServer(t, tether.Config{}, Options{Production: true, Proxy: proxy.New(tp), Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
 			h := s.Handler()
 			for i := 0; i < 3; i++ {
 				r := httptest.NewRequest("GET", "/healthz", nil)
@@ -135,14 +126,7 @@ func TestPlainHTTPWarningInProduction(t *testing.T) {
 // its own metric label: the path of its pattern, whatever the id in it.
 func TestEveryRouteHasItsLabel(t *testing.T) {
 	mets := metrics.New()
-	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("s"), 32)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Options{Manager: m, Users: aliceDir(t), Metrics: mets, MetricsOnMain: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testServer(t, tether.Config{}, Options{Metrics: mets, MetricsOnMain: true})
 	h := s.Handler()
 	_, patterns := s.routes()
 	seen := map[string]bool{}

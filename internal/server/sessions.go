@@ -23,17 +23,27 @@ type sessionJSON struct {
 // or store key (ids are salted handles).
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	sess := tether.FromContext(r.Context())
-	list, err := s.m.UserSessions(r.Context(), sess.UserID())
-	if err != nil {
-		s.sessionError(w, r, err)
+	out, ok := s.userSessions(w, r, sess.UserID(), sess.Handle())
+	if !ok {
 		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+// userSessions renders userID's sessions for a listing, marking current (the
+// caller's id, or ""). On a store failure it answers the request itself and
+// reports false.
+func (s *Server) userSessions(w http.ResponseWriter, r *http.Request, userID, current string) ([]sessionJSON, bool) {
+	list, err := s.m.UserSessions(r.Context(), userID)
+	if err != nil {
+		s.sessionError(w, r, err)
+		return nil, false
+	}
 	out := make([]sessionJSON, 0, len(list))
-	current := sess.Handle()
 	for _, info := range list {
 		out = append(out, toJSON(info, current))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	return out, true
 }
 
 // toJSON renders one session of a listing; current is the caller's id.
