@@ -3,6 +3,12 @@ package tether_test
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,5 +37,65 @@ func TestEventsCarryNoSecrets(t *testing.T) {
 		if e.Type == tether.EventLogout && (e.UserID != "user-1" || e.Session == "") {
 			t.Fatalf("logout event: got %+v, want userId and session handle", e)
 		}
+	}
+}
+
+// Every event name is spelled once, in events.go: the rest of the module
+// (library, server, CLI) uses the constants, so a renamed or new event
+// cannot drift between the emitter, the log and the docs. Test files may
+// spell names out to check the wire format.
+func TestEventNamesOnlyInEventsGo(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "events.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{} // value → constant
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range g.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(n.Name, "Event") {
+					v, _ := strconv.Unquote(lit.Value)
+					names[v] = n.Name
+				}
+			}
+		}
+	}
+	if len(names) < 20 {
+		t.Fatalf("found %d event constants in events.go, want at least 20: did the file's shape change?", len(names))
+	}
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != "." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || path == "events.go" {
+			return nil
+		}
+		pf, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(pf, func(n ast.Node) bool {
+			lit, ok := n.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			if v, err := strconv.Unquote(lit.Value); err == nil && names[v] != "" {
+				t.Errorf("%s: string literal %s; want tether.%s", fset.Position(lit.Pos()), lit.Value, names[v])
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -106,9 +106,11 @@ func (s *Session) Deadlines() (idle, absolute time.Time) {
 	return s.rec.IdleDeadline, s.rec.AbsoluteDeadline
 }
 
-// Handle returns the session's salted handle (see Manager.Handle), "" for a
-// session not stored yet. It is safe to log and to show to the user.
-func (s *Session) Handle() string {
+// PublicID returns the session's public ID ([Manager.PublicID] of its
+// store key), "" for a session not stored yet. It is safe to log, to show to
+// the user and to put in a URL; it matches [SessionInfo.ID] in a listing of
+// the user's sessions, so "this device" is the entry with the same ID.
+func (s *Session) PublicID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.loadLocked()

@@ -114,7 +114,7 @@ func TestCheck(t *testing.T) {
 				defer f.mu.Unlock()
 				found := false
 				for _, e := range f.events {
-					if e.Type == "csrf_failure" {
+					if e.Type == tether.EventCSRFFailure {
 						found = true
 						for _, a := range e.Attrs {
 							if a.Key == "reason" && a.Value.String() != tc.reason {

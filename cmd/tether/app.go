@@ -171,7 +171,7 @@ func openAdmin(ctx context.Context, cfg *config.Config, getenv func(string) stri
 
 // event records an admin action on user u.
 func (env *adminEnv) event(ctx context.Context, name string, u users.User, attrs ...slog.Attr) {
-	env.events.Log(ctx, audit.Event{Name: name, UserID: u.ID,
+	env.events.Log(ctx, audit.Event{Type: name, UserID: u.ID,
 		Attrs: append([]slog.Attr{slog.String("actor", "cli"), slog.String("username", u.Username)}, attrs...)})
 }
 
@@ -199,6 +199,6 @@ func (env *adminEnv) endSessions(ctx context.Context, u users.User, reason strin
 	if err != nil {
 		return 0, err
 	}
-	env.event(ctx, "session_revoked", u, slog.Int("count", n), slog.String("reason", reason))
+	env.event(ctx, tether.EventSessionRevoked, u, slog.Int("count", n), slog.String("reason", reason))
 	return n, nil
 }

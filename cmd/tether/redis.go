@@ -64,7 +64,7 @@ func redisDefaults(opts *redis.UniversalOptions) {
 func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog.Logger) (*redisstore.Store, redis.UniversalClient, error) {
 	opts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	redis.SetLogger(newRedisLog(log, opts.Password))
 	if ca := caFile; ca != "" && opts.TLSConfig != nil {

@@ -100,10 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ClientIP:             resolver.ClientIP,
 		OnEvent: func(e tether.Event) {
 			mets.Event(e.Type)
-			events.Log(context.Background(), audit.Event{
-				Time: e.Time, Name: e.Type, UserID: e.UserID, IP: e.IP,
-				UserAgent: e.UserAgent, Session: e.Session, Attrs: e.Attrs,
-			})
+			events.OnEvent(e)
 		},
 	})
 	if err != nil {

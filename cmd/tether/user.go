@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/users"
@@ -142,8 +143,8 @@ func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) str
 		if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
 			return err
 		}
-		env.event(ctx, "password_changed", u)
-		n, err := env.endSessions(ctx, u, "password_changed")
+		env.event(ctx, tether.EventPasswordChanged, u)
+		n, err := env.endSessions(ctx, u, tether.EventPasswordChanged)
 		if err != nil {
 			return err
 		}
@@ -166,11 +167,11 @@ func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) st
 			return err
 		}
 		if !disable {
-			env.event(ctx, "user_enabled", u)
+			env.event(ctx, tether.EventUserEnabled, u)
 			fmt.Fprintf(stdout, "user %s enabled\n", name)
 			return nil
 		}
-		env.event(ctx, "user_disabled", u)
+		env.event(ctx, tether.EventUserDisabled, u)
 		// ASVS 7.4.2 / 7.4.5: disabling an account ends its sessions at once.
 		n, err := env.endSessions(ctx, u, "account_disabled")
 		if err != nil {
@@ -196,7 +197,7 @@ func userRole(ctx context.Context, cfg *config.Config, getenv func(string) strin
 		if err := env.app.users.SetRole(ctx, pos[0], pos[1]); err != nil {
 			return userErr(pos[0], err)
 		}
-		env.event(ctx, "role_changed", u, slog.String("from", u.Role), slog.String("to", pos[1]))
+		env.event(ctx, tether.EventRoleChanged, u, slog.String("from", u.Role), slog.String("to", pos[1]))
 		// The server re-reads the account at each flagged session's next
 		// request: new token, and the new role's absolute timeout.
 		n, err := env.m.SetUserSessions(ctx, u.ID, server.AccountChangedKey, 1)

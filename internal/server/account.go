@@ -68,14 +68,14 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.sessionError(w, r, err)
 		return
 	}
-	s.m.Emit(r, "password_changed")
+	s.m.Emit(r, tether.EventPasswordChanged)
 	// The new hash voids every device cookie of the account; this browser,
 	// which just proved the password, gets a new one.
 	if nu, err := s.users.Get(r.Context(), u.Username); err == nil {
 		s.devices.issue(w, nu.Username, nu.PasswordHash)
 	}
 	if ended > 0 {
-		s.m.Emit(r, "session_revoked", slog.Int("count", ended), slog.String("reason", "password_changed"))
+		s.m.Emit(r, tether.EventSessionRevoked, slog.Int("count", ended), slog.String("reason", tether.EventPasswordChanged))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": ended})
 }
@@ -131,7 +131,7 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 		_ = sess.Set(metaSeenKey, time.Now().Unix())
 		return true
 	case err != nil || u.Disabled || u.ID != sess.UserID():
-		s.m.Emit(r, "session_revoked", slog.String("reason", "account_disabled"))
+		s.m.Emit(r, tether.EventSessionRevoked, slog.String("reason", "account_disabled"))
 		sess.Destroy()
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
 		return false
@@ -142,7 +142,7 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 		old := sess.GetString("role")
 		err := sess.ChangeRole(u.Role)
 		if errors.Is(err, tether.ErrSessionEnded) {
-			s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role), slog.String("action", "session_ended"))
+			s.m.Emit(r, tether.EventRoleChanged, slog.String("from", old), slog.String("to", u.Role), slog.String("action", "session_ended"))
 			tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
 			return false
 		}
@@ -153,7 +153,7 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 			s.sessionError(w, r, err)
 			return false
 		}
-		s.m.Emit(r, "role_changed", slog.String("from", old), slog.String("to", u.Role))
+		s.m.Emit(r, tether.EventRoleChanged, slog.String("from", old), slog.String("to", u.Role))
 	}
 	// The account is applied: only now drop the flag and note the visit.
 	if flagged {

@@ -39,7 +39,7 @@ func TestAccountRecheck(t *testing.T) {
 	if send("GET", "/profile", "", c).Code != 401 {
 		t.Fatal("the token from before the role change still works")
 	}
-	if !strings.Contains(strings.Join(events, ","), "role_changed") {
+	if !strings.Contains(strings.Join(events, ","), tether.EventRoleChanged) {
 		t.Fatalf("events %v: want role_changed", events)
 	}
 	_ = dir.SetDisabled(ctx, "alice", true)

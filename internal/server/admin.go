@@ -67,6 +67,6 @@ func (s *Server) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "No such session")
 		return
 	}
-	s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "admin"), slog.String("targetUserId", u.ID))
+	s.m.Emit(r, tether.EventSessionRevoked, slog.Int("count", n), slog.String("reason", "admin"), slog.String("targetUserId", u.ID))
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
 }

@@ -76,7 +76,7 @@ func (s *Server) checkPassword(r *http.Request, username, password, wantID, fail
 		return users.User{}, fmt.Errorf("%w: %w", errThrottleUnavailable, err)
 	}
 	if wait > 0 {
-		s.m.Emit(r, "rate_limited", slog.String("limit", which), slog.Int64("retryAfterSeconds", retryAfter(wait)))
+		s.m.Emit(r, tether.EventRateLimited, slog.String("limit", which), slog.Int64("retryAfterSeconds", retryAfter(wait)))
 		return users.User{}, &throttledError{wait, which}
 	}
 	u, err := s.users.Authenticate(r.Context(), username, password)
@@ -174,7 +174,7 @@ func (s *Server) reauth(w http.ResponseWriter, r *http.Request) {
 		s.sessionError(w, r, err)
 		return
 	}
-	s.m.Emit(r, "reauth_success")
+	s.m.Emit(r, tether.EventReauthSuccess)
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
@@ -182,7 +182,7 @@ func (s *Server) reauth(w http.ResponseWriter, r *http.Request) {
 // stolen session cannot guess the account's password through /reauth or
 // /password faster than through /login.
 func (s *Server) authenticateCurrent(r *http.Request, sess *tether.Session, password string) (users.User, error) {
-	return s.checkPassword(r, sess.GetString("username"), password, sess.UserID(), "reauth_failure")
+	return s.checkPassword(r, sess.GetString("username"), password, sess.UserID(), tether.EventReauthFailure)
 }
 
 // refusals are a route's words for a password check it cannot accept.

@@ -97,13 +97,13 @@ func (s *Server) checkBinding(w http.ResponseWriter, r *http.Request, sess *teth
 	}
 	flagged := sess.GetBool(bindMismatchKey)
 	if s.binding == "strict" {
-		s.m.Emit(r, "binding_mismatch", slog.String("changed", changed), slog.String("action", "session_ended"))
+		s.m.Emit(r, tether.EventBindingMismatch, slog.String("changed", changed), slog.String("action", "session_ended"))
 		sess.Destroy()
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Session ended: its context changed; log in again")
 		return false
 	}
 	if !flagged {
-		s.m.Emit(r, "binding_mismatch", slog.String("changed", changed), slog.String("action", "reauth_required"))
+		s.m.Emit(r, tether.EventBindingMismatch, slog.String("changed", changed), slog.String("action", "reauth_required"))
 		_ = sess.Set(bindMismatchKey, true)
 	}
 	return true

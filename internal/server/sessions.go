@@ -23,7 +23,7 @@ type sessionJSON struct {
 // or store key (ids are salted handles).
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	sess := tether.FromContext(r.Context())
-	out, ok := s.userSessions(w, r, sess.UserID(), sess.Handle())
+	out, ok := s.userSessions(w, r, sess.UserID(), sess.PublicID())
 	if !ok {
 		return
 	}
@@ -68,7 +68,7 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := tether.FromContext(r.Context())
-	if id == sess.Handle() {
+	if id == sess.PublicID() {
 		sess.Logout()
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": 1})
 		return
@@ -82,7 +82,7 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "No such session")
 		return
 	}
-	s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "user_request"))
+	s.m.Emit(r, tether.EventSessionRevoked, slog.Int("count", n), slog.String("reason", "user_request"))
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
 }
 
@@ -95,7 +95,7 @@ func (s *Server) revokeOthers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n > 0 {
-		s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "user_request"))
+		s.m.Emit(r, tether.EventSessionRevoked, slog.Int("count", n), slog.String("reason", "user_request"))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
 }
@@ -119,7 +119,7 @@ func (s *Server) enforceCap(r *http.Request, userID string) error {
 	if err != nil {
 		return err
 	}
-	s.m.Emit(r, "session_revoked", slog.Int("count", n), slog.String("reason", "session_cap"),
+	s.m.Emit(r, tether.EventSessionRevoked, slog.Int("count", n), slog.String("reason", "session_cap"),
 		slog.String("limit", strconv.Itoa(s.maxPerUser)))
 	return nil
 }
