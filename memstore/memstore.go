@@ -75,18 +75,30 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 		return nil, err
 	}
 	defer s.unlock()
-	rec, ok := s.records[key]
-	if !ok {
-		return nil, tether.ErrNotFound
+	rec, expired, err := s.findLocked(key, now)
+	if err != nil {
+		return nil, err
 	}
-	if expired, _ := rec.ExpiredAt(now); expired {
-		out := rec.Clone()
-		s.deleteLocked(key)
-		return out, nil
+	if expired {
+		return rec.Clone(), nil // never extended
 	}
 	p := tether.Patch{IdleDeadline: idleDeadline}
 	_ = p.Apply(rec)
 	return rec.Clone(), nil
+}
+
+// findLocked returns the record under key, or [tether.ErrNotFound]. A record
+// that has expired at now is removed, and returned with expired set. The
+// caller holds the lock.
+func (s *Store) findLocked(key string, now time.Time) (rec *tether.Record, expired bool, err error) {
+	rec, ok := s.records[key]
+	if !ok {
+		return nil, false, tether.ErrNotFound
+	}
+	if expired, _ = rec.ExpiredAt(now); expired {
+		s.deleteLocked(key)
+	}
+	return rec, expired, nil
 }
 
 // Update implements [tether.Store].
@@ -95,13 +107,12 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 		return nil, err
 	}
 	defer s.unlock()
-	rec, ok := s.records[key]
-	if !ok {
-		return nil, tether.ErrNotFound
+	rec, expired, err := s.findLocked(key, now)
+	if err != nil {
+		return nil, err
 	}
-	if expired, _ := rec.ExpiredAt(now); expired {
-		s.deleteLocked(key)
-		return nil, tether.ErrNotFound
+	if expired {
+		return nil, tether.ErrNotFound // never brought back
 	}
 	next := rec.Clone()
 	if err := p.Apply(next); err != nil {
