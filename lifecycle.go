@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http"
 	"time"
 )
 
@@ -322,40 +321,4 @@ func (s *Session) create(rec *Record) error {
 	s.token, s.key, s.exists = tok, key, true
 	s.patch, s.dirty = Patch{}, false
 	return nil
-}
-
-// writeHeaders sets the session's cookie and caching headers on h. It runs
-// after a successful commit, or after a failed one to expire a cookie that no
-// longer names a session.
-func (s *Session) writeHeaders(h http.Header, failed error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.m
-	if !s.loaded && !s.stale {
-		return // the handler never used the session: nothing to say about it
-	}
-	switch {
-	case s.destroyed && failed == nil, s.ended:
-		h.Add("Set-Cookie", m.expiredCookie())
-		if s.destroyed {
-			h.Set("Clear-Site-Data", `"cookies"`)
-		}
-	case failed != nil:
-		// Keep the client's cookie: a store outage is not a logout.
-	case s.exists:
-		value := s.candValue
-		if value == "" || s.key != s.candKey {
-			value = m.signer.sign(s.token) // new token, or re-signing with the current secret
-			if s.key == s.candKey {
-				m.emit(s.r, s, EventSessionResigned)
-			}
-		}
-		h.Add("Set-Cookie", m.cookie(value, s.rec))
-	case s.stale:
-		h.Add("Set-Cookie", m.expiredCookie())
-	}
-	if s.hadCookie || s.exists || s.destroyed {
-		h["Cache-Control"] = hvNoStore
-		addVaryCookie(h)
-	}
 }
