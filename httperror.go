@@ -33,6 +33,13 @@ func StatusOf(err error) (int, string) {
 	}
 }
 
+// Error answers r with err through [Config.ErrorHandler], as the middleware
+// does for its own errors. Packages built on tether (csrf) and handlers use
+// it so that an application's error pages cover every session error.
+func (m *Manager) Error(w http.ResponseWriter, r *http.Request, err error) {
+	m.cfg.ErrorHandler(w, r, err)
+}
+
 // DefaultErrorHandler writes {"error":"…"} with the status [StatusOf] gives.
 func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := StatusOf(err)

@@ -2,9 +2,11 @@ package tether_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tetherhq/tether"
@@ -173,5 +175,56 @@ func TestStoreDownIs503NotLogout(t *testing.T) {
 	f.store.down.Store(true)
 	if rec, _ := f.do(t, "/set?k=a&v=1", ""); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("create with store down: got %d, want 503", rec.Code)
+	}
+}
+
+// Err tells a handler that its session could not be loaded, so that a
+// check that reads the session (CSRF, authorization) does not take a store
+// outage for an empty session (regression: with the store down the CSRF
+// check logged a false csrf_failure).
+func TestSessionErrDuringOutage(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/login", "")
+	var got []error
+	var mu sync.Mutex
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, tether.FromContext(r.Context()).Err())
+	}))
+	serve := func(cookie string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: "sid", Value: cookie})
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	serve(c)
+	serve("")
+	f.store.down.Store(true)
+	serve(c)
+	serve("") // no cookie: nothing to load, no error
+	want := []bool{false, false, true, false}
+	for i, w := range want {
+		if isDown := errors.Is(got[i], tether.ErrStoreUnavailable); isDown != w {
+			t.Errorf("request %d: got Err() = %v, want store unavailable: %v", i, got[i], w)
+		}
+	}
+}
+
+// Manager.Error answers through Config.ErrorHandler, so code built on the
+// session (csrf) reaches the application's own error pages.
+func TestManagerErrorUsesConfigErrorHandler(t *testing.T) {
+	var seen error
+	f := newFixture(t, func(c *tether.Config) {
+		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			seen = err
+			w.WriteHeader(http.StatusTeapot)
+		}
+	})
+	rec := httptest.NewRecorder()
+	f.m.Error(rec, httptest.NewRequest("GET", "/", nil), tether.ErrStoreUnavailable)
+	if rec.Code != http.StatusTeapot || !errors.Is(seen, tether.ErrStoreUnavailable) {
+		t.Fatalf("Manager.Error: got status %d and error %v, want the configured handler's 418 with the error", rec.Code, seen)
 	}
 }

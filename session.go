@@ -55,6 +55,20 @@ func (s *Session) ensure() *Record {
 	return s.rec
 }
 
+// Err loads the session if it is not loaded yet and reports why it could
+// not be: an error wrapping [ErrStoreUnavailable] during a store outage, nil
+// otherwise (a request without a session is not an error). While Err is not
+// nil the session reads as empty, and the middleware answers the request
+// with the error (503 by default) whatever the handler writes; a handler
+// that must not act on an empty session (a CSRF check, an authorization
+// decision) checks Err first.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	return s.loadErr
+}
+
 // IsNew reports whether the request arrived without a live session.
 func (s *Session) IsNew() bool {
 	s.mu.Lock()

@@ -95,6 +95,14 @@ go vet ./... || fail "go vet reported problems (above)"
 step "go test -race ./...  (unit, store conformance, end-to-end)"
 go test -race -count=1 -timeout 20m ./... || fail "tests failed (above); rerun one package with: go test -race -run NAME ./PKG"
 
+# The framework examples (chi, echo, gin, websockets, htmx) are a nested
+# module, so the main module never depends on those libraries.
+if [ -n "$(find examples -name '*.go' 2>/dev/null | head -1)" ]; then
+  step "examples module: go vet and go test -race (ServeMux, chi, echo, gin, websocket chat, htmx)"
+  (cd examples && go vet ./... && go test -race -count=1 -timeout 10m ./...) \
+    || fail "the examples module failed (above); rerun with: (cd examples && go test -race ./...)"
+fi
+
 if [ "$FUZZTIME" != "0" ]; then
   # Every fuzz target in the module, each run briefly on top of its seed corpus.
   while read -r pkg target; do
@@ -108,7 +116,7 @@ if [ "$FUZZTIME" != "0" ]; then
       fi
       fail "fuzz target $target failed without saving an input (see above); with a duration FUZZTIME this can be golang/go#75804: use a count such as FUZZTIME=30000x"
     fi
-  done < <(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+\(f \*testing\.F\)' . \
+  done < <(grep -rlE --include='*_test.go' --exclude-dir=examples '^func Fuzz[A-Za-z0-9_]+\(f \*testing\.F\)' . \
     | while read -r f; do
         d=$(dirname "$f")
         grep -oE '^func Fuzz[A-Za-z0-9_]+' "$f" | sed 's/^func //' | while read -r t; do echo "./${d#./} $t"; done
