@@ -115,3 +115,7 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 		addVaryCookie(h)
 	}
 }
+
+// cookieState is the per-request state of the cookie decision. It is empty
+// for now; cookie modes add to it.
+type cookieState struct{}

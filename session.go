@@ -44,6 +44,7 @@ type Session struct {
 	reauth    bool // Reauthenticate: refresh AuthenticatedAt on the new token
 	ended     bool // the store no longer has the session
 	committed bool
+	ck        cookieState // what the Set-Cookie decision needs (cookie.go)
 }
 
 // ensure returns the working record, creating an empty one for a new session.
