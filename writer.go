@@ -1,6 +1,9 @@
 package tether
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"slices"
 )
@@ -8,11 +11,18 @@ import (
 // writer saves the session before the first byte of the response, so that
 // Set-Cookie can still be sent and a failed save can still become an error
 // response.
+//
+// It supports what net/http's own writer does, each after the session is
+// saved: [http.Flusher] (and FlushError), [http.Hijacker] (WebSockets),
+// [io.ReaderFrom] (sendfile through [http.ServeContent]), and
+// [http.ResponseController], which reaches the underlying writer through
+// Unwrap for deadlines and full duplex.
 type writer struct {
 	http.ResponseWriter
 	s      *Session
 	done   bool
 	failed bool
+	err    error // why the save failed, when failed
 	// outer names the headers set before the handler ran, by middleware
 	// outside the Manager (security headers, request IDs): a failed save
 	// keeps them on its error response. Most responses have few enough to
@@ -48,7 +58,7 @@ func (w *writer) commitOnce() bool {
 				delete(h, k)
 			}
 		}
-		w.failed = true
+		w.failed, w.err = true, err
 		w.s.writeHeaders(h, err)
 		w.s.m.cfg.ErrorHandler(w.ResponseWriter, w.s.r, err)
 		return false
@@ -74,11 +84,50 @@ func (w *writer) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Flush implements http.Flusher.
-func (w *writer) Flush() {
-	if w.commitOnce() {
-		_ = http.NewResponseController(w.ResponseWriter).Flush()
+// Flush implements [http.Flusher]: it saves the session, then flushes.
+func (w *writer) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush that reports failure; [http.ResponseController.Flush]
+// calls it. An error wrapping [http.ErrNotSupported] means that the
+// underlying writer cannot flush.
+func (w *writer) FlushError() error {
+	if !w.commitOnce() {
+		return errAborted
 	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack implements [http.Hijacker] for WebSocket upgrades. The session is
+// saved first: if that fails, the error response is written (through
+// [Config.ErrorHandler]), the connection is not taken, and Hijack returns the
+// error. After a hijack the session is never written again. When the underlying writer cannot
+// hijack (HTTP/2, HTTP/3), the error wraps [http.ErrNotSupported].
+//
+// The session's Set-Cookie is in the response's header map when the
+// connection is taken. A library that sends its handshake through the
+// writer (coder/websocket's Accept calls WriteHeader(101)) sends it; one
+// that writes its own handshake on the raw connection (gorilla/websocket's
+// Upgrade) sends only the headers passed to it, so a session created or
+// given a new token by the upgrade request itself does not reach the
+// client: log in and create sessions in ordinary requests.
+func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.commitOnce() {
+		return nil, nil, w.err
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// ReadFrom implements [io.ReaderFrom]: it saves the session, then hands src
+// to the underlying writer's ReadFrom (net/http's uses sendfile for files)
+// or copies it.
+func (w *writer) ReadFrom(src io.Reader) (int64, error) {
+	if !w.commitOnce() {
+		return 0, errAborted
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.ResponseWriter, src) // not a ReaderFrom: io.Copy cannot come back here
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.

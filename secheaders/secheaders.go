@@ -41,10 +41,13 @@
 package secheaders
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -316,9 +319,34 @@ func (w *stripWriter) Write(b []byte) (int, error) {
 	w.strip()
 	return w.ResponseWriter.Write(b)
 }
-func (w *stripWriter) Flush() {
+
+// Flush implements [http.Flusher].
+func (w *stripWriter) Flush() { _ = w.FlushError() }
+
+// FlushError is Flush that reports failure ([http.ResponseController.Flush]
+// calls it).
+func (w *stripWriter) FlushError() error {
 	w.strip()
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack implements [http.Hijacker] (WebSocket upgrades): the headers are
+// finished first, for a library that writes its handshake with them. When
+// the underlying writer cannot hijack (HTTP/2), the error wraps
+// [http.ErrNotSupported].
+func (w *stripWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.strip()
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// ReadFrom implements [io.ReaderFrom], so that net/http's sendfile path
+// stays open through this writer.
+func (w *stripWriter) ReadFrom(src io.Reader) (int64, error) {
+	w.strip()
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.ResponseWriter, src) // not a ReaderFrom: io.Copy cannot come back here
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
