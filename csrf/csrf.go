@@ -1,42 +1,13 @@
-// Package csrf protects state-changing requests from cross-site request
-// forgery with two independent checks:
-//
-//  1. net/http.CrossOriginProtection on every unsafe method (anything but
-//     GET, HEAD and OPTIONS): a browser request that Sec-Fetch-Site or the
-//     Origin header marks as cross-origin is refused, unless its origin was
-//     trusted with Options.TrustedOrigins. Requests without either header
-//     (curl, server-to-server) pass this check.
-//  2. A synchronizer token tied to the session: Token issues 256 random bits
-//     kept in the tether session; unsafe requests must send it back in the
-//     X-CSRF-Token header or the csrf_token form field, compared in constant
-//     time. Paths in Options.Exempt skip this check only (the reference
-//     server exempts /login and /logout, which have no session token yet or
-//     whose forgery the origin check already stops).
-//
-// Threat model: an attacker's page makes the victim's browser send requests
-// with the victim's cookies. SameSite=Lax stops most of them; check 1 stops
-// the rest in every browser since 2023, without trusting any proxy header
-// (gorilla/csrf and nosurf had 2025 CVEs from scheme and Referer
-// assumptions; this package reads neither); check 2 is defence in depth for
-// older browsers and misconfigured proxies. The token never appears in URLs
-// or logs.
-//
-// A failure answers 403 {"error":"…"} and reports a csrf_failure event
-// through the tether Manager. A Protector is safe for concurrent use.
 package csrf
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
 
 	"github.com/tetherhq/tether"
 )
@@ -47,23 +18,13 @@ const (
 	FormField  = "csrf_token"
 	// SessionKey is the session value that holds the token.
 	SessionKey = "csrfToken"
-	// maxFormBytes bounds a form read to find the token.
-	maxFormBytes = 1 << 20
-)
-
-// Errors returned by Check; each names what failed without the token.
-var (
-	ErrCrossOrigin  = errors.New("csrf: cross-origin request")
-	ErrNoToken      = errors.New("csrf: the session holds no CSRF token (issue one with csrf.Token before the form or API call)")
-	ErrMissingToken = errors.New("csrf: no CSRF token sent (X-CSRF-Token header or csrf_token field)")
-	ErrBadToken     = errors.New("csrf: CSRF token does not match")
-	ErrBodyTooLarge = errors.New("csrf: form body too large")
 )
 
 // Options configure a Protector.
 type Options struct {
 	// Manager is the session middleware that runs before the Protector; it
-	// receives csrf_failure events. Required.
+	// receives csrf_failure events, and its [tether.Manager.Error] answers
+	// store outages and wiring mistakes. Required.
 	Manager *tether.Manager
 	// Exempt lists exact paths that skip the token check (not the origin
 	// check), e.g. "/login".
@@ -71,21 +32,59 @@ type Options struct {
 	// TrustedOrigins are origins ("https://app.example.com") allowed to make
 	// cross-origin unsafe requests.
 	TrustedOrigins []string
+	// MaxBodyBytes bounds how much of a form body (urlencoded or multipart)
+	// the check reads to find the csrf_token field when the X-CSRF-Token
+	// header is absent. Default (0): [DefaultMaxBodyBytes], 1 MiB. A
+	// urlencoded body longer than this, or a multipart body whose
+	// csrf_token field does not end within it, is refused with
+	// [ErrBodyTooLarge]. The bytes read are held in memory and replayed to
+	// the handler, followed by the unread rest, so the handler reads the
+	// body or the form as if the check had not run; a file part after the
+	// token field is never read by the check.
+	MaxBodyBytes int64
+	// ErrorHandler answers a request the check refused, after the
+	// csrf_failure event. It receives [ErrCrossOrigin], [ErrNoToken],
+	// [ErrMissingToken], [ErrBadToken], [ErrBodyTooLarge] or [ErrBodyRead]
+	// (match with errors.Is; [StatusOf] gives the status and message that
+	// suit each). Store outages and a missing session middleware are not
+	// CSRF failures and do not come here: they go to Manager.Error like
+	// every session error. Default: [DefaultErrorHandler], JSON
+	// {"error":"…"} with 403 (413 for ErrBodyTooLarge, 400 for
+	// ErrBodyRead). An HTML application renders its own page here, with the
+	// status of [StatusOf].
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// Protector is the CSRF middleware.
+// Protector is the CSRF middleware. It is safe for concurrent use.
 type Protector struct {
-	m      *tether.Manager
-	cop    *http.CrossOriginProtection
-	exempt map[string]bool
+	m       *tether.Manager
+	cop     *http.CrossOriginProtection
+	exempt  map[string]bool
+	maxBody int64
+	onFail  func(http.ResponseWriter, *http.Request, error)
 }
 
 // New validates opts and returns a Protector.
 func New(opts Options) (*Protector, error) {
 	if opts.Manager == nil {
-		return nil, errors.New("csrf: Options.Manager is required")
+		return nil, errors.New("csrf: Options.Manager is required (the tether Manager whose Handler runs before the Protector's)")
 	}
-	p := &Protector{m: opts.Manager, cop: http.NewCrossOriginProtection(), exempt: map[string]bool{}}
+	if opts.MaxBodyBytes < 0 {
+		return nil, fmt.Errorf("csrf: Options.MaxBodyBytes is %d; use 0 for the default (1 MiB) or a positive size", opts.MaxBodyBytes)
+	}
+	p := &Protector{
+		m:       opts.Manager,
+		cop:     http.NewCrossOriginProtection(),
+		exempt:  map[string]bool{},
+		maxBody: opts.MaxBodyBytes,
+		onFail:  opts.ErrorHandler,
+	}
+	if p.maxBody == 0 {
+		p.maxBody = DefaultMaxBodyBytes
+	}
+	if p.onFail == nil {
+		p.onFail = DefaultErrorHandler
+	}
 	for _, o := range opts.TrustedOrigins {
 		if err := p.cop.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("csrf: trusted origin %q: %w", o, err)
@@ -98,24 +97,54 @@ func New(opts Options) (*Protector, error) {
 }
 
 // Token returns the session's CSRF token, creating it (and so the session)
-// if needed. r must have passed through tether's Manager.Handler.
+// if needed. r must have passed through tether's Manager.Handler; without
+// it Token returns [tether.ErrNoSession]. During a store outage it returns
+// the session's load error (wrapping [tether.ErrStoreUnavailable]) rather
+// than a token that could not be kept.
 func Token(r *http.Request) (string, error) {
-	s := tether.FromContext(r.Context())
+	s := lookup(r)
 	if s == nil {
 		return "", tether.ErrNoSession
+	}
+	if err := s.Err(); err != nil {
+		return "", err
 	}
 	if tok := s.GetString(SessionKey); tok != "" {
 		return tok, nil
 	}
 	b := make([]byte, 32)
-	_, _ = rand.Read(b)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
 	tok := hex.EncodeToString(b)
 	return tok, s.Set(SessionKey, tok)
 }
 
+// lookup returns r's session, nil when r did not pass through
+// Manager.Handler (tether.FromContext reports that with nil, or with a
+// panic of ErrNoSession: both are handled).
+func lookup(r *http.Request) (s *tether.Session) {
+	defer func() {
+		if v := recover(); v != nil {
+			if err, ok := v.(error); !ok || !errors.Is(err, tether.ErrNoSession) {
+				panic(v)
+			}
+			s = nil
+		}
+	}()
+	return tether.FromContext(r.Context())
+}
+
 func safeMethod(m string) bool { return m == "GET" || m == "HEAD" || m == "OPTIONS" }
 
-// Check reports whether r may proceed. Safe methods always may.
+// Check reports whether r may proceed. Safe methods always may. It returns
+// nil, one of the errors listed at [Options.ErrorHandler], or:
+//   - [tether.ErrNoSession] when r did not pass through Manager.Handler;
+//   - the session's load error (wrapping [tether.ErrStoreUnavailable]) when
+//     the store is down: the session's token cannot be known, which is
+//     neither a pass nor a forgery.
+//
+// When the header is absent Check reads the form body (see
+// [Options.MaxBodyBytes]) and replaces r.Body with a reader that gives the
+// handler the whole body again.
 func (p *Protector) Check(r *http.Request) error {
 	if safeMethod(r.Method) {
 		return nil
@@ -126,9 +155,12 @@ func (p *Protector) Check(r *http.Request) error {
 	if p.exempt[r.URL.Path] {
 		return nil
 	}
-	s := tether.FromContext(r.Context())
+	s := lookup(r)
 	if s == nil {
 		return tether.ErrNoSession
+	}
+	if err := s.Err(); err != nil {
+		return err
 	}
 	want := s.GetString(SessionKey)
 	if want == "" {
@@ -137,7 +169,7 @@ func (p *Protector) Check(r *http.Request) error {
 	got := r.Header.Get(HeaderName)
 	if got == "" {
 		var err error
-		if got, err = formToken(r); err != nil {
+		if got, err = formToken(r, p.maxBody); err != nil {
 			return err
 		}
 	}
@@ -150,64 +182,26 @@ func (p *Protector) Check(r *http.Request) error {
 	return nil
 }
 
-// formToken reads csrf_token from an urlencoded body and puts the body back
-// for the handler.
-func formToken(r *http.Request) (string, error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" || r.Body == nil {
-		return "", nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
-	if err != nil {
-		return "", ErrMissingToken
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if len(body) > maxFormBytes {
-		return "", ErrBodyTooLarge
-	}
-	vals, err := url.ParseQuery(string(body))
-	if err != nil {
-		return "", ErrMissingToken
-	}
-	return vals.Get(FormField), nil
-}
-
 // Handler returns the middleware. It must run inside tether's
-// Manager.Handler.
+// Manager.Handler. A refused request gets a csrf_failure event (with the
+// reason, path and method, never the token) and [Options.ErrorHandler]'s
+// answer; ErrBodyRead gets the answer without the event. A store outage
+// and a missing Manager.Handler are answered by Manager.Error (503 and 500
+// with the default [tether.Config.ErrorHandler]) with no csrf_failure
+// event.
 func (p *Protector) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := p.Check(r); err != nil {
-			if errors.Is(err, tether.ErrStoreUnavailable) {
-				tether.DefaultErrorHandler(w, r, err)
-				return
-			}
+		err := p.Check(r)
+		switch {
+		case err == nil:
+			next.ServeHTTP(w, r)
+		case errors.Is(err, tether.ErrStoreUnavailable), errors.Is(err, tether.ErrNoSession):
+			p.m.Error(w, r, err)
+		case errors.Is(err, ErrBodyRead):
+			p.onFail(w, r, err)
+		default:
 			p.m.Emit(r, tether.EventCSRFFailure, slog.String("reason", reason(err)), slog.String("path", r.URL.Path), slog.String("method", r.Method))
-			status, msg := http.StatusForbidden, "Invalid CSRF token"
-			switch {
-			case errors.Is(err, ErrCrossOrigin):
-				msg = "Cross-origin request refused"
-			case errors.Is(err, ErrBodyTooLarge):
-				status, msg = http.StatusRequestEntityTooLarge, "Request body too large (limit 1 MiB)"
-			}
-			tether.WriteJSONError(w, status, msg)
-			return
+			p.onFail(w, r, err)
 		}
-		next.ServeHTTP(w, r)
 	})
-}
-
-func reason(err error) string {
-	switch {
-	case errors.Is(err, ErrCrossOrigin):
-		return "cross_origin"
-	case errors.Is(err, ErrNoToken):
-		return "no_session_token"
-	case errors.Is(err, ErrMissingToken):
-		return "missing_token"
-	case errors.Is(err, ErrBadToken):
-		return "bad_token"
-	case errors.Is(err, ErrBodyTooLarge):
-		return "body_too_large"
-	}
-	return "invalid"
 }

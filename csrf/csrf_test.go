@@ -2,6 +2,8 @@ package csrf_test
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -196,4 +198,218 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("status %d, want 200 or 403", rec.Code)
 		}
 	})
+}
+
+// A store outage is not a CSRF failure: the check cannot know the session's
+// token, so it answers 503 through the Manager's error handler
+// (Config.ErrorHandler), never the CSRF error handler, and reports no
+// csrf_failure event. Regression: the check read the token with GetString,
+// which gives "" during an outage, and logged a false csrf_failure
+// (reason no_session_token) on every unsafe request, e.g. POST /logout with
+// Redis stopped.
+func TestStoreOutageIs503WithoutCSRFFailure(t *testing.T) {
+	a := newApp(t, appConfig{csrfHandler: true})
+	a.store.down.Store(true)
+	cases := []struct {
+		name  string
+		ctype string
+		body  string
+		hdr   bool
+	}{
+		{"header token", "", "", true},
+		{"form token", "application/x-www-form-urlencoded", "csrf_token=TOKEN", false},
+		{"no token", "", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/logout", strings.NewReader(strings.ReplaceAll(tc.body, "TOKEN", a.token)))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			if tc.hdr {
+				req.Header.Set(csrf.HeaderName, a.token)
+			}
+			rec := a.serve(req)
+			if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Session store unavailable") {
+				t.Fatalf("got %d %q, want 503 Session store unavailable", rec.Code, rec.Body.String())
+			}
+			if f := a.failures(); len(f) != 0 {
+				t.Fatalf("csrf_failure events: got %v, want none", f)
+			}
+			if a.ran.Load() != 0 {
+				t.Fatal("the handler ran during the outage")
+			}
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if len(a.csrfErrs) != 0 {
+				t.Fatalf("Options.ErrorHandler got %v, want not called", a.csrfErrs)
+			}
+			if len(a.mgrErrs) == 0 || !errors.Is(a.mgrErrs[0], tether.ErrStoreUnavailable) {
+				t.Fatalf("Config.ErrorHandler got %v, want ErrStoreUnavailable", a.mgrErrs)
+			}
+		})
+	}
+	a.store.down.Store(false)
+	req := httptest.NewRequest("POST", "/logout", nil)
+	req.Header.Set(csrf.HeaderName, a.token)
+	if rec := a.serve(req); rec.Code != 200 {
+		t.Fatalf("after the outage: got %d %q, want 200 (the token still holds)", rec.Code, rec.Body.String())
+	}
+}
+
+// Check and Token hand the outage to their caller as the session's load
+// error, not as ErrNoToken or a fresh token that cannot be kept.
+func TestCheckAndTokenReportTheLoadError(t *testing.T) {
+	store := &flakyStore{Store: memstore.New()}
+	m, err := tether.New(tether.Config{Store: store, Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := csrf.New(csrf.Options{Manager: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checkErr, tokenErr error
+	var tok string
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "GET" {
+			tok, tokenErr = csrf.Token(r)
+			return
+		}
+		checkErr = p.Check(r)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	cookie := rec.Result().Cookies()[0]
+	first := tok
+	store.down.Store(true)
+	for _, method := range []string{"GET", "POST"} {
+		req := httptest.NewRequest(method, "/", nil)
+		req.Header.Set(csrf.HeaderName, first)
+		req.AddCookie(cookie)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if !errors.Is(tokenErr, tether.ErrStoreUnavailable) || tok != "" {
+		t.Errorf("Token during an outage: got %q, %v; want \"\" and ErrStoreUnavailable", tok, tokenErr)
+	}
+	if !errors.Is(checkErr, tether.ErrStoreUnavailable) {
+		t.Errorf("Check during an outage: got %v, want ErrStoreUnavailable", checkErr)
+	}
+}
+
+// Options.ErrorHandler answers every refusal, with the error Check
+// returned, after the csrf_failure event; an HTML app renders a page with
+// StatusOf's status.
+func TestErrorHandlerReceivesEachFailure(t *testing.T) {
+	a := newApp(t, appConfig{csrfHandler: true, opts: csrf.Options{MaxBodyBytes: 100}})
+	cases := []struct {
+		name    string
+		hdr     []string
+		ctype   string
+		body    string
+		noToken bool // a session that never asked for a token
+		want    error
+		status  int
+		reason  string
+	}{
+		{"cross origin", []string{"Sec-Fetch-Site", "cross-site", csrf.HeaderName, "TOKEN"}, "", "", false, csrf.ErrCrossOrigin, 403, "cross_origin"},
+		{"missing", nil, "", "", false, csrf.ErrMissingToken, 403, "missing_token"},
+		{"bad", []string{csrf.HeaderName, "nope"}, "", "", false, csrf.ErrBadToken, 403, "bad_token"},
+		{"no session token", []string{csrf.HeaderName, "TOKEN"}, "", "", true, csrf.ErrNoToken, 403, "no_session_token"},
+		{"too large", nil, "application/x-www-form-urlencoded", strings.Repeat("a", 101), false, csrf.ErrBodyTooLarge, 413, "body_too_large"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "/x", strings.NewReader(tc.body))
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			for i := 0; i+1 < len(tc.hdr); i += 2 {
+				req.Header.Set(tc.hdr[i], strings.ReplaceAll(tc.hdr[i+1], "TOKEN", a.token))
+			}
+			var rec *httptest.ResponseRecorder
+			if tc.noToken {
+				rec = httptest.NewRecorder()
+				a.mu.Lock()
+				a.events, a.csrfErrs = nil, nil
+				a.mu.Unlock()
+				a.h.ServeHTTP(rec, req) // no cookie: no session, no token
+			} else {
+				rec = a.serve(req)
+			}
+			if rec.Code != tc.status || !strings.HasPrefix(rec.Body.String(), "<!doctype html>") {
+				t.Fatalf("got %d %q, want %d and the HTML page", rec.Code, rec.Body.String(), tc.status)
+			}
+			a.mu.Lock()
+			errs := a.csrfErrs
+			a.mu.Unlock()
+			if len(errs) != 1 || !errors.Is(errs[0], tc.want) {
+				t.Fatalf("ErrorHandler got %v, want one %v", errs, tc.want)
+			}
+			if f := a.failures(); len(f) != 1 || f[0] != tc.reason {
+				t.Fatalf("csrf_failure reasons: got %v, want [%s]", f, tc.reason)
+			}
+		})
+	}
+}
+
+// A Protector outside Manager.Handler is a wiring mistake: 500 through the
+// Manager's error handler, no csrf_failure (which would blame the client).
+func TestWithoutSessionMiddlewareIs500(t *testing.T) {
+	var events []tether.Event
+	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)},
+		OnEvent: func(e tether.Event) { events = append(events, e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := csrf.New(csrf.Options{Manager: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Error("the handler ran") }))
+	req := httptest.NewRequest("POST", "/x", nil)
+	req.Header.Set(csrf.HeaderName, "x")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("got %d %q, want 500", rec.Code, rec.Body.String())
+	}
+	for _, e := range events {
+		if e.Type == tether.EventCSRFFailure {
+			t.Fatal("got a csrf_failure event, want none")
+		}
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	cases := []struct {
+		err    error
+		status int
+		msg    string
+	}{
+		{csrf.ErrCrossOrigin, 403, "Cross-origin request refused"},
+		{csrf.ErrNoToken, 403, "Invalid CSRF token"},
+		{csrf.ErrMissingToken, 403, "Invalid CSRF token"},
+		{csrf.ErrBadToken, 403, "Invalid CSRF token"},
+		{fmt.Errorf("wrapped: %w", csrf.ErrBadToken), 403, "Invalid CSRF token"},
+		{csrf.ErrBodyTooLarge, 413, "Request body too large"},
+		{csrf.ErrBodyRead, 400, "Could not read the request body"},
+		{errors.New("anything else"), 403, "Invalid CSRF token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.err.Error(), func(t *testing.T) {
+			status, msg := csrf.StatusOf(tc.err)
+			if status != tc.status || msg != tc.msg {
+				t.Fatalf("got %d %q, want %d %q", status, msg, tc.status, tc.msg)
+			}
+		})
+	}
+}
+
+func TestNewRejectsNegativeMaxBodyBytes(t *testing.T) {
+	m, _ := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)}})
+	_, err := csrf.New(csrf.Options{Manager: m, MaxBodyBytes: -1})
+	if err == nil || !strings.Contains(err.Error(), "MaxBodyBytes") {
+		t.Fatalf("New with MaxBodyBytes -1: got %v, want an error naming MaxBodyBytes", err)
+	}
 }
