@@ -1,0 +1,677 @@
+package tether_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/memstore"
+	"github.com/tetherhq/tether/sqlitestore"
+)
+
+// outsideStores are the real stores the outside-HTTP tests run on.
+var outsideStores = []string{"memstore", "sqlitestore"}
+
+// newOutsideFixture returns a fixture (helpers_test.go) on a real store of
+// the given kind, counted by a countingStore. The clock starts at the real
+// time, to the millisecond that sqlitestore keeps.
+func newOutsideFixture(t *testing.T, kind string, mod func(*tether.Config)) *fixture {
+	t.Helper()
+	f := &fixture{clock: &clock{now: time.Now().Truncate(time.Millisecond)}, events: &eventLog{}}
+	var st tether.Store
+	switch kind {
+	case "memstore":
+		f.mem = memstore.New()
+		st = f.mem
+	case "sqlitestore":
+		sq, err := sqlitestore.Open(filepath.Join(t.TempDir(), "tether.db"), sqlitestore.Options{SweepInterval: -1})
+		if err != nil {
+			t.Fatalf("sqlitestore.Open: %v", err)
+		}
+		t.Cleanup(func() { sq.Close() })
+		st = sq
+	default:
+		t.Fatalf("unknown store %q", kind)
+	}
+	f.store = &countingStore{Store: st}
+	cfg := tether.Config{
+		Store:   f.store,
+		Secrets: [][]byte{secretA},
+		Now:     f.clock.Now,
+		OnEvent: f.events.add,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	m, err := tether.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	f.m = m
+	f.h = m.Handler(testMux(t))
+	return f
+}
+
+// session returns the cookie of a new session that holds k=v, as a browser
+// gets it from the middleware.
+func (f *fixture) session(t *testing.T, k, v string) string {
+	t.Helper()
+	rec, c := f.do(t, "/set?k="+k+"&v="+v, "")
+	if rec.Code != http.StatusOK || c == "" || c == "-" {
+		t.Fatalf("GET /set: got %d, cookie %q; want 200 and a session cookie", rec.Code, c)
+	}
+	return c
+}
+
+// body sends GET path with cookie and returns the response body.
+func (f *fixture) body(t *testing.T, path, cookie string) string {
+	t.Helper()
+	rec, _ := f.do(t, path, cookie)
+	return rec.Body.String()
+}
+
+func forEachStore(t *testing.T, mod func(*tether.Config), test func(t *testing.T, f *fixture)) {
+	for _, kind := range outsideStores {
+		t.Run(kind, func(t *testing.T) { test(t, newOutsideFixture(t, kind, mod)) })
+	}
+}
+
+func TestLoadChangeSaveSeenByNextRequest(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		c := f.session(t, "a", "1")
+		f.clock.Add(10 * time.Minute)
+		f.store.reset()
+
+		s, err := f.m.Load(ctx, c)
+		if err != nil {
+			t.Fatalf("Load: got %v, want nil", err)
+		}
+		if got := f.store.calls(); got != 1 {
+			t.Errorf("store calls of Load: got %d, want 1", got)
+		}
+		if got := s.GetString("a"); got != "1" {
+			t.Errorf(`GetString("a"): got %q, want "1"`, got)
+		}
+		idle, _ := s.Deadlines()
+		if want := f.clock.Now().Add(tether.DefaultIdleTimeout); idle.Sub(want).Abs() > time.Second {
+			t.Errorf("idle deadline after Load: got %v, want %v (refreshed by the load)", idle, want)
+		}
+		if err := s.Set("b", "2"); err != nil {
+			t.Fatalf("Set: %v", err)
+		}
+		v, err := s.Save(ctx)
+		if err != nil || v != c {
+			t.Fatalf("Save: got %q, %v; want the same cookie value, nil", v, err)
+		}
+		if got := f.store.updates.Load(); got != 1 {
+			t.Errorf("store updates of Save: got %d, want 1", got)
+		}
+		if got, want := f.body(t, "/get?k=b", c), "|2"; got != want {
+			t.Errorf("next request: got %q, want %q", got, want)
+		}
+		if got, want := f.body(t, "/get?k=a", c), "|1"; got != want {
+			t.Errorf("next request: got %q, want %q", got, want)
+		}
+
+		// A unit of work without changes saves without a store call.
+		s, err = f.m.Load(ctx, c)
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		f.store.reset()
+		if v, err := s.Save(ctx); err != nil || v != c {
+			t.Errorf("Save without changes: got %q, %v; want the same value, nil", v, err)
+		}
+		if got := f.store.calls(); got != 0 {
+			t.Errorf("store calls of Save without changes: got %d, want 0", got)
+		}
+	})
+}
+
+// The outside API and the browser's requests change different keys of one
+// session at the same time: neither loses the other's change.
+func TestLoadSaveKeepsConcurrentChanges(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		c := f.session(t, "a", "0")
+		s, err := f.m.Load(ctx, c)
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		f.body(t, "/set?k=b&v=browser", c) // between Load and Save
+		if err := s.Set("a", "loop"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Save(ctx); err != nil {
+			t.Fatalf("Save: %v", err)
+		}
+		for k, want := range map[string]string{"a": "|loop", "b": "|browser"} {
+			if got := f.body(t, "/get?k="+k, c); got != want {
+				t.Errorf("%s: got %q, want %q", k, got, want)
+			}
+		}
+	})
+}
+
+func TestLoadIncrConcurrentIsExact(t *testing.T) {
+	const perWorker = 40
+	forEachStore(t, nil, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		c := f.session(t, "a", "1")
+		var wg sync.WaitGroup
+		errs := make(chan error, 3*perWorker)
+		for range 2 { // two message loops on one session
+			wg.Go(func() {
+				for range perWorker {
+					s, err := f.m.Load(ctx, c)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if _, err := s.Incr(ctx, "n", 1); err != nil {
+						errs <- err
+					}
+					if _, err := s.Save(ctx); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Go(func() { // and the browser
+			for range perWorker {
+				if rec, _ := f.do(t, "/incr", c); rec.Code != http.StatusOK {
+					errs <- errors.New("GET /incr: " + rec.Body.String())
+				}
+			}
+		})
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		s, err := f.m.Load(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.GetInt64("n"), int64(3*perWorker); got != want {
+			t.Errorf("n: got %d, want %d", got, want)
+		}
+	})
+}
+
+// A logout through HTTP between Load and Save: the loop's changes are not
+// saved, the record is not re-created, and the next Load is refused.
+func TestSaveAfterLogoutIsSessionEnded(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*tether.Session) error
+	}{
+		{"Set", func(s *tether.Session) error { return s.Set("x", "1") }},
+		{"Regenerate", func(s *tether.Session) error { return s.Regenerate() }},
+		{"Incr", func(s *tether.Session) error {
+			_, err := s.Incr(context.Background(), "n", 1)
+			if !errors.Is(err, tether.ErrSessionEnded) {
+				return errors.New("Incr after a logout: got " + errString(err) + ", want ErrSessionEnded")
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStore(t, nil, func(t *testing.T, f *fixture) {
+				ctx := context.Background()
+				c := f.session(t, "a", "1")
+				s, err := f.m.Load(ctx, c)
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if rec, set := f.do(t, "/logout", c); rec.Code != http.StatusOK || set != "-" {
+					t.Fatalf("GET /logout: got %d, cookie %q; want 200, expired", rec.Code, set)
+				}
+				f.store.reset()
+				if err := tc.change(s); err != nil {
+					t.Fatal(err)
+				}
+				v, err := s.Save(ctx)
+				if v != "" || !errors.Is(err, tether.ErrSessionEnded) {
+					t.Fatalf("Save: got %q, %v; want \"\", ErrSessionEnded", v, err)
+				}
+				if got := f.store.creates.Load(); got != 0 {
+					t.Errorf("store creates: got %d, want 0 (no resurrection)", got)
+				}
+				if _, err := f.m.Load(ctx, c); !errors.Is(err, tether.ErrSessionEnded) {
+					t.Errorf("Load after logout: got %v, want ErrSessionEnded", err)
+				}
+			})
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "nil"
+	}
+	return err.Error()
+}
+
+func TestLoadExpiredIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		steps []time.Duration // clock moves, each followed by a Load but the last
+		event string
+	}{
+		{"idle", []time.Duration{31 * time.Minute}, tether.EventIdleTimeout},
+		{"absolute", []time.Duration{25 * time.Minute, 25 * time.Minute, 25 * time.Minute}, tether.EventAbsoluteTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStore(t, func(c *tether.Config) { c.AbsoluteTimeout = time.Hour }, func(t *testing.T, f *fixture) {
+				ctx := context.Background()
+				c := f.session(t, "a", "1")
+				for i, d := range tc.steps {
+					f.clock.Add(d)
+					s, err := f.m.Load(ctx, c)
+					if i < len(tc.steps)-1 {
+						if err != nil {
+							t.Fatalf("Load after %v: got %v, want nil", d, err)
+						}
+						continue
+					}
+					if s != nil || !errors.Is(err, tether.ErrSessionEnded) {
+						t.Fatalf("Load of an expired session: got %v, %v; want nil, ErrSessionEnded", s, err)
+					}
+				}
+				if !f.events.has(tc.event) {
+					t.Errorf("events: got %v, want %s", f.events.types(), tc.event)
+				}
+				// The record is gone: HTTP sees no session either.
+				if got, want := f.body(t, "/get?k=a", c), "|"; got != want {
+					t.Errorf("next request: got %q, want %q", got, want)
+				}
+			})
+		})
+	}
+}
+
+func TestLoadRefusesForgedWithoutStoreCall(t *testing.T) {
+	f := newOutsideFixture(t, "memstore", nil)
+	good := f.session(t, "a", "1")
+	other := newOutsideFixture(t, "memstore", func(c *tether.Config) { c.Secrets = [][]byte{secretB} })
+	signedByOther := other.session(t, "a", "1")
+	tampered := []byte(good)
+	tampered[3] = 'A'
+	if good[3] == 'A' {
+		tampered[3] = 'B'
+	}
+	for _, tc := range []struct {
+		name, value string
+		want        error
+		event       bool
+	}{
+		{"empty", "", tether.ErrInvalidCookie, false},
+		{"garbage", "hello", tether.ErrInvalidCookie, true},
+		{"other secret", signedByOther, tether.ErrInvalidCookie, true},
+		{"tampered token", string(tampered), tether.ErrInvalidCookie, true},
+		{"truncated", good[:len(good)-1], tether.ErrInvalidCookie, true},
+		{"second cookie smuggled", good + "; sid=" + good, tether.ErrInvalidCookie, true},
+		{"oversized", strings.Repeat("a", tether.DefaultMaxCookieBytes+1), tether.ErrCookieTooLarge, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.store.reset()
+			rejected := countType(f.events, tether.EventSessionRejected)
+			s, err := f.m.Load(context.Background(), tc.value)
+			if s != nil || !errors.Is(err, tc.want) {
+				t.Fatalf("Load: got %v, %v; want nil, %v", s, err, tc.want)
+			}
+			if got := f.store.calls(); got != 0 {
+				t.Errorf("store calls: got %d, want 0", got)
+			}
+			if got := countType(f.events, tether.EventSessionRejected) - rejected; got != map[bool]int{true: 1}[tc.event] {
+				t.Errorf("session_rejected events: got %d, want %d", got, map[bool]int{true: 1}[tc.event])
+			}
+		})
+	}
+	if status, _ := tether.StatusOf(tether.ErrInvalidCookie); status != http.StatusUnauthorized {
+		t.Errorf("StatusOf(ErrInvalidCookie): got %d, want 401", status)
+	}
+	if !errors.Is(tether.ErrInvalidCookie, tether.ErrNotAuthenticated) {
+		t.Error("errors.Is(ErrInvalidCookie, ErrNotAuthenticated): got false, want true")
+	}
+}
+
+func countType(l *eventLog, typ string) int {
+	n := 0
+	for _, t := range l.types() {
+		if t == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func TestLoadRejectionEvents(t *testing.T) {
+	var got []tether.Event
+	f := newOutsideFixture(t, "memstore", func(c *tether.Config) { c.OnEvent = func(e tether.Event) { got = append(got, e) } })
+	good := f.session(t, "a", "1")
+	got = nil
+	for _, tc := range []struct{ value, reason string }{
+		{"forged", "bad_signature"},
+		{strings.Repeat("a", 5000), "cookie_too_large"},
+	} {
+		_, _ = f.m.Load(context.Background(), tc.value)
+		if len(got) != 1 || got[0].Type != tether.EventSessionRejected || got[0].Attrs[0].Value.String() != tc.reason {
+			t.Errorf("events of Load(%.10q…): got %+v, want one session_rejected, reason %s", tc.value, got, tc.reason)
+		}
+		for _, e := range got {
+			for _, a := range e.Attrs {
+				if strings.Contains(a.Value.String(), tc.value) {
+					t.Errorf("event %s carries the cookie value", e.Type)
+				}
+			}
+		}
+		got = nil
+	}
+	if _, err := f.m.Load(context.Background(), good); err != nil || len(got) != 0 {
+		t.Errorf("Load of a good value: got %v and events %+v, want nil and none", err, got)
+	}
+}
+
+// Events of the outside API carry the origin request's client IP and user
+// agent when there is one, and none otherwise.
+func TestLoadRequestEventsCarryOrigin(t *testing.T) {
+	var events []tether.Event
+	f := newOutsideFixture(t, "memstore", func(c *tether.Config) { c.OnEvent = func(e tether.Event) { events = append(events, e) } })
+	c := f.session(t, "a", "1")
+	origin := httptest.NewRequest("GET", "/ws", nil)
+	origin.RemoteAddr = "192.0.2.7:4321"
+	origin.Header.Set("User-Agent", "test-agent")
+	origin.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: "not-this-one"})
+	for _, tc := range []struct {
+		name   string
+		origin *http.Request
+		ip, ua string
+		user   string
+	}{
+		{"with origin", origin, "192.0.2.7", "test-agent", "u1"},
+		{"without origin", nil, "", "", "u2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := f.m.LoadRequest(context.Background(), tc.origin, c)
+			if err != nil {
+				t.Fatalf("LoadRequest: %v", err)
+			}
+			if err := s.Login(tc.user, ""); err != nil {
+				t.Fatal(err)
+			}
+			events = nil
+			if c, err = s.Save(context.Background()); err != nil {
+				t.Fatalf("Save: %v", err)
+			}
+			var types []string
+			for _, e := range events {
+				types = append(types, e.Type)
+				if e.IP != tc.ip || e.UserAgent != tc.ua {
+					t.Errorf("%s: got IP %q, user agent %q; want %q, %q", e.Type, e.IP, e.UserAgent, tc.ip, tc.ua)
+				}
+			}
+			if !slices.Contains(types, tether.EventLoginSuccess) {
+				t.Errorf("events: got %v, want login_success", types)
+			}
+		})
+	}
+	if origin.Header.Get("Cookie") != f.m.CookieName()+"=not-this-one" {
+		t.Errorf("origin's Cookie header: got %q, want it untouched", origin.Header.Get("Cookie"))
+	}
+}
+
+// Regenerate and Login through the outside API give a new cookie value; the
+// old one stops working at once, over HTTP and outside.
+func TestSaveRotationReturnsNewValue(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		rotate func(*tether.Session) error
+		user   string
+	}{
+		{"Regenerate", (*tether.Session).Regenerate, ""},
+		{"Login", func(s *tether.Session) error { return s.Login("carol", "") }, "carol"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachStore(t, nil, func(t *testing.T, f *fixture) {
+				ctx := context.Background()
+				c := f.session(t, "a", "1")
+				s, err := f.m.Load(ctx, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tc.rotate(s); err != nil {
+					t.Fatal(err)
+				}
+				c2, err := s.Save(ctx)
+				if err != nil || c2 == "" || c2 == c {
+					t.Fatalf("Save: got %q, %v; want a new value, nil", c2, err)
+				}
+				if _, err := f.m.Load(ctx, c); !errors.Is(err, tether.ErrSessionEnded) {
+					t.Errorf("Load of the old value: got %v, want ErrSessionEnded", err)
+				}
+				if got, want := f.body(t, "/get?k=a", c), "|"; got != want {
+					t.Errorf("HTTP with the old value: got %q, want %q", got, want)
+				}
+				if got, want := f.body(t, "/get?k=a", c2), tc.user+"|1"; got != want {
+					t.Errorf("HTTP with the new value: got %q, want %q", got, want)
+				}
+			})
+		})
+	}
+}
+
+func TestSaveAfterLogout(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		c := f.session(t, "a", "1")
+		s, err := f.m.Load(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Logout()
+		if v, err := s.Save(ctx); v != "" || err != nil {
+			t.Fatalf("Save after Logout: got %q, %v; want \"\", nil", v, err)
+		}
+		if !f.events.has(tether.EventLogout) {
+			t.Errorf("events: got %v, want logout", f.events.types())
+		}
+		if _, err := f.m.Load(ctx, c); !errors.Is(err, tether.ErrSessionEnded) {
+			t.Errorf("Load after Logout: got %v, want ErrSessionEnded", err)
+		}
+	})
+}
+
+func TestSaveMisuse(t *testing.T) {
+	f := newOutsideFixture(t, "memstore", nil)
+	ctx := context.Background()
+	c := f.session(t, "a", "1")
+
+	t.Run("twice", func(t *testing.T) {
+		s, err := f.m.Load(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Save(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.Save(ctx); v != "" || !errors.Is(err, tether.ErrAlreadySaved) {
+			t.Errorf("second Save: got %q, %v; want \"\", ErrAlreadySaved", v, err)
+		}
+	})
+	t.Run("middleware session", func(t *testing.T) {
+		var saveErr error
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, saveErr = tether.FromContext(r.Context()).Save(r.Context())
+		}))
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: c})
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if saveErr == nil || !strings.Contains(saveErr.Error(), "Manager.Load") {
+			t.Errorf("Save of a middleware session: got %v, want an error naming Manager.Load", saveErr)
+		}
+	})
+	t.Run("nil context", func(t *testing.T) {
+		//lint:ignore SA1012 the nil context is the point
+		if _, err := f.m.Load(nil, c); err == nil { //nolint:staticcheck
+			t.Error("Load(nil, …): got nil error, want one")
+		}
+	})
+}
+
+// A store outage is neither a logout nor a lost cookie: Load and Save
+// report ErrStoreUnavailable, and Save hands back the value it was given.
+func TestLoadSaveStoreOutage(t *testing.T) {
+	f := newOutsideFixture(t, "memstore", nil)
+	ctx := context.Background()
+	c := f.session(t, "a", "1")
+
+	f.store.down.Store(true)
+	if _, err := f.m.Load(ctx, c); !errors.Is(err, tether.ErrStoreUnavailable) {
+		t.Errorf("Load during an outage: got %v, want ErrStoreUnavailable", err)
+	}
+	f.store.down.Store(false)
+	s, err := f.m.Load(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("b", "2"); err != nil {
+		t.Fatal(err)
+	}
+	f.store.down.Store(true)
+	v, err := s.Save(ctx)
+	f.store.down.Store(false)
+	if v != c || !errors.Is(err, tether.ErrStoreUnavailable) {
+		t.Errorf("Save during an outage: got %q, %v; want the value Load was given, ErrStoreUnavailable", v, err)
+	}
+	if got, want := f.body(t, "/get?k=a", c), "|1"; got != want {
+		t.Errorf("after the outage: got %q, want %q", got, want)
+	}
+}
+
+// A value signed by an older secret loads, and Save re-signs it with the
+// current one.
+func TestSaveResignsOldSecret(t *testing.T) {
+	old := newOutsideFixture(t, "memstore", func(c *tether.Config) { c.Secrets = [][]byte{secretB} })
+	c := old.session(t, "a", "1")
+	f := newOutsideFixture(t, "memstore", func(cfg *tether.Config) {
+		cfg.Store = old.store
+		cfg.Secrets = [][]byte{secretA, secretB}
+	})
+	ctx := context.Background()
+	s, err := f.m.Load(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Save(ctx)
+	if err != nil || v == c || v == "" {
+		t.Fatalf("Save: got %q, %v; want a new value, nil", v, err)
+	}
+	if !f.events.has(tether.EventSessionResigned) {
+		t.Errorf("events: got %v, want session_resigned", f.events.types())
+	}
+	current := newOutsideFixture(t, "memstore", func(cfg *tether.Config) { cfg.Store = old.store })
+	if s, err := current.m.Load(ctx, v); err != nil || s.GetString("a") != "1" {
+		t.Errorf("Load of the re-signed value with only the current secret: got %v", err)
+	}
+}
+
+func TestRequestCookie(t *testing.T) {
+	f := newOutsideFixture(t, "memstore", nil)
+	name := f.m.CookieName()
+	for _, tc := range []struct {
+		name    string
+		cookies []string
+		want    string
+		err     error
+	}{
+		{"none", nil, "", nil},
+		{"one", []string{"v1"}, "v1", nil},
+		{"two", []string{"v1", "v2"}, "", tether.ErrDuplicateCookie},
+		{"oversized", []string{strings.Repeat("v", tether.DefaultMaxCookieBytes+1)}, "", tether.ErrCookieTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			for _, v := range tc.cookies {
+				r.AddCookie(&http.Cookie{Name: name, Value: v})
+			}
+			got, err := f.m.RequestCookie(r)
+			if got != tc.want || !errors.Is(err, tc.err) {
+				t.Errorf("got %q, %v; want %q, %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
+
+// FuzzLoad: whatever the value, Load does not panic, and a value it refuses
+// as invalid or oversized costs no store call.
+func FuzzLoad(f *testing.F) {
+	fx := &fixture{mem: memstore.New(), clock: &clock{now: time.Now()}, events: &eventLog{}}
+	fx.store = &countingStore{Store: fx.mem}
+	m, err := tether.New(tether.Config{Store: fx.store, Secrets: [][]byte{secretA}, Now: fx.clock.Now})
+	if err != nil {
+		f.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler(testMux(nil)).ServeHTTP(rec, httptest.NewRequest("GET", "/set?k=a&v=1", nil))
+	good := setCookie(rec, m.CookieName())
+	if good == "" {
+		f.Fatalf("GET /set: got no session cookie (%d %s)", rec.Code, rec.Body)
+	}
+	f.Add(good)
+	f.Add("")
+	f.Add(good[:len(good)-1] + "A")
+	f.Add(good + "; sid=" + good)
+	f.Add(strings.Repeat(".", 87))
+	f.Fuzz(func(t *testing.T, value string) {
+		fx.store.reset()
+		s, err := m.Load(context.Background(), value)
+		switch {
+		case errors.Is(err, tether.ErrInvalidCookie), errors.Is(err, tether.ErrCookieTooLarge):
+			if got := fx.store.calls(); got != 0 {
+				t.Errorf("store calls for a refused value: got %d, want 0", got)
+			}
+		case err == nil:
+			if value != good {
+				t.Errorf("Load(%q) succeeded; only %q names a session", value, good)
+			}
+			if _, err := s.Save(context.Background()); err != nil {
+				t.Errorf("Save: %v", err)
+			}
+		}
+	})
+}
+
+// Save's store calls use Save's context, not Load's: a loop may load with a
+// per-message context that is over by the time it saves, and a Save whose
+// own context is cancelled fails rather than running unbounded.
+func TestSaveUsesItsOwnContext(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, f *fixture) {
+		c := f.session(t, "a", "1")
+		loadCtx, cancel := context.WithCancel(context.Background())
+		s, err := f.m.Load(loadCtx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		if err := s.Set("b", "2"); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.Save(context.Background()); err != nil || v != c {
+			t.Fatalf("Save after Load's context ended: got %q, %v; want the same value, nil", v, err)
+		}
+		if got, want := f.body(t, "/get?k=b", c), "|2"; got != want {
+			t.Errorf("next request: got %q, want %q", got, want)
+		}
+	})
+}
