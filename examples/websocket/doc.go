@@ -14,9 +14,11 @@
 //
 //   - Sign in, and create sessions, in ordinary requests. The upgrade
 //     request may change an existing session (saved at the hijack), but a
-//     new cookie reaches the client only with coder/websocket, which sends
-//     its handshake through the response writer; gorilla/websocket writes
-//     its own handshake with only the headers given to Upgrade.
+//     session it creates or gives a new token needs its cookie in the
+//     handshake: coder/websocket sends the 101 through the response writer,
+//     so it carries the cookie; gorilla/websocket writes its own 101 with
+//     only the headers passed to Upgrade, so pass w.Header() (Upgrade reads
+//     them after the hijack, when tether has put Set-Cookie there), not nil.
 //   - The CSRF protector lets GET through, and a WebSocket handshake is a
 //     GET: the defence against cross-site WebSocket hijacking is the
 //     library's origin check (gorilla's default CheckOrigin,

@@ -97,6 +97,50 @@ func newServer(t *testing.T) http.Handler {
 			}
 		}
 	})
+	// The /ws/new/… endpoints start a session in the upgrade request itself,
+	// then greet and close: they show which handshakes carry its cookie.
+	newSession := func(r *http.Request) error {
+		return tether.FromContext(r.Context()).Set("lastSocket", "new")
+	}
+	mux.HandleFunc("GET /ws/new/gorilla", func(w http.ResponseWriter, r *http.Request) {
+		if err := newSession(r); err != nil {
+			m.Error(w, r, err)
+			return
+		}
+		c, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(gorilla.TextMessage, []byte("hello"))
+	})
+	mux.HandleFunc("GET /ws/new/gorilla-header", func(w http.ResponseWriter, r *http.Request) {
+		if err := newSession(r); err != nil {
+			m.Error(w, r, err)
+			return
+		}
+		// Upgrade reads the headers it is given after it has hijacked the
+		// connection, when tether has put the session's Set-Cookie there.
+		c, err := upgrader.Upgrade(w, r, w.Header())
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(gorilla.TextMessage, []byte("hello"))
+	})
+	mux.HandleFunc("GET /ws/new/coder", func(w http.ResponseWriter, r *http.Request) {
+		if err := newSession(r); err != nil {
+			m.Error(w, r, err)
+			return
+		}
+		c, err := coder.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_ = c.Write(r.Context(), coder.MessageText, []byte("hello"))
+		_ = c.Close(coder.StatusNormalClosure, "")
+	})
 	mux.HandleFunc("GET /ws/coder", func(w http.ResponseWriter, r *http.Request) {
 		s, ok := beforeUpgrade(w, r, "coder")
 		if !ok {
@@ -243,6 +287,45 @@ func TestCrossOriginHandshakeRefused(t *testing.T) {
 			wsURL := "ws" + strings.TrimPrefix(b.URL, "http") + "/ws/" + lib
 			if _, status, err := dialGorilla(t, b, wsURL, "https://evil.example"); err == nil || status != http.StatusForbidden {
 				t.Fatalf("Origin https://evil.example: got status %d, error %v; want 403 and no socket", status, err)
+			}
+		})
+	}
+}
+
+// TestSessionStartedByTheHandshake: a session created (or given a new token)
+// by the upgrade request itself is saved at the hijack, but its cookie
+// reaches the client only in a handshake that carries the response's
+// headers: coder's Accept (which writes the 101 through the writer) and
+// gorilla's Upgrade given w.Header(), not gorilla's Upgrade given nil.
+func TestSessionStartedByTheHandshake(t *testing.T) {
+	for _, tc := range []struct {
+		path       string
+		wantCookie bool
+	}{
+		{"/ws/new/coder", true},
+		{"/ws/new/gorilla-header", true},
+		{"/ws/new/gorilla", false},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			b := exampletest.NewBrowser(t, newServer(t))
+			ws, status, err := dialGorilla(t, b, "ws"+strings.TrimPrefix(b.URL, "http")+tc.path, b.URL)
+			if err != nil || status != http.StatusSwitchingProtocols {
+				t.Fatalf("got status %d, error %v; want 101", status, err)
+			}
+			if got, err := ws.recv(); got != "hello" {
+				t.Fatalf("first message: got %q (%v), want hello", got, err)
+			}
+			ws.close()
+			gotCookie := b.SessionCookie("sid") != ""
+			if gotCookie != tc.wantCookie {
+				t.Fatalf("session cookie after the handshake: got %v, want %v", gotCookie, tc.wantCookie)
+			}
+			want := "lastSocket="
+			if tc.wantCookie {
+				want += "new" // the session the handshake created, found again by its cookie
+			}
+			if _, body := b.Do("GET", "/state", nil); body != want {
+				t.Fatalf("GET /state: got %q, want %q", body, want)
 			}
 		})
 	}
