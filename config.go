@@ -52,10 +52,27 @@ type Config struct {
 	SameSite http.SameSite
 	// Domain is empty by default (a host-only cookie, the safest choice).
 	Domain string
+	// Path is the cookie's Path attribute. Default "/". A __Host- cookie
+	// must have Path "/" (browsers refuse it otherwise). A narrower path
+	// keeps the cookie away from other applications on the same host, but
+	// it is not a security boundary between them.
+	Path string
+	// Partitioned adds the Partitioned attribute (CHIPS): in a cross-site
+	// embed (an iframe on another site), the browser keeps a separate cookie
+	// jar per top-level site. It requires Secure, and SameSite None: a Lax or
+	// Strict cookie is never sent to a cross-site embed, the only place where
+	// partitioning matters, so New refuses that combination rather than
+	// leave an embedded app without a session.
+	Partitioned bool
+	// CookieMode chooses how long the browser keeps the cookie and when
+	// responses re-send it: [CookieRolling] (the default), [CookieSession]
+	// or [CookiePersistent]. [Session.SetPersistent] overrides it for one
+	// session.
+	CookieMode CookieMode
 
 	// IdleTimeout ends a session that has seen no request for this long.
-	// Default 30 minutes. The cookie's Max-Age follows it and is refreshed on
-	// every response, and the server enforces it from its stored deadline.
+	// Default 30 minutes. The server enforces it from its stored deadline;
+	// with [CookieRolling] the cookie's Max-Age follows it.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after it was created (after
 	// login, for an authenticated one), however active. Default 8 hours.
@@ -156,6 +173,27 @@ func (c Config) withDefaults() (Config, error) {
 			bad("Config.CookieName %q has the __Host- prefix, which forbids a Domain; leave Domain empty", c.CookieName)
 		}
 	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if !validCookiePath(c.Path) {
+		bad("Config.Path %q is not a cookie path: it must start with / and be printable ASCII without ;", c.Path)
+	} else if strings.HasPrefix(c.CookieName, "__Host-") && c.Path != "/" {
+		bad("Config.CookieName %q has the __Host- prefix, which browsers accept only with Path /; leave Path empty or use another name", c.CookieName)
+	}
+	if c.Partitioned {
+		if !c.Secure {
+			bad("Config.Partitioned requires Secure (browsers drop a partitioned cookie without it); set Secure (or Production)")
+		}
+		if c.SameSite != http.SameSiteNoneMode {
+			bad("Config.Partitioned needs SameSite None: a partitioned cookie is for cross-site embeds, and a Lax or Strict cookie is never sent to one")
+		}
+	}
+	switch c.CookieMode {
+	case CookieRolling, CookieSession, CookiePersistent:
+	default:
+		bad("Config.CookieMode %v is not CookieRolling, CookieSession or CookiePersistent", c.CookieMode)
+	}
 	if strings.HasPrefix(c.CookieName, "__Secure-") && !c.Secure {
 		bad("Config.CookieName %q has the __Secure- prefix, which browsers accept only with Secure", c.CookieName)
 	}
@@ -228,6 +266,20 @@ func (c *Config) absoluteTimeout(role string) time.Duration {
 // storeCtx bounds a store call made for a request.
 func (c *Config) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, c.StoreTimeout)
+}
+
+// validCookiePath reports whether p can be a cookie's Path attribute: an
+// absolute path of printable ASCII without ";" (RFC 6265 path-value).
+func validCookiePath(p string) bool {
+	if !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for _, c := range []byte(p) {
+		if c < ' ' || c >= 0x7f || c == ';' {
+			return false
+		}
+	}
+	return true
 }
 
 // validCookieName reports whether name is an RFC 6265 token.

@@ -55,6 +55,21 @@ func TestNewRejectsMisconfiguration(t *testing.T) {
 		{"absolute shorter than idle", func(c *tether.Config) { c.IdleTimeout = time.Hour; c.AbsoluteTimeout = time.Minute }, "AbsoluteTimeout"},
 		{"zero role timeout", func(c *tether.Config) { c.RoleAbsoluteTimeouts = map[string]time.Duration{"admin": 0} }, `RoleAbsoluteTimeouts["admin"]`},
 		{"tiny cookie limit", func(c *tether.Config) { c.MaxCookieBytes = 10 }, "MaxCookieBytes"},
+		{"path for one app", func(c *tether.Config) { c.Path = "/app" }, ""},
+		{"relative path", func(c *tether.Config) { c.Path = "app" }, "Config.Path \"app\" is not a cookie path"},
+		{"path with a semicolon", func(c *tether.Config) { c.Path = "/a; Domain=evil.example" }, "is not a cookie path"},
+		{"path with a control character", func(c *tether.Config) { c.Path = "/a\r\nX: y" }, "is not a cookie path"},
+		{"__Host- with a path", func(c *tether.Config) { c.Production = true; c.Path = "/app" }, "accept only with Path /"},
+		{"__Host- with Path /", func(c *tether.Config) { c.Production = true; c.Path = "/" }, ""},
+		{"partitioned embed", func(c *tether.Config) {
+			c.Production = true
+			c.SameSite = http.SameSiteNoneMode
+			c.Partitioned = true
+		}, ""},
+		{"partitioned without Secure", func(c *tether.Config) { c.SameSite = http.SameSiteNoneMode; c.Partitioned = true }, "Config.Partitioned requires Secure"},
+		{"partitioned with SameSite Lax", func(c *tether.Config) { c.Secure = true; c.Partitioned = true }, "Config.Partitioned needs SameSite None"},
+		{"session cookie mode", func(c *tether.Config) { c.CookieMode = tether.CookieSession }, ""},
+		{"unknown cookie mode", func(c *tether.Config) { c.CookieMode = 7 }, "Config.CookieMode CookieMode(7) is not CookieRolling, CookieSession or CookiePersistent"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

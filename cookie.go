@@ -6,13 +6,24 @@ import (
 	"time"
 )
 
-// cookie returns a Set-Cookie value carrying value, whose Max-Age is what
-// is left of rec's stored idle deadline (capped at its absolute deadline),
-// to the nearest second: the cookie expires with the session even when the
-// store skipped a small move of the deadline, or the handler ran long before
-// its response started.
-func (m *Manager) cookie(value string, rec *Record) string {
-	left := minTime(rec.IdleDeadline, rec.AbsoluteDeadline).Sub(m.cfg.Now())
+// cookie returns a Set-Cookie value carrying value with the lifetime mode
+// gives it: for [CookieRolling], a Max-Age of what is left of rec's stored
+// idle deadline (capped at its absolute deadline); for [CookiePersistent],
+// of what is left of its absolute deadline; for [CookieSession], none. The
+// Max-Age is counted from now, to the nearest second, so the cookie expires
+// with the session even when the store skipped a small move of the deadline
+// or the handler ran long before its response started.
+func (m *Manager) cookie(value string, rec *Record, mode CookieMode) string {
+	var deadline time.Time
+	switch mode {
+	case CookieSession:
+		return m.cookieString(value, "", "")
+	case CookiePersistent:
+		deadline = rec.AbsoluteDeadline
+	default:
+		deadline = minTime(rec.IdleDeadline, rec.AbsoluteDeadline)
+	}
+	left := deadline.Sub(m.cfg.Now())
 	secs := int64((left + time.Second/2) / time.Second)
 	if secs < 1 {
 		secs = 1
@@ -25,13 +36,16 @@ func (m *Manager) expiredCookie() string {
 	return m.cookieString("", "0", "Thu, 01 Jan 1970 00:00:00 GMT")
 }
 
+// cookieString renders a Set-Cookie value; an empty maxAge leaves Max-Age
+// out (a browser-session cookie).
 func (m *Manager) cookieString(value, maxAge, expires string) string {
 	c := m.cfg
 	b := make([]byte, 0, 160)
 	b = append(b, c.CookieName...)
 	b = append(b, '=')
 	b = append(b, value...)
-	b = append(b, "; Path=/"...)
+	b = append(b, "; Path="...)
+	b = append(b, c.Path...)
 	if c.Domain != "" {
 		b = append(b, "; Domain="...)
 		b = append(b, c.Domain...)
@@ -40,8 +54,10 @@ func (m *Manager) cookieString(value, maxAge, expires string) string {
 		b = append(b, "; Expires="...)
 		b = append(b, expires...)
 	}
-	b = append(b, "; Max-Age="...)
-	b = append(b, maxAge...)
+	if maxAge != "" {
+		b = append(b, "; Max-Age="...)
+		b = append(b, maxAge...)
+	}
 	b = append(b, "; HttpOnly"...)
 	if c.Secure {
 		b = append(b, "; Secure"...)
@@ -53,6 +69,9 @@ func (m *Manager) cookieString(value, maxAge, expires string) string {
 		b = append(b, "; SameSite=None"...)
 	default:
 		b = append(b, "; SameSite=Lax"...)
+	}
+	if c.Partitioned {
+		b = append(b, "; Partitioned"...)
 	}
 	return string(b)
 }
@@ -83,6 +102,14 @@ var (
 // writeHeaders sets the session's cookie and caching headers on h. It runs
 // after a successful commit, or after a failed one to expire a cookie that no
 // longer names a session.
+//
+// Set-Cookie is sent for a new token (a new session, a login, a rotation),
+// for a cookie re-signed with the current secret, for a change of
+// [Session.SetPersistent], and in [CookieRolling] mode when the idle
+// deadline moved far enough (see rollingDueLocked). An unchanged token is
+// never re-sent unless the record is known to exist at commit time (see
+// confirmLocked): a slow response must not put back a token that a login in
+// another request replaced meanwhile.
 func (s *Session) writeHeaders(h http.Header, failed error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -91,14 +118,21 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 		return // the handler never used the session: nothing to say about it
 	}
 	switch {
-	case s.destroyed && failed == nil, s.ended:
+	case s.destroyed && failed == nil:
 		h.Add("Set-Cookie", m.expiredCookie())
-		if s.destroyed {
-			h.Set("Clear-Site-Data", `"cookies"`)
-		}
+		h.Set("Clear-Site-Data", `"cookies"`)
+	case s.ended:
+		// The record was there when this request loaded it and is gone now:
+		// a logout, a revocation, or a login in another request that gave
+		// the browser a new token. Leave the cookie alone, so that a new one
+		// is not wiped out; if the browser still holds this dead token, its
+		// next request finds no session and expires it.
 	case failed != nil:
 		// Keep the client's cookie: a store outage is not a logout.
 	case s.exists:
+		if s.key == s.candKey && !s.resendLocked() {
+			break
+		}
 		value := s.candValue
 		if value == "" || s.key != s.candKey {
 			value = m.signer.sign(s.token) // new token, or re-signing with the current secret
@@ -106,7 +140,7 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 				m.emit(s.r, s, EventSessionResigned)
 			}
 		}
-		h.Add("Set-Cookie", m.cookie(value, s.rec))
+		h.Add("Set-Cookie", m.cookie(value, s.rec, s.cookieModeLocked()))
 	case s.stale:
 		h.Add("Set-Cookie", m.expiredCookie())
 	}
@@ -116,6 +150,26 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 	}
 }
 
-// cookieState is the per-request state of the cookie decision. It is empty
-// for now; cookie modes add to it.
-type cookieState struct{}
+// resendLocked reports whether the response re-sends the cookie of a token
+// that did not change in this request, after checking (at most one store
+// call) that the record still exists when the request ran long. The caller
+// holds s.mu.
+func (s *Session) resendLocked() bool {
+	if s.candValue != "" && !s.ck.switched && !s.rollingDueLocked() {
+		return false
+	}
+	return s.confirmLocked()
+}
+
+// rollingDueLocked reports whether a [CookieRolling] session's response
+// re-sends its unchanged token.
+func (s *Session) rollingDueLocked() bool {
+	return s.cookieModeLocked() == CookieRolling
+}
+
+// cookieState is the per-request state of the cookie decision.
+type cookieState struct {
+	loadedAt  time.Time // Config.Now just before the record was read
+	switched  bool      // SetPersistent changed the session's cookie mode
+	confirmed bool      // a store write at commit found the record live
+}

@@ -1,6 +1,7 @@
 package tether_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -172,4 +173,202 @@ func count(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// cookieSent describes the session cookie of a response: "" for none, "-"
+// for an expiring one, "session" for one without Max-Age or Expires, and
+// "max=N" for a Max-Age of N seconds.
+func cookieSent(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var found []string
+	for _, sc := range rec.Header().Values("Set-Cookie") {
+		if !strings.HasPrefix(sc, "sid=") {
+			continue
+		}
+		found = append(found, sc)
+	}
+	switch {
+	case len(found) == 0:
+		return ""
+	case len(found) > 1:
+		t.Fatalf("Set-Cookie: got %q, want at most one session cookie", found)
+	}
+	sc := found[0]
+	if strings.HasPrefix(sc, "sid=;") {
+		return "-"
+	}
+	if strings.Contains(sc, "Expires=") {
+		return "expires:" + sc
+	}
+	_, after, ok := strings.Cut(sc, "; Max-Age=")
+	if !ok {
+		return "session"
+	}
+	n, _, _ := strings.Cut(after, ";")
+	return "max=" + n
+}
+
+// The cookie modes: which events send Set-Cookie, and with what lifetime
+// (idle 30 minutes, absolute 8 hours).
+func TestCookieModes(t *testing.T) {
+	type step struct {
+		event   string
+		advance time.Duration
+		path    string
+		want    string
+	}
+	steps := func(unchanged, small, large, login string) []step {
+		return []step{
+			{"new session", 0, "/set?k=a&v=1", ""}, // filled below
+			{"unchanged request", 0, "/get", unchanged},
+			{"deadline move < 1 min", 30 * time.Second, "/get", small},
+			{"deadline move >= 1 min", 61 * time.Second, "/get", large},
+			{"login (rotation)", time.Minute, "/login", login},
+			{"logout", time.Minute, "/logout", "-"},
+		}
+	}
+	cases := []struct {
+		mode  string
+		first string
+		steps []step
+	}{
+		{"rolling", "max=1800", steps("max=1800", "max=1800", "max=1800", "max=1800")},
+		{"session", "session", steps("", "", "", "session")},
+		{"persistent", "max=28800", steps("", "", "", "max=28800")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.mode, func(t *testing.T) {
+			f := newFixture(t, func(c *tether.Config) { setCookieMode(t, c, tc.mode) })
+			c := ""
+			for i, st := range tc.steps {
+				want := st.want
+				if i == 0 {
+					want = tc.first
+				}
+				f.clock.Add(st.advance)
+				rec, got := f.do(t, st.path, c)
+				if rec.Code != http.StatusOK {
+					t.Fatalf("%s: status %d, want 200", st.event, rec.Code)
+				}
+				if sent := cookieSent(t, rec); sent != want {
+					t.Fatalf("%s: got Set-Cookie %q (%s), want %s", st.event, rec.Header().Values("Set-Cookie"), sent, orNone(want))
+				}
+				if got != "" && got != "-" {
+					c = got
+				}
+			}
+		})
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// Session.SetPersistent ("remember me") moves one session between a
+// browser-session cookie and a persistent one; the choice is stored, so
+// later responses (and a new token) keep it.
+func TestSetPersistent(t *testing.T) {
+	for _, mode := range []string{"session", "rolling", "persistent"} {
+		t.Run("config "+mode, func(t *testing.T) {
+			f := newFixture(t, func(c *tether.Config) { setCookieMode(t, c, mode) })
+			mux := http.NewServeMux()
+			mux.Handle("/", testMux(t))
+			var gotMode tether.CookieMode
+			mux.HandleFunc("GET /remember", func(w http.ResponseWriter, r *http.Request) {
+				s := tether.FromContext(r.Context())
+				if err := s.SetPersistent(r.URL.Query().Get("on") == "1"); err != nil {
+					t.Errorf("SetPersistent: %v", err)
+				}
+				gotMode = s.CookieMode()
+			})
+			mux.HandleFunc("GET /mode", func(w http.ResponseWriter, r *http.Request) {
+				gotMode = tether.FromContext(r.Context()).CookieMode()
+			})
+			f.h = f.m.Handler(mux)
+			_, c := f.do(t, "/login", "")
+			steps := []struct {
+				name     string
+				advance  time.Duration
+				path     string
+				want     string
+				wantMode tether.CookieMode
+			}{
+				{"remember me", time.Minute, "/remember?on=1", "max=28740", tether.CookiePersistent},
+				{"later request keeps it", 10 * time.Minute, "/mode", "", tether.CookiePersistent},
+				{"same choice again sends nothing", time.Minute, "/remember?on=1", "", tether.CookiePersistent},
+				{"rotation keeps it", time.Minute, "/regen", "max=28020", tether.CookiePersistent},
+				{"forget me", time.Minute, "/remember?on=0", "session", tether.CookieSession},
+				{"later request keeps that", 2 * time.Minute, "/mode", "", tether.CookieSession},
+				{"login keeps it", time.Minute, "/login", "session", tether.CookieSession},
+			}
+			if mode == "persistent" {
+				steps[0].want = "" // already persistent: nothing changes
+			}
+			for _, st := range steps {
+				f.clock.Add(st.advance)
+				gotMode = -1
+				rec, got := f.do(t, st.path, c)
+				if sent := cookieSent(t, rec); sent != st.want {
+					t.Fatalf("%s: got Set-Cookie %q (%s), want %s", st.name, rec.Header().Values("Set-Cookie"), sent, orNone(st.want))
+				}
+				if st.path != "/regen" && st.path != "/login" && gotMode != st.wantMode {
+					t.Fatalf("%s: CookieMode() = %v, want %v", st.name, gotMode, st.wantMode)
+				}
+				if got != "" && got != "-" {
+					c = got
+				}
+			}
+		})
+	}
+	t.Run("after logout", func(t *testing.T) {
+		f := newFixture(t, nil)
+		var err error
+		f.h = f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := tether.FromContext(r.Context())
+			s.Logout()
+			err = s.SetPersistent(true)
+		}))
+		f.do(t, "/", "")
+		if !errors.Is(err, tether.ErrSessionDestroyed) {
+			t.Fatalf("SetPersistent after Logout: got %v, want ErrSessionDestroyed", err)
+		}
+	})
+}
+
+// Path and Partitioned (CHIPS) reach the cookie, the expiring one included.
+func TestCookiePathAndPartitioned(t *testing.T) {
+	f := newFixture(t, func(c *tether.Config) {
+		c.Path = "/app"
+		c.Secure = true
+		c.SameSite = http.SameSiteNoneMode
+		c.Partitioned = true
+	})
+	rec, c := f.do(t, "/set?k=a&v=1", "")
+	want := "; Path=/app; Max-Age=1800; HttpOnly; Secure; SameSite=None; Partitioned"
+	if sc := rec.Header().Get("Set-Cookie"); !strings.HasSuffix(sc, want) {
+		t.Fatalf("Set-Cookie: got %q, want it to end with %q", sc, want)
+	}
+	rec, _ = f.do(t, "/logout", c)
+	want = "; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned"
+	if sc := rec.Header().Get("Set-Cookie"); !strings.HasSuffix(sc, want) {
+		t.Fatalf("logout Set-Cookie: got %q, want it to end with %q (a cookie is removed only with the attributes it was set with)", sc, want)
+	}
+}
+
+func TestParseCookieMode(t *testing.T) {
+	for _, m := range []tether.CookieMode{tether.CookieRolling, tether.CookieSession, tether.CookiePersistent} {
+		got, err := tether.ParseCookieMode(m.String())
+		if err != nil || got != m {
+			t.Fatalf("ParseCookieMode(%q): got %v, %v; want %v", m.String(), got, err, m)
+		}
+	}
+	for _, bad := range []string{"", "Rolling", "remember", "persistent "} {
+		if _, err := tether.ParseCookieMode(bad); err == nil || !strings.Contains(err.Error(), "rolling, session or persistent") {
+			t.Fatalf("ParseCookieMode(%q): got %v, want an error listing the modes", bad, err)
+		}
+	}
 }

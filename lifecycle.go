@@ -74,15 +74,49 @@ func (s *Session) loadLocked() {
 		}
 		return
 	}
-	s.adopt(rec)
+	s.adopt(rec, now)
 }
 
-// adopt makes rec, stored under the cookie's key, the session's record.
-func (s *Session) adopt(rec *Record) {
+// adopt makes rec, stored under the cookie's key and read at now, the
+// session's record.
+func (s *Session) adopt(rec *Record, now time.Time) {
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
 	s.token, s.key, s.rec, s.exists = s.cand, s.candKey, rec, true
+	s.ck.loadedAt = now
+}
+
+// recheckAfter is how long after its load a request re-checks, before it
+// re-sends an unchanged token, that the record still exists (see
+// confirmLocked). Handlers that answer within it (nearly all: their load
+// and commit are milliseconds apart) pay no store call for the check.
+const recheckAfter = time.Second
+
+// confirmLocked reports whether the session's record, under the token the
+// request arrived with, is known to be live now, so that the response may
+// re-send that token. A request whose handler ran longer than
+// [recheckAfter] (a long poll, a slow upload) without a store write at
+// commit asks the store with an empty Update; meanwhile a login in another
+// request may have replaced the token and deleted this record, and
+// re-sending the old token would log the browser out. When the record is
+// gone, or the store cannot tell, the response sends no cookie: the browser
+// keeps what it has. The caller holds s.mu.
+func (s *Session) confirmLocked() bool {
+	m := s.m
+	now := m.cfg.Now()
+	if s.ck.confirmed || now.Sub(s.ck.loadedAt) < recheckAfter {
+		return true
+	}
+	ctx, cancel := m.cfg.storeCtx(s.r.Context())
+	rec, err := m.cfg.Store.Update(ctx, s.key, now, &Patch{})
+	cancel()
+	if err != nil {
+		return false
+	}
+	s.ck.confirmed = true
+	s.rec.IdleDeadline, s.rec.AbsoluteDeadline = rec.IdleDeadline, rec.AbsoluteDeadline
+	return true
 }
 
 // unknown records that the cookie named no live session.
@@ -127,7 +161,7 @@ func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (
 		return 0, true, s.loadErr
 	}
 	s.loaded = true
-	s.adopt(rec)
+	s.adopt(rec, now)
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
 		return 0, true, ErrNotInteger
 	}
@@ -168,6 +202,7 @@ func (s *Session) commit() error {
 			return storeErr(err)
 		}
 		s.rec = rec
+		s.ck.confirmed = true
 	}
 	return nil
 }

@@ -310,3 +310,74 @@ func TestIncrDuringRotationKeepsOthersIncrements(t *testing.T) {
 		t.Fatalf("next increment under the new token: got %q, want 13 (1 + 10 meanwhile + 1, + 1)", r.Body.String())
 	}
 }
+
+// A slow response must never put back a token that a later login replaced
+// (found in review: a long poll loaded the session, another request logged
+// in, giving the browser a new token and deleting the old record, then the
+// long poll ended and re-sent the old cookie, logging the user out). Nor may
+// it expire the cookie: the browser's cookie is the login's by then. The
+// browser's jar is replayed in the order the responses arrive.
+func TestSlowResponseNeverPutsBackAReplacedToken(t *testing.T) {
+	for _, mode := range []string{"rolling", "session", "persistent"} {
+		for _, write := range []bool{false, true} {
+			name := mode + "/reads"
+			if write {
+				name = mode + "/writes"
+			}
+			t.Run(name, func(t *testing.T) {
+				f := newFixture(t, func(c *tether.Config) { setCookieMode(t, c, mode) })
+				_, c := f.do(t, "/set?k=a&v=1", "")
+				loaded := make(chan struct{})
+				release := make(chan struct{})
+				slow := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					s := tether.FromContext(r.Context())
+					_ = s.GetString("a") // loads the session
+					close(loaded)
+					<-release // the long poll waits
+					if write {
+						_ = s.Set("poll", "done")
+					}
+					_, _ = w.Write([]byte("event"))
+				}))
+				done := make(chan *httptest.ResponseRecorder)
+				go func() {
+					req := httptest.NewRequest("GET", "/poll", nil)
+					req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+					rec := httptest.NewRecorder()
+					slow.ServeHTTP(rec, req)
+					done <- rec
+				}()
+				<-loaded
+				f.clock.Add(2 * time.Second) // the login comes a moment later
+				_, in := f.do(t, "/login", c)
+				if in == "" || in == "-" || in == c {
+					t.Fatalf("login: got cookie %q, want a new token", in)
+				}
+				f.clock.Add(28 * time.Second) // the poll ends 30 s after it began
+				close(release)
+				rec := <-done
+				jar := in
+				if got := setCookie(rec, "sid"); got != "" {
+					jar = got
+				}
+				if jar != in {
+					t.Fatalf("browser cookie after the slow response (Set-Cookie %q): got %q, want the login's %q",
+						rec.Header().Values("Set-Cookie"), jar, in)
+				}
+				if got, _ := f.do(t, "/get", jar); got.Body.String() != "user-1|" {
+					t.Fatalf("after the slow response: got %q, want still logged in", got.Body.String())
+				}
+			})
+		}
+	}
+}
+
+// setCookieMode sets c.CookieMode from its name.
+func setCookieMode(t *testing.T, c *tether.Config, name string) {
+	t.Helper()
+	m, err := tether.ParseCookieMode(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CookieMode = m
+}

@@ -18,6 +18,7 @@
 //	SESSION_ADMIN_ABSOLUTE_TIMEOUT  1h
 //	SESSION_REAUTH_WINDOW           10m
 //	SESSION_MAX_PER_USER            10            >= 1
+//	SESSION_COOKIE_MODE             rolling       rolling, session or persistent
 //	LOGIN_MAX_FAILURES              10            per account and window, >= 1
 //	LOGIN_MAX_FAILURES_PER_IP       100           per client IP and window, >= 1
 //	LOGIN_THROTTLE_WINDOW           15m           Go duration
@@ -45,6 +46,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tetherhq/tether"
 )
 
 // Environments.
@@ -92,6 +95,11 @@ type Config struct {
 	// network mid-session and requires re-authentication for sensitive
 	// actions; "strict" ends the session instead; "off" disables the check.
 	Binding string
+	// SESSION_COOKIE_MODE: how long the browser keeps the session cookie
+	// (see [tether.CookieMode]): "rolling" (default: Max-Age = idle time
+	// left), "session" (gone when the browser closes) or "persistent"
+	// (Max-Age = absolute lifetime left).
+	CookieMode tether.CookieMode
 }
 
 // Production reports whether APP_ENV is production.
@@ -216,6 +224,13 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 	if c.Binding != "flag" && c.Binding != "strict" && c.Binding != "off" {
 		bad("SESSION_BINDING: %q is not flag, strict or off", c.Binding)
 	}
+
+	raw = or(get("SESSION_COOKIE_MODE"), "rolling")
+	mode, err := tether.ParseCookieMode(raw)
+	if err != nil {
+		bad("SESSION_COOKIE_MODE: %q is not rolling, session or persistent", raw)
+	}
+	c.CookieMode = mode
 
 	c.MetricsAddr = get("METRICS_ADDR")
 	if c.MetricsAddr != "" {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tetherhq/tether"
 )
 
 // envOf returns a getenv over kv.
@@ -55,6 +57,7 @@ func TestDefaults(t *testing.T) {
 				{"LoginMaxFailuresPerIP", c.LoginMaxFailuresPerIP, 100},
 				{"LoginWindow", c.LoginWindow, 15 * time.Minute},
 				{"TrustProxy.Enabled", c.TrustProxy.Enabled(), false},
+				{"CookieMode", c.CookieMode, tether.CookieRolling},
 			}
 			for _, ch := range checks {
 				if ch.got != ch.want {
@@ -83,6 +86,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"TRUST_PROXY":                    "2",
 		"METRICS_ADDR":                   "127.0.0.1:9100",
 		"SESSION_BINDING":                "strict",
+		"SESSION_COOKIE_MODE":            "persistent",
 		"LOGIN_MAX_FAILURES":             "5",
 		"LOGIN_MAX_FAILURES_PER_IP":      "50",
 		"LOGIN_THROTTLE_WINDOW":          "1h",
@@ -100,7 +104,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		IdleTimeout:           15 * time.Minute, AbsoluteTimeout: 4 * time.Hour,
 		AdminAbsoluteTimeout: 90 * time.Minute, ReauthWindow: 5 * time.Minute,
 		MaxPerUser: 3, TrustProxy: TrustProxy{Hops: 2},
-		MetricsAddr: "127.0.0.1:9100", Binding: "strict",
+		MetricsAddr: "127.0.0.1:9100", Binding: "strict", CookieMode: tether.CookiePersistent,
 		LoginMaxFailures: 5, LoginMaxFailuresPerIP: 50, LoginWindow: time.Hour,
 		TrustedOrigins: []string{"https://app.example.com", "http://localhost:5173"},
 	}
@@ -512,5 +516,39 @@ func TestBindingAndMetricsAddrValidation(t *testing.T) {
 		if _, err := Load(envOf(env), noFile(t)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: got %v, want an error naming it", name, err)
 		}
+	}
+}
+
+func TestCookieMode(t *testing.T) {
+	cases := []struct {
+		raw     string
+		want    tether.CookieMode
+		wantErr bool
+	}{
+		{"", tether.CookieRolling, false},
+		{"rolling", tether.CookieRolling, false},
+		{"session", tether.CookieSession, false},
+		{"persistent", tether.CookiePersistent, false},
+		{"Persistent", 0, true},
+		{" session", 0, true},
+		{"remember", 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%q", tc.raw), func(t *testing.T) {
+			c, err := Load(envOf(map[string]string{"SESSION_COOKIE_MODE": tc.raw}), noFile(t))
+			if tc.wantErr {
+				want := fmt.Sprintf("SESSION_COOKIE_MODE: %q is not rolling, session or persistent", tc.raw)
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("got error %v, want one containing %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.CookieMode != tc.want {
+				t.Fatalf("CookieMode: got %v, want %v", c.CookieMode, tc.want)
+			}
+		})
 	}
 }
