@@ -4,20 +4,25 @@ import "errors"
 
 type login struct{ userID, role string }
 
+var errEmptyUserID = errors.New("tether: Login needs a non-empty user ID: pass the ID of the user who just proved who they are")
+
 // Regenerate gives the session a new token, keeping its values and deadlines.
 // The old record is deleted when the response starts, so the old cookie stops
 // working at once. Use it whenever the privilege level changes; Login does it
-// for you.
+// for you. Like every change, it returns [ErrResponseStarted] once the
+// response has started.
 func (s *Session) Regenerate() error { return s.regenerate(nil) }
 
 // Login marks the session as authenticated as userID and regenerates it (the
 // defence against session fixation): a new token, the old record deleted, the
 // values carried over, a fresh absolute deadline chosen by role (see
 // Config.RoleAbsoluteTimeouts; "" for the default). A login_success event is
-// emitted when it is saved.
+// emitted when it is saved. An empty userID is a programming error
+// ([StatusOf] answers it with 500); after the response has started Login
+// returns [ErrResponseStarted].
 func (s *Session) Login(userID, role string) error {
 	if userID == "" {
-		return errors.New("tether: Login needs a non-empty user ID")
+		return errEmptyUserID
 	}
 	return s.regenerate(&login{userID: userID, role: role})
 }
@@ -54,6 +59,9 @@ func (s *Session) Reauthenticate() error {
 func (s *Session) ChangeRole(role string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.changeLocked(); err != nil {
+		return err
+	}
 	s.loadLocked()
 	if s.destroyed {
 		return ErrSessionDestroyed
@@ -78,6 +86,9 @@ func (s *Session) ChangeRole(role string) error {
 func (s *Session) regenerate(l *login) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.changeLocked(); err != nil {
+		return err
+	}
 	s.loadLocked()
 	if s.destroyed {
 		return ErrSessionDestroyed
@@ -92,18 +103,26 @@ func (s *Session) regenerate(l *login) error {
 
 // Destroy ends the session: the record is deleted and the cookie expired, with
 // Clear-Site-Data: "cookies", when the response starts.
-func (s *Session) Destroy() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loadLocked()
-	s.destroyed = true
-}
+//
+// Called after the response has started, it changes nothing (the cookie can
+// no longer be expired) and [Session.Err] reports [ErrResponseStarted]: end
+// the session in the request that answers the logout, or from outside it
+// with [Manager.EndUserSessions]. Its signature stays without an error
+// result, as every caller's is written, so the mistake is kept for Err.
+func (s *Session) Destroy() { s.destroy(false) }
 
 // Logout is Destroy that records a logout event.
-func (s *Session) Logout() {
+func (s *Session) Logout() { s.destroy(true) }
+
+func (s *Session) destroy(logout bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lateLocked() {
+		return
+	}
 	s.loadLocked()
 	s.destroyed = true
-	s.logout = true
+	if logout {
+		s.logout = true
+	}
 }

@@ -29,8 +29,19 @@ var (
 	ErrNotAuthenticated = errors.New("tether: the session is not authenticated")
 	// ErrNoSession means that a request carries no [Session] at all: it did
 	// not pass through [Manager.Handler]. It is a wiring mistake, never a
-	// client's fault; packages built on tether (csrf) return it.
-	ErrNoSession = errors.New("tether: no session in request context (is Manager.Handler installed?)")
+	// client's fault (500); [FromContext] panics with it, and packages built
+	// on tether (csrf) return it.
+	ErrNoSession = errors.New("tether: no session in the request context: wrap the handler with Manager.Handler")
+	// ErrResponseStarted is returned by the Session methods that change the
+	// session ([Session.Set], [Session.Login], [Session.Regenerate]…) once
+	// the session has been saved: the response started (its first byte, a
+	// Flush, a Hijack) or the handler returned. The change is not made: it
+	// could no longer be saved, nor its cookie sent. Make changes before
+	// writing; a long stream or a WebSocket loop changes its session through
+	// [Manager.Load]. Methods without an error result ([Session.Remove],
+	// [Session.Destroy], [Session.Logout]) record it for [Session.Err]. It
+	// is a programming error (500).
+	ErrResponseStarted = errors.New("tether: the response has started, so the session can no longer change: change it before writing the response")
 )
 
 // storeErr wraps a store failure in [ErrStoreUnavailable] (once).

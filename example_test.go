@@ -326,3 +326,18 @@ func ExampleManager_UserSessions() {
 	// 1 sessions
 	// admin ended 1
 }
+
+// A change after the response has started cannot be saved any more, and
+// says so instead of being lost.
+func ExampleErrResponseStarted() {
+	m := exampleManager(nil)
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		_ = s.Set("step", "one") // saved before the first byte
+		fmt.Fprintln(w, "hello")
+		err := s.Set("step", "two") // too late
+		fmt.Println(errors.Is(err, tether.ErrResponseStarted))
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	// Output: true
+}

@@ -9,6 +9,19 @@ import (
 // StatusOf maps an error from the middleware or a Session method to the HTTP
 // status and the client-facing message that [DefaultErrorHandler] writes. The
 // message never contains a token, cookie value or store key.
+//
+//   - Bad input from the client: 400 ([ErrDuplicateCookie]), 431
+//     ([ErrCookieTooLarge]), 413 ([ErrValueTooLarge]).
+//   - A session that is not (or no longer) authenticated: 401
+//     ([ErrNotAuthenticated], [ErrSessionEnded], [ErrSessionDestroyed]).
+//   - A store that cannot be reached: 503, with Retry-After from
+//     DefaultErrorHandler (errors wrapping [ErrStoreUnavailable]: tether wraps
+//     every store failure in it). It never looks like a logout.
+//   - Everything else is a programming, wiring or encoding error and answers
+//     500: [ErrNotInteger], [ErrExists], [ErrNoSession], [ErrResponseStarted],
+//     a value [Session.Set] cannot encode as JSON, [Session.Login] with an
+//     empty user ID, and any error tether does not know. A retry cannot
+//     help, so none is invited.
 func StatusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, ErrDuplicateCookie):
@@ -21,15 +34,15 @@ func StatusOf(err error) (int, string) {
 		return http.StatusUnauthorized, "Session ended"
 	case errors.Is(err, ErrValueTooLarge):
 		return http.StatusRequestEntityTooLarge, "Session data too large"
-	case errors.Is(err, ErrNotInteger), errors.Is(err, ErrExists), errors.Is(err, ErrNoSession):
-		// A handler incremented a value that is not a number, the random
-		// source repeated itself, or the middleware is not installed: bugs,
-		// not outages.
+	case errors.Is(err, ErrNotInteger), errors.Is(err, ErrExists), errors.Is(err, ErrNoSession), errors.Is(err, ErrResponseStarted):
+		// Before the store check: a Create that finds its fresh key taken
+		// (a broken random source) reaches here wrapped as a store error,
+		// and it is a bug, not an outage.
 		return http.StatusInternalServerError, "Internal server error"
-	default:
-		// Every other failure is the store's: never a 500, and never a silent
-		// logout. The client may retry.
+	case errors.Is(err, ErrStoreUnavailable):
 		return http.StatusServiceUnavailable, "Session store unavailable"
+	default:
+		return http.StatusInternalServerError, "Internal server error"
 	}
 }
 

@@ -49,11 +49,25 @@ func (m *Manager) PublicID(storeKey string) string {
 
 type ctxKey struct{}
 
-// FromContext returns the request's session, or nil if the request did not
-// pass through [Manager.Handler].
+// FromContext returns the session of the request whose context is ctx: the
+// session attached by [Manager.Handler].
+//
+// It panics with [ErrNoSession] ("wrap the handler with Manager.Handler")
+// when the request did not pass through a Manager: a wiring mistake that the
+// first request shows, instead of a nil dereference further on. Code that
+// may run without a Manager uses [Lookup].
 func FromContext(ctx context.Context) *Session {
-	s, _ := ctx.Value(ctxKey{}).(*Session)
-	return s
+	if s, ok := ctx.Value(ctxKey{}).(*Session); ok {
+		return s
+	}
+	panic(ErrNoSession)
+}
+
+// Lookup is [FromContext] that reports a missing session with false
+// instead of a panic.
+func Lookup(ctx context.Context) (*Session, bool) {
+	s, ok := ctx.Value(ctxKey{}).(*Session)
+	return s, ok
 }
 
 // Handler returns middleware that attaches a *Session to every request
@@ -63,14 +77,21 @@ func FromContext(ctx context.Context) *Session {
 // verification, or whose handler never uses its session, costs no store
 // call. The first use of the session loads it (one store call, which also
 // refreshes the idle deadline); saving changes costs one more. When the first
-// use is Incr, the load and the increment are one store call. Changes are saved, and Set-Cookie is written, just before
-// the handler's first byte (or when it returns, if it writes nothing), so a
-// failure to save replaces the response with an error instead of a success
-// that did not happen.
+// use is Incr, the load and the increment are one store call. Changes are
+// saved, and Set-Cookie is written, just before the handler's first byte
+// (its first Write, WriteHeader, Flush, ReadFrom or Hijack), or when it
+// returns if it writes nothing, so a failure to save replaces the response
+// with an error instead of a success that did not happen. From then on the
+// session no longer changes: methods that would change it return
+// [ErrResponseStarted].
 //
-// Refusals: a duplicate session cookie (400), an oversized one (431) and an
-// unreachable store (503) are answered through [Config.ErrorHandler] without
-// calling next.
+// Store outages: a session that cannot be loaded reads as empty, reports
+// the error through [Session.Err] (and Set and Incr return it), and the
+// response is replaced by the error (503) when it starts, whatever the
+// handler writes.
+//
+// Refusals: a duplicate session cookie (400) and an oversized one (431) are
+// answered through [Config.ErrorHandler] without calling next.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := &Session{m: m}

@@ -1,6 +1,7 @@
 package tether_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -226,5 +227,34 @@ func TestManagerErrorUsesConfigErrorHandler(t *testing.T) {
 	f.m.Error(rec, httptest.NewRequest("GET", "/", nil), tether.ErrStoreUnavailable)
 	if rec.Code != http.StatusTeapot || !errors.Is(seen, tether.ErrStoreUnavailable) {
 		t.Fatalf("Manager.Error: got status %d and error %v, want the configured handler's 418 with the error", rec.Code, seen)
+	}
+}
+
+// FromContext outside the middleware panics with a message that names the
+// missing middleware (it used to return nil, and the handler died on a nil
+// dereference); Lookup reports the absence instead.
+func TestFromContextWithoutMiddleware(t *testing.T) {
+	cases := []struct {
+		name string
+		call func(ctx context.Context) *tether.Session
+		want string
+	}{
+		{"FromContext", tether.FromContext, "wrap the handler with Manager.Handler"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				v := recover()
+				err, ok := v.(error)
+				if !ok || !errors.Is(err, tether.ErrNoSession) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("panic: got %v, want an ErrNoSession naming %q", v, tc.want)
+				}
+			}()
+			tc.call(context.Background())
+			t.Fatal("got no panic, want one")
+		})
+	}
+	if s, ok := tether.Lookup(context.Background()); s != nil || ok {
+		t.Errorf("Lookup without a session: got %v, %v; want nil, false", s, ok)
 	}
 }

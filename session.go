@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"sort"
@@ -19,6 +20,11 @@ import (
 //
 // A Session belongs to one request. Its methods are safe to call from several
 // goroutines of that request, but not after the handler has returned.
+//
+// Changes are possible until the session is saved, when the response starts
+// (see [Manager.Handler]); after that the methods that would change it
+// return [ErrResponseStarted], or record it for [Session.Err] when they
+// have no error result, and change nothing.
 type Session struct {
 	m *Manager
 	r *http.Request
@@ -44,6 +50,7 @@ type Session struct {
 	reauth    bool // Reauthenticate: refresh AuthenticatedAt on the new token
 	ended     bool // the store no longer has the session
 	committed bool
+	misuse    error       // a change without an error result came too late: for Err
 	ck        cookieState // what the Set-Cookie decision needs (cookie.go)
 }
 
@@ -58,16 +65,45 @@ func (s *Session) ensure() *Record {
 
 // Err loads the session if it is not loaded yet and reports why it could
 // not be: an error wrapping [ErrStoreUnavailable] during a store outage, nil
-// otherwise (a request without a session is not an error). While Err is not
-// nil the session reads as empty, and the middleware answers the request
-// with the error (503 by default) whatever the handler writes; a handler
-// that must not act on an empty session (a CSRF check, an authorization
-// decision) checks Err first.
+// otherwise (a request without a session is not an error). While it
+// reports a load failure the session reads as empty, and the middleware
+// answers the request with the error (503 by default) whatever the handler
+// writes; a handler that must not act on an empty session (a CSRF check, an
+// authorization decision) checks Err first.
+//
+// Once the response has started, Err also reports [ErrResponseStarted] if
+// [Session.Remove], [Session.Destroy] or [Session.Logout] was called too
+// late to take effect (they have no error result of their own).
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.loadLocked()
-	return s.loadErr
+	if s.loadErr != nil {
+		return s.loadErr
+	}
+	return s.misuse
+}
+
+// changeLocked reports whether the session may still change: not once it
+// is saved. The caller holds s.mu.
+func (s *Session) changeLocked() error {
+	if s.committed {
+		return ErrResponseStarted
+	}
+	return nil
+}
+
+// lateLocked records a change without an error result that came after the
+// session was saved, for Err, and reports whether it did. The caller holds
+// s.mu.
+func (s *Session) lateLocked() bool {
+	if !s.committed {
+		return false
+	}
+	if s.misuse == nil {
+		s.misuse = ErrResponseStarted
+	}
+	return true
 }
 
 // IsNew reports whether the request arrived without a live session.
@@ -168,15 +204,28 @@ func (s *Session) Keys() []string {
 
 // Set stores v (JSON-encoded) under key. The change is saved before the
 // response starts; a new session is created then, and its cookie set.
+//
+// It fails, changing nothing, with [ErrResponseStarted] once the response
+// has started, with the load error ([Session.Err]) during a store outage,
+// with [ErrSessionDestroyed] after Destroy or Logout, with
+// [ErrValueTooLarge] beyond [Config.MaxValueBytes], and with an error
+// naming key when v cannot be encoded as JSON (a channel, a function, a
+// cyclic value: a programming error, 500 by [StatusOf]).
 func (s *Session) Set(key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return fmt.Errorf("tether: Set %q: the value cannot be encoded as JSON: %w", key, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.changeLocked(); err != nil {
+		return err
+	}
 	s.loadLocked()
-	if s.destroyed {
+	switch {
+	case s.loadErr != nil:
+		return s.loadErr
+	case s.destroyed:
 		return ErrSessionDestroyed
 	}
 	return s.setLocked(key, raw)
@@ -212,10 +261,15 @@ func (s *Session) putLocked(key string, raw json.RawMessage) error {
 	return nil
 }
 
-// Remove deletes key from the session.
+// Remove deletes key from the session. The removal is saved before the
+// response starts; once it has started, Remove changes nothing and
+// [Session.Err] reports [ErrResponseStarted].
 func (s *Session) Remove(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.lateLocked() {
+		return
+	}
 	s.loadLocked()
 	if s.rec == nil || s.destroyed {
 		return
@@ -237,6 +291,11 @@ func (s *Session) Remove(key string) {
 // value is not an integer, and [ErrSessionEnded] if the session was destroyed
 // by another request meanwhile. When Incr is the request's first use of its
 // session, loading it and incrementing are one store call.
+//
+// Once the response has started, Incr still increments a value of a stored
+// session in the store (nothing is lost: the store applies it at once), and
+// returns [ErrResponseStarted] when it could only change the session in
+// memory (a session not stored yet, or a value this request changed).
 func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -254,7 +313,15 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 	}
 	_, inSet := s.patch.Set[key]
 	deleted := contains(s.patch.Delete, key)
-	if !s.exists || s.regen || inSet || deleted {
+	if s.committed {
+		// Saved already: what the patch holds is stored, and a new token
+		// is issued; only the store path remains.
+		inSet, deleted = false, false
+	}
+	if !s.exists || (s.regen && !s.committed) || inSet || deleted {
+		if err := s.changeLocked(); err != nil {
+			return 0, err
+		}
 		// Nobody else can see this value yet (a session not stored, a new token
 		// not issued, or a value this request already overwrote), so a local
 		// read-modify-write is atomic.
@@ -288,6 +355,9 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 		return cur + delta, nil
 	}
 	p := s.patch
+	if s.committed {
+		p = Patch{}
+	}
 	p.Incr = map[string]int64{key: delta}
 	ctx, cancel := s.m.cfg.storeCtx(ctx)
 	rec, err := s.m.cfg.Store.Update(ctx, s.key, s.m.cfg.Now(), &p)

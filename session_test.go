@@ -1,6 +1,7 @@
 package tether_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -68,5 +69,104 @@ func TestLocalIncrOverflow(t *testing.T) {
 		if !errors.Is(err, tether.ErrNotInteger) {
 			t.Fatalf("increment %d past the int64 range: got %v, want ErrNotInteger", i, err)
 		}
+	}
+}
+
+// Every change after the response started fails loudly and changes
+// nothing: it used to return nil and be lost.
+func TestChangeAfterResponseStarted(t *testing.T) {
+	type result struct {
+		err  error // the method's own result, or Err for one that has none
+		rest string
+	}
+	cases := []struct {
+		name   string
+		login  bool // the request carries a logged-in session
+		change func(s *tether.Session) error
+	}{
+		{"Set", true, func(s *tether.Session) error { return s.Set("a", "late") }},
+		{"Set on a new session", false, func(s *tether.Session) error { return s.Set("a", "late") }},
+		{"Incr of a new session", false, func(s *tether.Session) error {
+			_, err := s.Incr(context.Background(), "a", 1)
+			return err
+		}},
+		{"Login", false, func(s *tether.Session) error { return s.Login("user-2", "") }},
+		{"Regenerate", true, func(s *tether.Session) error { return s.Regenerate() }},
+		{"Reauthenticate", true, func(s *tether.Session) error { return s.Reauthenticate() }},
+		{"ChangeRole", true, func(s *tether.Session) error { return s.ChangeRole("admin") }},
+		{"Remove", true, func(s *tether.Session) error { s.Remove("a"); return s.Err() }},
+		{"Destroy", true, func(s *tether.Session) error { s.Destroy(); return s.Err() }},
+		{"Logout", true, func(s *tether.Session) error { s.Logout(); return s.Err() }},
+	}
+	for _, tc := range cases {
+		for _, start := range []string{"Write", "Flush", "return"} {
+			t.Run(tc.name+" after "+start, func(t *testing.T) {
+				f := newFixture(t, nil)
+				var c string
+				if tc.login {
+					_, c = f.do(t, "/login", "")
+					f.do(t, "/set?k=a&v=before", c)
+				}
+				records := f.mem.Len()
+				var got error
+				var sess *tether.Session
+				h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					sess = tether.FromContext(r.Context())
+					switch start {
+					case "Write":
+						_, _ = w.Write([]byte("started"))
+					case "Flush":
+						w.(http.Flusher).Flush()
+					case "return":
+						return
+					}
+					got = tc.change(sess)
+				}))
+				req := httptest.NewRequest("GET", "/", nil)
+				if c != "" {
+					req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+				}
+				h.ServeHTTP(httptest.NewRecorder(), req)
+				if start == "return" {
+					got = tc.change(sess) // after the middleware saved it
+				}
+				if !errors.Is(got, tether.ErrResponseStarted) {
+					t.Fatalf("got %v, want ErrResponseStarted", got)
+				}
+				if n := f.mem.Len(); n != records {
+					t.Fatalf("records: got %d, want %d (nothing changed)", n, records)
+				}
+				if tc.login {
+					if rec, _ := f.do(t, "/get?k=a", c); rec.Body.String() != "user-1|before" {
+						t.Fatalf("session after the late change: got %q, want %q", rec.Body.String(), "user-1|before")
+					}
+				}
+			})
+		}
+	}
+}
+
+// Incr of a stored session after the response started still counts: the
+// store applies it at once, so nothing is lost.
+func TestIncrAfterResponseStartedGoesToTheStore(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/login", "")
+	f.do(t, "/incr", c)
+	var n int64
+	var err error
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		_ = s.UserID()
+		_, _ = w.Write([]byte("started"))
+		n, err = s.Incr(r.Context(), "n", 1)
+	}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if err != nil || n != 2 {
+		t.Fatalf("Incr after the response started: got %d, %v; want 2, nil", n, err)
+	}
+	if rec, _ := f.do(t, "/incr", c); rec.Body.String() != "3" {
+		t.Fatalf("next Incr: got %q, want 3", rec.Body.String())
 	}
 }
