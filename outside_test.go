@@ -366,7 +366,7 @@ func TestLoadRejectionEvents(t *testing.T) {
 		{strings.Repeat("a", 5000), "cookie_too_large"},
 	} {
 		_, _ = f.m.Load(context.Background(), tc.value)
-		if len(got) != 1 || got[0].Type != tether.EventSessionRejected || got[0].Attrs[0].Value.String() != tc.reason {
+		if len(got) != 1 || got[0].Type != tether.EventSessionRejected || len(got[0].Attrs) == 0 || got[0].Attrs[0].Value.String() != tc.reason {
 			t.Errorf("events of Load(%.10q…): got %+v, want one session_rejected, reason %s", tc.value, got, tc.reason)
 		}
 		for _, e := range got {
@@ -674,4 +674,30 @@ func TestSaveUsesItsOwnContext(t *testing.T) {
 			t.Errorf("next request: got %q, want %q", got, want)
 		}
 	})
+}
+
+// BenchmarkLoadIncrSave is one message of a WebSocket loop on memstore:
+// Load, Incr, Save (two store calls).
+func BenchmarkLoadIncrSave(b *testing.B) {
+	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{secretA}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler(testMux(nil)).ServeHTTP(rec, httptest.NewRequest("GET", "/set?k=a&v=1", nil))
+	c := setCookie(rec, m.CookieName())
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := m.Load(ctx, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Incr(ctx, "n", 1); err != nil {
+			b.Fatal(err)
+		}
+		if c, err = s.Save(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
