@@ -44,6 +44,15 @@ var (
 	ErrResponseStarted = errors.New("tether: the response has started, so the session can no longer change: change it before writing the response")
 )
 
+// noSessionError is [ErrNoSession] for one Manager of several.
+type noSessionError struct{ cookie string }
+
+func (e noSessionError) Error() string {
+	return fmt.Sprintf("tether: no session of the Manager of cookie %q in the request context: wrap the handler with that Manager's Handler", e.cookie)
+}
+
+func (e noSessionError) Is(target error) bool { return target == ErrNoSession }
+
 // storeErr wraps a store failure in [ErrStoreUnavailable] (once).
 func storeErr(err error) error {
 	if errors.Is(err, ErrStoreUnavailable) {

@@ -327,6 +327,43 @@ func ExampleManager_UserSessions() {
 	// admin ended 1
 }
 
+// Two Managers on one request, a user area's and an admin area's with their
+// own cookies: each finds its own session through its FromContext.
+func ExampleManager_FromContext() {
+	newManager := func(cookie string) *tether.Manager {
+		m, err := tether.New(tether.Config{
+			Store:      memstore.New(),
+			Secrets:    [][]byte{bytes.Repeat([]byte("k"), 32)},
+			CookieName: cookie,
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		return m
+	}
+	users, admins := newManager("sid"), newManager("admin_sid")
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		_ = users.FromContext(r.Context()).Login("carol", "")
+		_ = admins.FromContext(r.Context()).Login("carol", "admin")
+	})
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		u, a := users.FromContext(r.Context()), admins.FromContext(r.Context())
+		fmt.Fprintf(w, "user area: %s, admin area: %s", u.UserID(), a.UserID())
+	})
+	mux.HandleFunc("POST /admin/logout", func(w http.ResponseWriter, r *http.Request) {
+		admins.FromContext(r.Context()).Logout() // the user area stays signed in
+	})
+	b := newBrowser(users.Handler(admins.Handler(mux)))
+	b.do("POST", "/login")
+	fmt.Println(b.body("GET", "/whoami"))
+	b.do("POST", "/admin/logout")
+	fmt.Println(b.body("GET", "/whoami"))
+	// Output:
+	// user area: carol, admin area: carol
+	// user area: carol, admin area:
+}
+
 // A change after the response has started cannot be saved any more, and
 // says so instead of being lost.
 func ExampleErrResponseStarted() {

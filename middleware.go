@@ -47,10 +47,38 @@ func (m *Manager) PublicID(storeKey string) string {
 	return hex.EncodeToString(h.Sum(buf[:0])[:8])
 }
 
-type ctxKey struct{}
+// ctxKey finds the innermost session of a request, whatever its Manager;
+// managerKey finds the session of one Manager. One value in the request's
+// context answers both (see sessionCtx), so a request costs one context
+// node, allocated with its Session.
+type (
+	ctxKey     struct{}
+	managerKey struct{ m *Manager }
+)
+
+// sessionCtx is the request's context with its session attached. It is a
+// field of the Session, so attaching one allocates nothing more.
+type sessionCtx struct {
+	context.Context
+	s *Session
+}
+
+func (c *sessionCtx) Value(key any) any {
+	switch k := key.(type) {
+	case ctxKey:
+		return c.s
+	case managerKey:
+		if k.m == c.s.m {
+			return c.s
+		}
+	}
+	return c.Context.Value(key)
+}
 
 // FromContext returns the session of the request whose context is ctx: the
-// session attached by [Manager.Handler].
+// session of the innermost [Manager.Handler] it passed through. With two
+// Managers on one request (a user area and an admin area with their own
+// cookies), use [Manager.FromContext] to choose.
 //
 // It panics with [ErrNoSession] ("wrap the handler with Manager.Handler")
 // when the request did not pass through a Manager: a wiring mistake that the
@@ -70,8 +98,29 @@ func Lookup(ctx context.Context) (*Session, bool) {
 	return s, ok
 }
 
+// FromContext returns this Manager's session of the request whose context
+// is ctx, whatever other Managers the request passed through. It panics
+// with an error matching [ErrNoSession], which names the Manager's cookie,
+// when the request did not pass through m's Handler.
+func (m *Manager) FromContext(ctx context.Context) *Session {
+	if s, ok := m.Lookup(ctx); ok {
+		return s
+	}
+	panic(noSessionError{m.cfg.CookieName})
+}
+
+// Lookup is [Manager.FromContext] that reports a missing session with false
+// instead of a panic.
+func (m *Manager) Lookup(ctx context.Context) (*Session, bool) {
+	s, ok := ctx.Value(managerKey{m}).(*Session)
+	return s, ok
+}
+
 // Handler returns middleware that attaches a *Session to every request
-// (retrieve it with [FromContext]).
+// (retrieve it with [FromContext], or [Manager.FromContext] when several
+// Managers share a request: each has its own context key, so a user area's
+// and an admin area's sessions, with different cookie names, live side by
+// side).
 //
 // Cost: a request without a session cookie, or with one that fails signature
 // verification, or whose handler never uses its session, costs no store
@@ -95,8 +144,8 @@ func Lookup(ctx context.Context) (*Session, bool) {
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := &Session{m: m}
-		ctx := context.WithValue(r.Context(), ctxKey{}, s)
-		r = r.WithContext(ctx)
+		s.ctx = sessionCtx{Context: r.Context(), s: s}
+		r = r.WithContext(&s.ctx)
 		s.r = r
 		if err := s.start(); err != nil {
 			m.cfg.ErrorHandler(w, r, err)

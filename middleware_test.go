@@ -234,12 +234,14 @@ func TestManagerErrorUsesConfigErrorHandler(t *testing.T) {
 // missing middleware (it used to return nil, and the handler died on a nil
 // dereference); Lookup reports the absence instead.
 func TestFromContextWithoutMiddleware(t *testing.T) {
+	f := newFixture(t, nil)
 	cases := []struct {
 		name string
 		call func(ctx context.Context) *tether.Session
 		want string
 	}{
 		{"FromContext", tether.FromContext, "wrap the handler with Manager.Handler"},
+		{"Manager.FromContext", f.m.FromContext, `Manager of cookie "sid"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -256,5 +258,60 @@ func TestFromContextWithoutMiddleware(t *testing.T) {
 	}
 	if s, ok := tether.Lookup(context.Background()); s != nil || ok {
 		t.Errorf("Lookup without a session: got %v, %v; want nil, false", s, ok)
+	}
+	if s, ok := f.m.Lookup(context.Background()); s != nil || ok {
+		t.Errorf("Manager.Lookup without a session: got %v, %v; want nil, false", s, ok)
+	}
+}
+
+// Two Managers on one request (a user area and an admin area with their own
+// cookies) each find their own session: they used to share one context
+// key, and the inner one shadowed the outer.
+func TestTwoManagersOnOneRequest(t *testing.T) {
+	user := newFixture(t, nil)
+	admin := newFixture(t, func(c *tether.Config) { c.CookieName = "admin_sid" })
+	other := newFixture(t, func(c *tether.Config) { c.CookieName = "other_sid" })
+	var innermost, userS, adminS *tether.Session
+	var otherFound bool
+	h := user.m.Handler(admin.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		innermost, userS, adminS = tether.FromContext(ctx), user.m.FromContext(ctx), admin.m.FromContext(ctx)
+		_, otherFound = other.m.Lookup(ctx)
+		if err := userS.Set("area", "user"); err != nil {
+			t.Errorf("user Set: %v", err)
+		}
+		if err := adminS.Login("admin-1", "admin"); err != nil {
+			t.Errorf("admin Login: %v", err)
+		}
+		// A context derived from the request's still finds both.
+		derived, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if user.m.FromContext(derived) != userS || admin.m.FromContext(derived) != adminS {
+			t.Error("a derived context lost a Manager's session")
+		}
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if userS == nil || adminS == nil || userS == adminS {
+		t.Fatalf("sessions: got user %p and admin %p, want two distinct sessions", userS, adminS)
+	}
+	if innermost != adminS {
+		t.Errorf("FromContext: got %p, want the innermost Manager's session %p", innermost, adminS)
+	}
+	if otherFound {
+		t.Error("Lookup of a Manager the request did not pass through: got a session, want none")
+	}
+	uc, ac := setCookie(rec, "sid"), setCookie(rec, "admin_sid")
+	if uc == "" || ac == "" {
+		t.Fatalf("cookies: got sid %q and admin_sid %q, want both set", uc, ac)
+	}
+	if user.mem.Len() != 1 || admin.mem.Len() != 1 {
+		t.Fatalf("records: got %d user and %d admin, want 1 each", user.mem.Len(), admin.mem.Len())
+	}
+	if rec, _ := user.do(t, "/get?k=area", uc); rec.Body.String() != "|user" {
+		t.Errorf("user session: got %q, want %q", rec.Body.String(), "|user")
+	}
+	if rec, _ := admin.do(t, "/get", ac); rec.Body.String() != "admin-1|" {
+		t.Errorf("admin session: got %q, want %q", rec.Body.String(), "admin-1|")
 	}
 }

@@ -52,6 +52,7 @@ type Session struct {
 	committed bool
 	misuse    error       // a change without an error result came too late: for Err
 	ck        cookieState // what the Set-Cookie decision needs (cookie.go)
+	ctx       sessionCtx  // the request's context with this session attached
 }
 
 // ensure returns the working record, creating an empty one for a new session.
