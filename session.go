@@ -232,7 +232,12 @@ func (s *Session) Set(key string, v any) error {
 	return s.setLocked(key, raw)
 }
 
+// setLocked changes key in memory and in the pending patch; once the session
+// is saved it returns [ErrResponseStarted] instead, for every caller.
 func (s *Session) setLocked(key string, raw json.RawMessage) error {
+	if err := s.changeLocked(); err != nil {
+		return err
+	}
 	if err := s.putLocked(key, raw); err != nil {
 		return err
 	}

@@ -94,6 +94,7 @@ func TestChangeAfterResponseStarted(t *testing.T) {
 		{"Regenerate", true, func(s *tether.Session) error { return s.Regenerate() }},
 		{"Reauthenticate", true, func(s *tether.Session) error { return s.Reauthenticate() }},
 		{"ChangeRole", true, func(s *tether.Session) error { return s.ChangeRole("admin") }},
+		{"SetPersistent", true, func(s *tether.Session) error { return s.SetPersistent(true) }},
 		{"Remove", true, func(s *tether.Session) error { s.Remove("a"); return s.Err() }},
 		{"Destroy", true, func(s *tether.Session) error { s.Destroy(); return s.Err() }},
 		{"Logout", true, func(s *tether.Session) error { s.Logout(); return s.Err() }},
