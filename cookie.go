@@ -105,11 +105,12 @@ var (
 //
 // Set-Cookie is sent for a new token (a new session, a login, a rotation),
 // for a cookie re-signed with the current secret, for a change of
-// [Session.SetPersistent], and in [CookieRolling] mode when the idle
-// deadline moved far enough (see rollingDueLocked). An unchanged token is
-// never re-sent unless the record is known to exist at commit time (see
-// confirmLocked): a slow response must not put back a token that a login in
-// another request replaced meanwhile.
+// [Session.SetPersistent], and in [CookieRolling] mode on every response
+// that used the session (see rollingDueLocked). A request that ran long
+// re-sends an unchanged token only once the store confirmed, at commit
+// time, that its record still exists (see confirmLocked): a slow response
+// must not put back a token that a login in another request replaced
+// meanwhile.
 func (s *Session) writeHeaders(h http.Header, failed error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
