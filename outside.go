@@ -80,7 +80,10 @@ type outside struct {
 // next. Each Load reads the record afresh, so changes made meanwhile by the
 // browser's requests are seen, and a session ended meanwhile is refused
 // instead of written to. Like a request's Session, it may be used from
-// several goroutines of its unit of work, and not after Save.
+// several goroutines of its unit of work; after Save, the methods that
+// would change it return [ErrResponseStarted]. [NewContext] attaches it to
+// a context for code that calls [FromContext] (a gRPC interceptor's
+// handler).
 //
 // Cost: one store call to load (which also refreshes the idle deadline);
 // each [Session.Incr] one more; Save none without changes, one with
@@ -149,6 +152,19 @@ func (m *Manager) LoadRequest(ctx context.Context, origin *http.Request, cookieV
 // first of two.
 func (m *Manager) RequestCookie(r *http.Request) (string, error) {
 	return m.readCookie(r)
+}
+
+// NewContext returns a copy of ctx that carries s, so that [FromContext],
+// [Lookup] and s's Manager's [Manager.FromContext] find it there: code
+// written for handlers then works unchanged on a Session from
+// [Manager.Load] (a gRPC interceptor loads the session, passes
+// NewContext(ctx, s) to the handler, then saves it). A request's own
+// Session is in its request's context already. It panics if s is nil.
+func NewContext(ctx context.Context, s *Session) context.Context {
+	if s == nil {
+		panic("tether: NewContext with a nil Session")
+	}
+	return &sessionCtx{Context: ctx, s: s}
 }
 
 // Save saves the changes of a Session from [Manager.Load] as one [Patch]

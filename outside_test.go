@@ -508,6 +508,9 @@ func TestSaveMisuse(t *testing.T) {
 		if v, err := s.Save(ctx); v != "" || !errors.Is(err, tether.ErrAlreadySaved) {
 			t.Errorf("second Save: got %q, %v; want \"\", ErrAlreadySaved", v, err)
 		}
+		if err := s.Set("late", "x"); !errors.Is(err, tether.ErrResponseStarted) {
+			t.Errorf("Set after Save: got %v, want ErrResponseStarted", err)
+		}
 	})
 	t.Run("middleware session", func(t *testing.T) {
 		var saveErr error
@@ -699,5 +702,36 @@ func BenchmarkLoadIncrSave(b *testing.B) {
 		if c, err = s.Save(ctx); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A gRPC-style interceptor: the handler finds the loaded session in its
+// context with the same calls as an HTTP handler, and its change is saved.
+func TestNewContext(t *testing.T) {
+	f := newOutsideFixture(t, "memstore", nil)
+	other := newOutsideFixture(t, "memstore", nil)
+	c := f.session(t, "a", "1")
+	ctx := context.Background()
+	handler := func(ctx context.Context) error {
+		if s, ok := other.m.Lookup(ctx); ok {
+			t.Errorf("another Manager's Lookup: got %v, want none", s)
+		}
+		if f.m.FromContext(ctx) != tether.FromContext(ctx) {
+			t.Error("Manager.FromContext and FromContext: got different sessions, want the loaded one")
+		}
+		return tether.FromContext(ctx).Set("rpc", "done")
+	}
+	s, err := f.m.Load(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := handler(tether.NewContext(ctx, s)); err != nil {
+		t.Fatalf("handler: %v", err)
+	}
+	if _, err := s.Save(ctx); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	if got, want := f.body(t, "/get?k=rpc", c), "|done"; got != want {
+		t.Errorf("next request: got %q, want %q", got, want)
 	}
 }
