@@ -19,16 +19,16 @@ import (
 // Unwrap for deadlines and full duplex.
 type writer struct {
 	http.ResponseWriter
-	s      *Session
-	done   bool
-	failed bool
-	err    error // why the save failed, when failed
+	s    *Session
+	done bool
+	err  error // why the save failed; nil while the response may go on
 	// outer names the headers set before the handler ran, by middleware
 	// outside the Manager (security headers, request IDs): a failed save
 	// keeps them on its error response. Most responses have few enough to
-	// fit in outerBuf without another allocation.
+	// fit in outerBuf without another allocation; its length keeps the
+	// writer in the 448-byte size class.
 	outer    []string
-	outerBuf [24]string
+	outerBuf [23]string
 }
 
 func newWriter(w http.ResponseWriter, s *Session) *writer {
@@ -44,7 +44,7 @@ func newWriter(w http.ResponseWriter, s *Session) *writer {
 // whether the handler's response may go on.
 func (w *writer) commitOnce() bool {
 	if w.done {
-		return !w.failed
+		return w.err == nil
 	}
 	w.done = true
 	err := w.s.commit()
@@ -58,7 +58,7 @@ func (w *writer) commitOnce() bool {
 				delete(h, k)
 			}
 		}
-		w.failed, w.err = true, err
+		w.err = err
 		w.s.writeHeaders(h, err)
 		w.s.m.cfg.ErrorHandler(w.ResponseWriter, w.s.r, err)
 		return false
