@@ -96,16 +96,42 @@ func New(opts Options) (*Protector, error) {
 	return p, nil
 }
 
-// Token returns the session's CSRF token, creating it (and so the session)
-// if needed. r must have passed through tether's Manager.Handler; without
-// it Token returns [tether.ErrNoSession]. During a store outage it returns
-// the session's load error (wrapping [tether.ErrStoreUnavailable]) rather
-// than a token that could not be kept.
+// Token returns the CSRF token of r's session, creating it (and so the
+// session) if needed; the session is that of the innermost Manager.Handler
+// r passed through ([tether.Lookup]). Without one Token returns
+// [tether.ErrNoSession]. During a store outage it returns the session's
+// load error (wrapping [tether.ErrStoreUnavailable]) rather than a token
+// that could not be kept. With two Managers on one request, use
+// [Protector.Token], which uses the session the Protector checks.
 func Token(r *http.Request) (string, error) {
-	s := lookup(r)
-	if s == nil {
+	s, ok := tether.Lookup(r.Context())
+	if !ok {
 		return "", tether.ErrNoSession
 	}
+	return token(s)
+}
+
+// Token is [Token] for the session of p's Manager ([Options.Manager]),
+// whatever other Managers r passed through: the token that p's check
+// expects.
+func (p *Protector) Token(r *http.Request) (string, error) {
+	s, err := p.session(r)
+	if err != nil {
+		return "", err
+	}
+	return token(s)
+}
+
+// session returns the session of p's Manager, or an error matching
+// [tether.ErrNoSession] that says what is missing.
+func (p *Protector) session(r *http.Request) (*tether.Session, error) {
+	if s, ok := p.m.Lookup(r.Context()); ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("%w: the csrf Protector runs outside the Handler of its Manager (cookie %s); wrap it: m.Handler(p.Handler(mux))", tether.ErrNoSession, p.m.CookieName())
+}
+
+func token(s *tether.Session) (string, error) {
 	if err := s.Err(); err != nil {
 		return "", err
 	}
@@ -118,26 +144,12 @@ func Token(r *http.Request) (string, error) {
 	return tok, s.Set(SessionKey, tok)
 }
 
-// lookup returns r's session, nil when r did not pass through
-// Manager.Handler (tether.FromContext reports that with nil, or with a
-// panic of ErrNoSession: both are handled).
-func lookup(r *http.Request) (s *tether.Session) {
-	defer func() {
-		if v := recover(); v != nil {
-			if err, ok := v.(error); !ok || !errors.Is(err, tether.ErrNoSession) {
-				panic(v)
-			}
-			s = nil
-		}
-	}()
-	return tether.FromContext(r.Context())
-}
-
 func safeMethod(m string) bool { return m == "GET" || m == "HEAD" || m == "OPTIONS" }
 
 // Check reports whether r may proceed. Safe methods always may. It returns
 // nil, one of the errors listed at [Options.ErrorHandler], or:
-//   - [tether.ErrNoSession] when r did not pass through Manager.Handler;
+//   - an error matching [tether.ErrNoSession] when r did not pass through
+//     the Handler of p's Manager;
 //   - the session's load error (wrapping [tether.ErrStoreUnavailable]) when
 //     the store is down: the session's token cannot be known, which is
 //     neither a pass nor a forgery.
@@ -155,9 +167,9 @@ func (p *Protector) Check(r *http.Request) error {
 	if p.exempt[r.URL.Path] {
 		return nil
 	}
-	s := lookup(r)
-	if s == nil {
-		return tether.ErrNoSession
+	s, err := p.session(r)
+	if err != nil {
+		return err
 	}
 	if err := s.Err(); err != nil {
 		return err
@@ -168,7 +180,6 @@ func (p *Protector) Check(r *http.Request) error {
 	}
 	got := r.Header.Get(HeaderName)
 	if got == "" {
-		var err error
 		if got, err = formToken(r, p.maxBody); err != nil {
 			return err
 		}
@@ -182,8 +193,8 @@ func (p *Protector) Check(r *http.Request) error {
 	return nil
 }
 
-// Handler returns the middleware. It must run inside tether's
-// Manager.Handler. A refused request gets a csrf_failure event (with the
+// Handler returns the middleware. It must run inside the Handler of
+// [Options.Manager]. A refused request gets a csrf_failure event (with the
 // reason, path and method, never the token) and [Options.ErrorHandler]'s
 // answer; ErrBodyRead gets the answer without the event. A store outage
 // and a missing Manager.Handler are answered by Manager.Error (503 and 500

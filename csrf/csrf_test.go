@@ -413,3 +413,72 @@ func TestNewRejectsNegativeMaxBodyBytes(t *testing.T) {
 		t.Fatalf("New with MaxBodyBytes -1: got %v, want an error naming MaxBodyBytes", err)
 	}
 }
+
+// With two Managers on one request (a user area and an admin area with
+// their own cookies), a Protector checks the session of its own Manager,
+// even when another Manager's Handler runs inside; Protector.Token issues
+// that session's token, while the package-level Token uses the innermost
+// session.
+func TestTwoManagers(t *testing.T) {
+	newManager := func(cookie string) *tether.Manager {
+		m, err := tether.New(tether.Config{Store: memstore.New(), CookieName: cookie, Secrets: [][]byte{bytes.Repeat([]byte(cookie), 32)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	outer, inner := newManager("a"), newManager("b")
+	p, err := csrf.New(csrf.Options{Manager: outer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /protector-token", func(w http.ResponseWriter, r *http.Request) {
+		tok, err := p.Token(r)
+		if err != nil {
+			t.Error(err)
+		}
+		_, _ = w.Write([]byte(tok))
+	})
+	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) {
+		tok, err := csrf.Token(r)
+		if err != nil {
+			t.Error(err)
+		}
+		_, _ = w.Write([]byte(tok))
+	})
+	mux.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("done")) })
+	h := outer.Handler(inner.Handler(p.Handler(mux)))
+	var cookies []*http.Cookie
+	get := func(path string) string {
+		req := httptest.NewRequest("GET", path, nil)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		cookies = append(cookies, rec.Result().Cookies()...)
+		return rec.Body.String()
+	}
+	post := func(tok string) int {
+		req := httptest.NewRequest("POST", "/", nil)
+		req.Header.Set(csrf.HeaderName, tok)
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	innerTok := get("/token")
+	if code := post(innerTok); code != http.StatusForbidden {
+		t.Fatalf("POST with the inner session's token: got %d, want 403", code)
+	}
+	outerTok := get("/protector-token")
+	if outerTok == innerTok || len(outerTok) != 64 {
+		t.Fatalf("Protector.Token: got %q, want a token of its own session, not %q", outerTok, innerTok)
+	}
+	if code := post(outerTok); code != http.StatusOK {
+		t.Fatalf("POST with the Protector's token: got %d, want 200", code)
+	}
+}

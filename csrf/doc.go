@@ -68,11 +68,21 @@
 // with .CSRFToken from [Token] and .Nonce from secheaders.Nonce(r), the page
 // rendered by html/template (which escapes both). The script may as well
 // be a file served from the app (script-src 'self', no nonce needed); what
-// CSP forbids is a script, or an htmx copy, from anywhere else. The
-// Example_htmx function renders such a page and sends an htmx-style request.
-// The token is the session's and lives as long as it does, so fragments
-// that htmx swaps in need no new meta tag; after a login that starts the
-// session's values afresh, the next full page brings the new token.
+// CSP forbids is a script, or an htmx copy, from anywhere else. The token
+// is the session's and lives as long as it does, so fragments that htmx
+// swaps in need no new meta tag; after a login that starts the session's
+// values afresh, the next full page brings the new token.
+//
+// htmx 2 sends requests only to the page's own origin by default
+// (htmx.config.selfRequestsOnly); the script's origin test keeps the token
+// at home under htmx 1 too, or with that setting off. htmx 2 also adds an
+// inline <style> for its request indicators, which the policy refuses: turn
+// it off with
+//
+//	<meta name="htmx-config" content='{"includeIndicatorStyles":false}'>
+//
+// and style .htmx-indicator in the app's own stylesheet. The Example_htmx
+// function renders such a page and sends an htmx-style request.
 //
 // # Errors
 //

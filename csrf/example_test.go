@@ -3,6 +3,7 @@ package csrf_test
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"html/template"
 	"log"
 	"mime/multipart"
@@ -121,9 +122,10 @@ func Example_htmx() {
 	// The browser loads the page.
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	html := rec.Body.String()
-	token := regexp.MustCompile(`<meta name="csrf-token" content="([0-9a-f]{64})">`).FindStringSubmatch(html)[1]
-	nonce := regexp.MustCompile(`<script nonce="([^"]+)">`).FindStringSubmatch(html)[1]
+	doc := rec.Body.String()
+	token := regexp.MustCompile(`<meta name="csrf-token" content="([0-9a-f]{64})">`).FindStringSubmatch(doc)[1]
+	// html/template escapes a nonce's + as &#43;, which the browser decodes.
+	nonce := html.UnescapeString(regexp.MustCompile(`<script nonce="([^"]+)">`).FindStringSubmatch(doc)[1])
 	csp := rec.Header().Get("Content-Security-Policy")
 	fmt.Println("CSP allows the inline script:", strings.Contains(csp, "script-src 'self' 'nonce-"+nonce+"'"))
 
