@@ -113,7 +113,8 @@ func (s *Session) AddFlash(msg string) error {
 }
 
 // Flashes returns the messages added with [Session.AddFlash] and not yet
-// read, oldest first, and removes them: a message is shown once. It returns
+// read, oldest first, and removes them, so that the next page does not show
+// them again (but see Concurrency below). It returns
 // nil when there is none, and [Session.Err]'s error (with no messages)
 // during a store outage. The removal is saved before the response starts:
 // call Flashes before writing the page. After that it returns
