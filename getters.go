@@ -3,8 +3,8 @@ package tether
 // Values and their encoding
 //
 // Every value is kept as JSON text, from [Session.Set] (encoding/json's
-// json.Marshal) to the store and back: the store saves the bytes as they
-// are, and a [Patch] replaces or deletes whole values by key. What that
+// json.Marshal) to the store and back: a store gives back the bytes it was
+// given, and a [Patch] replaces or deletes whole values by key. What that
 // means for each Go type, and what each typed getter reads back:
 //
 //	Go type              stored as                         read with
@@ -21,9 +21,9 @@ package tether
 //	¹ invalid UTF-8 is replaced by U+FFFD, and <, >, & are escaped as
 //	  \u003c…: use []byte for binary data.
 //	² NaN and ±Inf are not JSON: Set returns an error and stores nothing. A
-//	  float with an integral value is stored as an integer (3.0 as 3), so
-//	  GetInt64 reads it too, and GetFloat64 reads any integer (exactly up
-//	  to 2^53, rounded beyond).
+//	  float with an integral value below 1e21 is stored as an integer (3.0
+//	  as 3), so GetInt64 reads it too; GetFloat64 reads any integer
+//	  (exactly up to 2^53, rounded beyond).
 //	³ time.RFC3339Nano, e.g. "2026-01-02T03:04:05.123456789+01:00". The
 //	  instant and the UTC offset are kept; the zone's name and the monotonic
 //	  clock reading are not (compare times with Equal, not ==). Years
