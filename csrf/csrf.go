@@ -43,7 +43,7 @@ type Options struct {
 	// token field is never read by the check.
 	MaxBodyBytes int64
 	// ErrorHandler answers a request the check refused, after the
-	// csrf_failure event. It receives [ErrCrossOrigin], [ErrNoToken],
+	// csrf_failure event (none for ErrBodyRead). It receives [ErrCrossOrigin], [ErrNoToken],
 	// [ErrMissingToken], [ErrBadToken], [ErrBodyTooLarge] or [ErrBodyRead]
 	// (match with errors.Is; [StatusOf] gives the status and message that
 	// suit each). Store outages and a missing session middleware are not
