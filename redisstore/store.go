@@ -126,8 +126,23 @@ func (s *Store) indexKey(user string) string  { return s.prefix + "u:{" + user +
 // fail wraps a Redis error. Everything but the script's own verdicts means
 // Redis could not answer, which the middleware reports as 503.
 func (s *Store) fail(op string, err error) error {
-	return fmt.Errorf("redisstore: %s: %w: %w", op, tether.ErrStoreUnavailable, err)
+	return &unavailableError{op: op, err: err}
 }
+
+// unavailableError is a Redis call that got no usable answer. It matches
+// [tether.ErrStoreUnavailable] (so the middleware answers 503) and the
+// client's own error with errors.Is and errors.As, and reads as one layer,
+// "redisstore: ping: dial tcp 127.0.0.1:6379: connect: connection refused",
+// not as a chain of every wrapper's prefix.
+type unavailableError struct {
+	op  string // the store operation: ping, load, save…
+	err error  // the client's error
+}
+
+func (e *unavailableError) Error() string { return "redisstore: " + e.op + ": " + e.err.Error() }
+
+// Unwrap returns the category and the cause, in that order.
+func (e *unavailableError) Unwrap() []error { return []error{tether.ErrStoreUnavailable, e.err} }
 
 // Create implements [tether.Store]. For an authenticated session the user's
 // index entry is written first (see the package doc). The session itself is

@@ -12,10 +12,13 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Errors from Hash. They never contain the password.
+// Errors from Hash. They never contain the password, and read as a
+// sentence a person can act on, without a package prefix, since they end
+// up in front of users (the CLI and the server's answers word their own,
+// matching them with errors.Is).
 var (
-	ErrPasswordTooShort = fmt.Errorf("passwords: password must be at least %d bytes", MinLength)
-	ErrPasswordTooLong  = fmt.Errorf("passwords: password must be at most %d bytes", MaxLength)
+	ErrPasswordTooShort = fmt.Errorf("the password is too short: use at least %d bytes", MinLength)
+	ErrPasswordTooLong  = fmt.Errorf("the password is too long: use at most %d bytes", MaxLength)
 )
 
 // testHookInSlot, when set by a test, runs inside a slot before each

@@ -328,3 +328,20 @@ func BenchmarkHashParallel(b *testing.B) {
 		}
 	})
 }
+
+// The length errors reach people (the CLI, the server's answers): a
+// sentence with what to do, no package prefix.
+func TestLengthErrorWording(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{ErrPasswordTooShort, "the password is too short: use at least 8 bytes"},
+		{ErrPasswordTooLong, "the password is too long: use at most 1024 bytes"},
+	}
+	for _, tc := range cases {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}
