@@ -97,6 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:          cfg.IdleTimeout,
 		AbsoluteTimeout:      cfg.AbsoluteTimeout,
 		RoleAbsoluteTimeouts: map[string]time.Duration{"admin": cfg.AdminAbsoluteTimeout},
+		CookieMode:           cfg.CookieMode,
 		ClientIP:             resolver.ClientIP,
 		OnEvent: func(e tether.Event) {
 			mets.Event(e.Type)
@@ -130,7 +131,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(jsonErrorListener{ln}) }() // net/http's own 400/431/501/505 as JSON too
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
