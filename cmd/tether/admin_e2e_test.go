@@ -46,6 +46,12 @@ func TestAdminCLIWhileServerRuns(t *testing.T) {
 			if a.get("/profile").status == 200 && b.get("/profile").status == 200 {
 				t.Fatal("revoking one session by id ended neither")
 			}
+			if err := run(context.Background(), []string{"sessions", "revoke", "--user", "alice", "--id", id}, withDir, strings.NewReader(""), &bytes.Buffer{}, &cliLog); err == nil || !strings.Contains(err.Error(), "alice has no session with id") {
+				t.Fatalf("revoke the same id again: got %v, want an error saying there is no such session", err)
+			}
+			if a.get("/profile").status != 200 && b.get("/profile").status != 200 {
+				t.Fatal("revoking an ended id ended the other session")
+			}
 			if out := cli("", "sessions", "revoke", "--user", "alice"); !strings.Contains(out, "1 session(s)") {
 				t.Fatalf("revoke all: %s", out)
 			}

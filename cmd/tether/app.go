@@ -47,7 +47,7 @@ func dbPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "teth
 // secrets) and where the stores are go to log.
 func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string, log *slog.Logger) (*app, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create DATA_DIR %s: %w", cfg.DataDir, err)
+		return nil, fmt.Errorf("cannot create DATA_DIR %s: %s; set DATA_DIR (or --data-dir) to a directory you can write", cfg.DataDir, cause(err))
 	}
 	if st, err := os.Stat(cfg.DataDir); err == nil {
 		if w := openDataDir(cfg.DataDir, st.Mode()); w != "" {
@@ -74,7 +74,7 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 	} else {
 		store, err := sqlitestore.Open(dbPath(cfg), sqlitestore.Options{})
 		if err != nil {
-			return nil, fmt.Errorf("open session store in %s: %w", cfg.DataDir, err)
+			return nil, fmt.Errorf("cannot open the session database %s: %s; check that DATA_DIR is a directory you can write", dbPath(cfg), cause(err))
 		}
 		a.sessions = store
 		a.ping = append(a.ping, store.Ping)
@@ -112,8 +112,9 @@ func (a *app) Close() {
 
 // openUsers opens the user directory named by the configuration: in
 // PostgreSQL when DATABASE_URL is set (shared by every instance), else in
-// the embedded SQLite file in DATA_DIR.
-// Passwords are hashed with h (nil: a new passwords.NewHasher()).
+// the embedded SQLite file in DATA_DIR, which it creates (mode 0700) when
+// it is missing, as openApp does, so `tether user add` works on a fresh
+// machine. Passwords are hashed with h (nil: a new passwords.NewHasher()).
 func openUsers(ctx context.Context, cfg *config.Config, h *passwords.Hasher) (users.Directory, error) {
 	if h == nil {
 		h = passwords.NewHasher()
@@ -121,11 +122,22 @@ func openUsers(ctx context.Context, cfg *config.Config, h *passwords.Hasher) (us
 	if cfg.DatabaseURL != "" {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		return users.OpenPostgres(ctx, cfg.DatabaseURL, h)
+		u, err := users.OpenPostgres(ctx, cfg.DatabaseURL, h)
+		if err != nil {
+			msg := stripPrefixes(err.Error())
+			if !strings.HasPrefix(msg, "cannot ") {
+				msg = "cannot open the user directory in PostgreSQL (DATABASE_URL): " + msg
+			}
+			return nil, errors.New(msg)
+		}
+		return u, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create DATA_DIR %s: %s; set DATA_DIR (or --data-dir) to a directory you can write", cfg.DataDir, cause(err))
 	}
 	u, err := users.Open(dbPath(cfg), h)
 	if err != nil {
-		return nil, fmt.Errorf("open user directory in %s: %w", cfg.DataDir, err)
+		return nil, fmt.Errorf("cannot open the user database %s: %s; check that DATA_DIR is a directory you can write", dbPath(cfg), cause(err))
 	}
 	return u, nil
 }
@@ -193,11 +205,15 @@ func withUser(ctx context.Context, cfg *config.Config, getenv func(string) strin
 }
 
 // endSessions ends u's sessions (only those with the given ids, when there
-// are any) and records how many as a session_revoked event with reason.
+// are any) and records how many as a session_revoked event with reason;
+// ids that match no live session end nothing and record no event.
 func (env *adminEnv) endSessions(ctx context.Context, u users.User, reason string, ids ...string) (int, error) {
 	n, err := env.m.EndUserSessions(ctx, u.ID, ids...)
 	if err != nil {
 		return 0, err
+	}
+	if n == 0 && len(ids) > 0 {
+		return 0, nil
 	}
 	env.event(ctx, tether.EventSessionRevoked, u, slog.Int("count", n), slog.String("reason", reason))
 	return n, nil

@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tetherhq/tether/internal/config"
@@ -56,6 +58,7 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	r.ok("configuration: APP_ENV=%s, listening on %s", cfg.Env, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
 
+	doctorPorts(r, cfg)
 	doctorSecrets(r, cfg)
 	doctorDataDir(r, cfg)
 	doctorSessions(ctx, r, cfg, getenv)
@@ -88,7 +91,7 @@ func doctorSecrets(r *report, cfg *config.Config) {
 	if cfg.SessionSecret == "" {
 		source = cfg.DevSecretPath()
 	}
-	r.ok("session secret: from %s, %d byte(s); %d previous secret(s) still verify", source, len(secrets[0]), len(secrets)-1)
+	r.ok("session secret: from %s, %s; %d previous secret(s) still verify", source, config.MeasureSecret(string(secrets[0])), len(secrets)-1)
 	for i, s := range secrets {
 		if distinct(s) < 8 {
 			name := "SESSION_SECRET"
@@ -97,6 +100,41 @@ func doctorSecrets(r *report, cfg *config.Config) {
 			}
 			r.warn("%s has fewer than 8 different characters: it looks hand-made, not random; make one with `tether secret generate`", name)
 		}
+	}
+}
+
+// doctorPorts checks that serve could listen where the configuration says:
+// HOST:PORT and, when set, METRICS_ADDR. Each address is bound for a moment
+// and released; one that is taken (a running tether counts), not local or
+// needs privileges is a failure that says what to do. PORT=0 always works.
+func doctorPorts(r *report, cfg *config.Config) {
+	if cfg.Port == 0 {
+		r.ok("port: PORT=0, a free port is picked at start")
+	} else {
+		checkListen(r, "port", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), "set PORT (or serve --port) to a free one")
+	}
+	if cfg.MetricsAddr != "" {
+		checkListen(r, "METRICS_ADDR", cfg.MetricsAddr, "set METRICS_ADDR to a free host:port")
+	}
+}
+
+// checkListen reports whether addr can be listened on.
+func checkListen(r *report, what, addr, fix string) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		ln.Close()
+		r.ok("%s: %s is free", what, addr)
+		return
+	}
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		r.fail("%s: %s is already in use (another tether or another program listens there): stop it, or %s", what, addr, fix)
+	case errors.Is(err, syscall.EACCES):
+		r.fail("%s: %s needs privileges to listen on (ports below 1024 usually do): %s, and put a proxy in front", what, addr, fix)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		r.fail("%s: %s is not an address of this machine: set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for all)", what, addr)
+	default:
+		r.fail("%s: cannot listen on %s (%s): %s", what, addr, cause(err), fix)
 	}
 }
 

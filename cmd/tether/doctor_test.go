@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,10 +16,11 @@ import (
 	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
 
-// runDoctor runs `tether doctor` in dir with the environment kv.
+// runDoctor runs `tether doctor` in dir with the environment kv and, unless
+// kv sets PORT, PORT=0 (the default 3000 may be taken on the test machine).
 func runDoctor(t *testing.T, dir string, kv ...string) (string, error) {
 	t.Helper()
-	getenv := env(append([]string{"DATA_DIR", dir}, kv...)...)
+	getenv := env(append([]string{"DATA_DIR", dir, "PORT", "0"}, kv...)...)
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"doctor"}, getenv, strings.NewReader(""), &out, &bytes.Buffer{})
 	return out.String(), err
@@ -59,8 +63,14 @@ func TestDoctor(t *testing.T) {
 		}, nil, false, []string{"ok    session store: SQLite", "has no tables yet; the server creates them at its first start", "0 problem(s), 0 warning(s)"}},
 		{"production with a short secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", "short-" + pw}, true, []string{
 			"FAIL  session secret:", "SESSION_SECRET", "1 problem(s)"}},
-		{"production with a hand-made secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("ab", 20), "TRUST_PROXY", "1", "METRICS_ADDR", "127.0.0.1:9100"}, false, []string{
+		{"production with a hand-made secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("ab", 32), "TRUST_PROXY", "1", "METRICS_ADDR", fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))}, false, []string{
 			"warn  SESSION_SECRET has fewer than 8 different characters", "0 problem(s), 2 warning(s)"}},
+		{"production with 32 hex digits (16 bytes)", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("0123456789abcdef", 2)}, true, []string{
+			"FAIL  session secret: SESSION_SECRET holds 16 bytes as hex (32 digits); at least 32 random bytes are needed", "1 problem(s)"}},
+		{"secret counted in random bytes", tmp, []string{"SESSION_SECRET", strings.Repeat("0123456789abcdef", 4), "SESSION_SECRET_PREVIOUS", base64.StdEncoding.EncodeToString(make([]byte, 40))}, false, []string{
+			"ok    session secret: from SESSION_SECRET, 32 bytes as hex (64 digits); 1 previous secret(s) still verify"}},
+		{"passphrase secret", tmp, []string{"SESSION_SECRET", "correct horse battery staple " + pw}, false, []string{
+			"warn  session secret: SESSION_SECRET is a passphrase of 46 characters, not hex or base64", "ok    session secret: from SESSION_SECRET, a passphrase of 46 characters"}},
 		{"production defaults", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("0123456789abcdef", 4)}, false, []string{
 			"warn  production without TRUST_PROXY", "warn  production with /metrics on the main listener"}},
 		{"unreachable Redis", tmp, []string{"REDIS_URL", fmt.Sprintf("redis://u:%s@127.0.0.1:%d", pw, redistest.FreePort(t))}, true, []string{
@@ -176,5 +186,46 @@ func TestInsecureTransport(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tc.insecure)
 			}
 		})
+	}
+}
+
+// doctor checks that serve could listen: a port held by another listener is
+// a FAIL naming the address and what to do; a free one is ok; PORT=0 always
+// works. The same goes for METRICS_ADDR.
+func TestDoctorPort(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	heldPort := strconv.Itoa(held.Addr().(*net.TCPAddr).Port)
+	free := strconv.Itoa(redistest.FreePort(t))
+	cases := []struct {
+		name    string
+		kv      []string
+		wantErr bool
+		want    string
+	}{
+		{"taken", []string{"PORT", heldPort}, true,
+			"FAIL  port: 127.0.0.1:" + heldPort + " is already in use (another tether or another program listens there): stop it, or set PORT (or serve --port) to a free one"},
+		{"free", []string{"PORT", free}, false, "ok    port: 127.0.0.1:" + free + " is free"},
+		{"zero", []string{"PORT", "0"}, false, "ok    port: PORT=0, a free port is picked at start"},
+		{"metrics taken", []string{"PORT", free, "METRICS_ADDR", "127.0.0.1:" + heldPort}, true,
+			"FAIL  METRICS_ADDR: 127.0.0.1:" + heldPort + " is already in use (another tether or another program listens there): stop it, or set METRICS_ADDR to a free host:port"},
+		{"host not on this machine", []string{"PORT", free, "HOST", "192.0.2.1"}, true,
+			"FAIL  port: 192.0.2.1:" + free + " is not an address of this machine: set HOST to one of its addresses (127.0.0.1, or 0.0.0.0 for all)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := runDoctor(t, tmp(t), tc.kv...)
+			if (err != nil) != tc.wantErr || !strings.Contains(out, tc.want+"\n") {
+				t.Fatalf("got %v and the report\n%s\nwant error %v and the line %q", err, out, tc.wantErr, tc.want)
+			}
+		})
+	}
+	// The port is free again: doctor released it.
+	out, err := runDoctor(t, tmp(t), "PORT", free)
+	if err != nil || !strings.Contains(out, "is free") {
+		t.Fatalf("second run: got %v\n%s", err, out)
 	}
 }

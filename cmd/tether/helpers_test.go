@@ -297,6 +297,9 @@ func unreachableAtStart(t *testing.T, urlVar, urlFormat string, port int, want .
 			t.Errorf("got %q, want it to contain %q", err, w)
 		}
 	}
+	if pkgPrefix.MatchString(err.Error()) {
+		t.Errorf("got %q, want one sentence without package prefixes", err)
+	}
 	if strings.Contains(err.Error()+out.String()+errb.String(), unreachablePassword) {
 		t.Fatalf("the password of %s appears in the output: %q", urlVar, err.Error()+out.String()+errb.String())
 	}

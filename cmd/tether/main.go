@@ -23,20 +23,16 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tether:", stripPrefixes(err.Error()))
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintln(os.Stderr, "tether:", err)
 			fmt.Fprint(os.Stderr, usage)
 			os.Exit(2)
 		}
-		fmt.Fprintln(os.Stderr, "tether:", err)
 		os.Exit(1)
 	}
 }
@@ -80,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "doctor":
 		return doctor(ctx, args[1:], getenv, stdout)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "tether", version)
+		fmt.Fprintln(stdout, "tether", buildVersion())
 		return nil
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)

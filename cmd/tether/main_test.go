@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestVersion(t *testing.T) {
+func TestVersionPrefix(t *testing.T) {
 	if out, err := runCLI(t, t.TempDir(), "", "version"); err != nil || !strings.HasPrefix(out, "tether ") {
 		t.Fatalf("version: got %q %v", out, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -64,7 +65,7 @@ func redisDefaults(opts *redis.UniversalOptions) {
 func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog.Logger) (*redisstore.Store, redis.UniversalClient, error) {
 	opts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL: %w", err)
+		return nil, nil, fmt.Errorf("REDIS_URL: %s", stripPrefixes(err.Error()))
 	}
 	redis.SetLogger(newRedisLog(log, opts.Password))
 	if ca := caFile; ca != "" && opts.TLSConfig != nil {
@@ -93,9 +94,9 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog
 	}
 	if err != nil {
 		rdb.Close()
-		return nil, nil, fmt.Errorf("cannot reach Redis at %s (from REDIS_URL): %s; check that Redis is running there, "+
-			"and REDIS_URL's scheme (redis:// or rediss:// for TLS), user and password",
-			strings.Join(opts.Addrs, ", "), redactErr(err, cfg.RedisURL))
+		return nil, nil, fmt.Errorf("cannot reach Redis at %s (REDIS_URL): %s; check that Redis is running there, "+
+			"and REDIS_URL's scheme (redis://, or rediss:// for TLS), user and password",
+			strings.Join(opts.Addrs, ", "), redactErr(errors.New(cause(err)), cfg.RedisURL))
 	}
 	return store, rdb, nil
 }

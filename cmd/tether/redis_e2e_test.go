@@ -167,7 +167,8 @@ func TestRedisOutage(t *testing.T) {
 func TestRedisUnreachableAtStart(t *testing.T) {
 	port := redistest.FreePort(t)
 	unreachableAtStart(t, "REDIS_URL", fmt.Sprintf("redis://tether:%s@127.0.0.1:%%d", unreachablePassword), port,
-		fmt.Sprintf("cannot reach Redis at 127.0.0.1:%d", port), "check that Redis is running")
+		fmt.Sprintf("cannot reach Redis at 127.0.0.1:%d (REDIS_URL): connection refused; check that Redis is running there, "+
+			"and REDIS_URL's scheme (redis://, or rediss:// for TLS), user and password", port))
 }
 
 func TestRedisClusterEndToEnd(t *testing.T) {

@@ -13,7 +13,8 @@ import (
 
 // sessionsCmd runs `tether sessions list --user NAME` (the account's live
 // sessions, as a table) and `tether sessions revoke --user NAME [--id ID]`
-// (end them all, or only the one with that id).
+// (end them all, or only the one with that id; an id that names no live
+// session of the user is an error, so a typo never looks like success).
 func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "list" && args[0] != "revoke") {
 		return usageError{"sessions: expected list or revoke, with --user NAME"}
@@ -41,6 +42,9 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 			n, err := env.endSessions(ctx, u, "admin", ids...)
 			if err != nil {
 				return err
+			}
+			if n == 0 && *id != "" {
+				return fmt.Errorf("%s has no session with id %q (it ended already, or the id is mistyped); see the live ones with `tether sessions list --user %s`", *user, *id, *user)
 			}
 			fmt.Fprintf(stdout, "%d session(s) of %s ended\n", n, *user)
 			return nil

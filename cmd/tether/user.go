@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -63,7 +62,7 @@ func userAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 	}
 	password, generated := "", false
 	if *fromStdin {
-		password, err = readPassword(stdin)
+		password, err = readPassword(stdin, "tether user add NAME --password-stdin")
 		if err != nil {
 			return err
 		}
@@ -79,10 +78,7 @@ func userAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 	defer dir.Close()
 	u, err := dir.Add(ctx, pos[0], password, *role)
 	if err != nil {
-		if errors.Is(err, users.ErrUserExists) {
-			return fmt.Errorf("user %q already exists", pos[0])
-		}
-		return err
+		return passwordErr("user add", userErr(pos[0], err))
 	}
 	fmt.Fprintf(stdout, "created user %s (%s, role %s)\n", u.Username, u.ID, u.Role)
 	if generated {
@@ -92,8 +88,9 @@ func userAdd(ctx context.Context, cfg *config.Config, args []string, stdin io.Re
 }
 
 // readPassword reads one password from r: everything up to EOF, minus one
-// trailing newline ("\n" or "\r\n"), bounded in size.
-func readPassword(r io.Reader) (string, error) {
+// trailing newline ("\n" or "\r\n"), bounded in size. usage is the
+// command line to show when stdin is empty.
+func readPassword(r io.Reader, usage string) (string, error) {
 	const max = 1024
 	b, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), max+3))
 	if err != nil {
@@ -103,10 +100,10 @@ func readPassword(r io.Reader) (string, error) {
 	s = strings.TrimSuffix(s, "\n")
 	s = strings.TrimSuffix(s, "\r")
 	if len(s) > max {
-		return "", fmt.Errorf("password from stdin is longer than %d bytes", max)
+		return "", fmt.Errorf("the password on stdin is longer than %d bytes; choose a shorter one", max)
 	}
 	if s == "" {
-		return "", errors.New("no password on stdin (pipe it in: printf '%s' \"$PW\" | tether user add NAME --password-stdin)")
+		return "", fmt.Errorf("no password on stdin; pipe it in: printf '%%s' \"$PW\" | %s", usage)
 	}
 	return s, nil
 }
@@ -135,13 +132,13 @@ func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) str
 	if !*fromStdin {
 		return usageError{"user passwd: give the new password on stdin with --password-stdin"}
 	}
-	pw, err := readPassword(stdin)
+	pw, err := readPassword(stdin, "tether user passwd NAME --password-stdin")
 	if err != nil {
 		return err
 	}
 	return withUser(ctx, cfg, getenv, stderr, name, func(env *adminEnv, u users.User) error {
 		if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
-			return err
+			return passwordErr("user passwd", userErr(name, err))
 		}
 		env.event(ctx, tether.EventPasswordChanged, u)
 		n, err := env.endSessions(ctx, u, tether.EventPasswordChanged)
@@ -195,7 +192,7 @@ func userRole(ctx context.Context, cfg *config.Config, getenv func(string) strin
 	}
 	return withUser(ctx, cfg, getenv, stderr, pos[0], func(env *adminEnv, u users.User) error {
 		if err := env.app.users.SetRole(ctx, pos[0], pos[1]); err != nil {
-			return userErr(pos[0], err)
+			return roleErr(pos[1], userErr(pos[0], err))
 		}
 		env.event(ctx, tether.EventRoleChanged, u, slog.String("from", u.Role), slog.String("to", pos[1]))
 		// The server re-reads the account at each flagged session's next
@@ -229,13 +226,4 @@ func userList(ctx context.Context, cfg *config.Config, args []string, stdout io.
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", u.ID, u.Username, u.Role, u.Disabled, u.CreatedAt.UTC().Format("2006-01-02 15:04:05Z"))
 	}
 	return tw.Flush()
-}
-
-// userErr turns users.ErrNotFound into an error naming the user; other
-// errors pass through.
-func userErr(name string, err error) error {
-	if errors.Is(err, users.ErrNotFound) {
-		return fmt.Errorf("no user named %q", name)
-	}
-	return err
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -10,25 +11,37 @@ import (
 )
 
 func TestSecrets(t *testing.T) {
-	long := strings.Repeat("s", MinSecretBytes)
+	long := strings.Repeat("0123456789abcdef", 4) // 64 hex digits: 32 bytes
+	b64 := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", MinSecretBytes)))
+	b64short := base64.RawURLEncoding.EncodeToString([]byte(strings.Repeat("k", MinSecretBytes-1)))
+	phrase := "correct horse battery staple, twice over: correct horse" // 55 characters, not hex or base64
 	cases := []struct {
 		name     string
 		env      map[string]string
 		wantErr  string
 		want     []string // secrets, in order
-		wantWarn int
+		wantWarn []string // one substring per warning, in order
 	}{
-		{"production without secret", map[string]string{"APP_ENV": "production"}, "SESSION_SECRET is not set: production needs a signing secret of at least 32 random bytes; make one with `tether secret generate`", nil, 0},
-		{"production short secret", map[string]string{"APP_ENV": "production", "SESSION_SECRET": "hunter2"}, "SESSION_SECRET is 7 bytes; at least 32 random bytes are needed (make one with `tether secret generate`)", nil, 0},
-		{"production 31 bytes", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long[1:]}, "SESSION_SECRET is 31 bytes", nil, 0},
-		{"production short previous", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long, "SESSION_SECRET_PREVIOUS": "hunter2"}, "SESSION_SECRET_PREVIOUS (entry 1 of 1) is 7 bytes", nil, 0},
-		{"production short second previous", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long, "SESSION_SECRET_PREVIOUS": long + ",hunter2"}, "SESSION_SECRET_PREVIOUS (entry 2 of 2)", nil, 0},
-		{"production ignores the dev secret file", map[string]string{"APP_ENV": "production", "SESSION_SECRET": ""}, "SESSION_SECRET is not set", nil, 0},
-		{"production 32 bytes", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long}, "", []string{long}, 0},
-		{"production with previous", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long + "a", "SESSION_SECRET_PREVIOUS": long + "b," + long + "c"}, "", []string{long + "a", long + "b", long + "c"}, 0},
-		{"development short secret warns", map[string]string{"SESSION_SECRET": "hunter2"}, "", []string{"hunter2"}, 1},
-		{"development short previous warns", map[string]string{"SESSION_SECRET": long, "SESSION_SECRET_PREVIOUS": "old,older"}, "", []string{long, "old", "older"}, 2},
-		{"development long secret", map[string]string{"SESSION_SECRET": long}, "", []string{long}, 0},
+		{"production without secret", map[string]string{"APP_ENV": "production"}, "SESSION_SECRET is not set: production needs a signing secret of at least 32 random bytes; make one with `tether secret generate`", nil, nil},
+		{"production short secret", map[string]string{"APP_ENV": "production", "SESSION_SECRET": "hunter2!"}, "SESSION_SECRET is a passphrase of 8 characters; at least 32 random bytes are needed (make a secret with `tether secret generate`)", nil, nil},
+		{"production 31 hex bytes", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long[2:]}, "SESSION_SECRET holds 31 bytes as hex (62 digits); at least 32 random bytes are needed", nil, nil},
+		{"production 32 characters of hex are 16 bytes", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long[:32]}, "SESSION_SECRET holds 16 bytes as hex (32 digits)", nil, nil},
+		{"production 31 base64 bytes", map[string]string{"APP_ENV": "production", "SESSION_SECRET": b64short}, "SESSION_SECRET holds 31 bytes as base64 (42 characters)", nil, nil},
+		{"production short previous", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long, "SESSION_SECRET_PREVIOUS": "hunter2!"}, "SESSION_SECRET_PREVIOUS (entry 1 of 1) is a passphrase of 8 characters", nil, nil},
+		{"production short second previous", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long, "SESSION_SECRET_PREVIOUS": long + ",hunter2!"}, "SESSION_SECRET_PREVIOUS (entry 2 of 2)", nil, nil},
+		{"production ignores the dev secret file", map[string]string{"APP_ENV": "production", "SESSION_SECRET": ""}, "SESSION_SECRET is not set", nil, nil},
+		{"production 32 hex bytes", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long}, "", []string{long}, nil},
+		{"production 32 base64 bytes", map[string]string{"APP_ENV": "production", "SESSION_SECRET": b64}, "", []string{b64}, nil},
+		{"production with previous", map[string]string{"APP_ENV": "production", "SESSION_SECRET": long + "aa", "SESSION_SECRET_PREVIOUS": long + "bb," + b64}, "", []string{long + "aa", long + "bb", b64}, nil},
+		{"production passphrase is accepted with a warning", map[string]string{"APP_ENV": "production", "SESSION_SECRET": phrase}, "", []string{phrase},
+			[]string{"SESSION_SECRET is a passphrase of 55 characters, not hex or base64: typed text holds far fewer than 32 random bytes; replace it with one from `tether secret generate`"}},
+		{"development short secret warns", map[string]string{"SESSION_SECRET": "hunter2!"}, "", []string{"hunter2!"},
+			[]string{"SESSION_SECRET is a passphrase of 8 characters; at least 32 random bytes are needed (make a secret with `tether secret generate`); accepted in development only"}},
+		{"development 32 hex characters warn", map[string]string{"SESSION_SECRET": long[:32]}, "", []string{long[:32]}, []string{"SESSION_SECRET holds 16 bytes as hex (32 digits)"}},
+		{"development short previous warns", map[string]string{"SESSION_SECRET": long, "SESSION_SECRET_PREVIOUS": "old!,older!"}, "", []string{long, "old!", "older!"},
+			[]string{"SESSION_SECRET_PREVIOUS (entry 1 of 2) is a passphrase of 4 characters", "SESSION_SECRET_PREVIOUS (entry 2 of 2) is a passphrase of 6 characters"}},
+		{"development passphrase warns", map[string]string{"SESSION_SECRET": phrase}, "", []string{phrase}, []string{"not hex or base64"}},
+		{"development long secret", map[string]string{"SESSION_SECRET": long}, "", []string{long}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,7 +60,7 @@ func TestSecrets(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got %q, %v; want an error containing %q", secrets, err, tc.wantErr)
 				}
-				if strings.Contains(err.Error(), "hunter2") {
+				if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), long[:16]) {
 					t.Fatalf("error %q echoes the secret", err)
 				}
 				return
@@ -62,16 +75,93 @@ func TestSecrets(t *testing.T) {
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 				t.Errorf("secrets: got %q, want %q", got, tc.want)
 			}
-			if len(warnings) != tc.wantWarn {
-				t.Errorf("warnings: got %q, want %d", warnings, tc.wantWarn)
+			if len(warnings) != len(tc.wantWarn) {
+				t.Fatalf("warnings: got %q, want %d containing %q", warnings, len(tc.wantWarn), tc.wantWarn)
 			}
-			for _, w := range warnings {
-				if !strings.Contains(w, "development only") || !strings.Contains(w, "tether secret generate") {
-					t.Errorf("warning %q: want it to say development only and how to make a secret", w)
+			for i, w := range warnings {
+				if !strings.Contains(w, tc.wantWarn[i]) || !strings.Contains(w, "tether secret generate") {
+					t.Errorf("warning %d: got %q, want it to contain %q and say how to make a secret", i, w, tc.wantWarn[i])
+				}
+				for _, s := range tc.want {
+					if strings.Contains(w, s) {
+						t.Errorf("warning %q contains a secret", w)
+					}
 				}
 			}
 		})
 	}
+}
+
+func TestMeasureSecret(t *testing.T) {
+	gen, err := GenerateSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte(strings.Repeat("\xfb\xff", 16)) // 32 bytes whose base64 uses + and / (or - and _)
+	cases := []struct {
+		name   string
+		secret string
+		want   SecretStrength
+		desc   string
+	}{
+		{"generated", gen, SecretStrength{Bytes: GeneratedSecretBytes, Encoding: SecretHex, Chars: 2 * GeneratedSecretBytes}, "64 bytes as hex (128 digits)"},
+		{"openssl rand -hex 32", strings.Repeat("a1B2", 16), SecretStrength{32, SecretHex, 64}, "32 bytes as hex (64 digits)"},
+		{"odd hex digit count is base64", strings.Repeat("a", 63), SecretStrength{47, SecretBase64, 63}, "47 bytes as base64 (63 characters)"},
+		{"openssl rand -base64 32", base64.StdEncoding.EncodeToString(raw), SecretStrength{32, SecretBase64, 44}, "32 bytes as base64 (44 characters)"},
+		{"raw url base64", base64.RawURLEncoding.EncodeToString(raw), SecretStrength{32, SecretBase64, 43}, "32 bytes as base64 (43 characters)"},
+		{"alphanumeric counts as base64", strings.Repeat("pwgenXyz", 8), SecretStrength{48, SecretBase64, 64}, "48 bytes as base64 (64 characters)"},
+		{"mixed alphabets are a passphrase", "ab+/cd-_" + strings.Repeat("x", 32), SecretStrength{40, SecretPassphrase, 40}, "a passphrase of 40 characters"},
+		{"spaces make a passphrase", "correct horse battery staple", SecretStrength{28, SecretPassphrase, 28}, "a passphrase of 28 characters"},
+		{"one character", "x", SecretStrength{1, SecretPassphrase, 1}, "a passphrase of 1 characters"},
+		{"empty", "", SecretStrength{0, SecretPassphrase, 0}, "a passphrase of 0 characters"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := MeasureSecret(tc.secret)
+			if got != tc.want {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+			if d := got.String(); d != tc.desc {
+				t.Fatalf("String: got %q, want %q", d, tc.desc)
+			}
+		})
+	}
+}
+
+// FuzzMeasureSecret checks that the count agrees with the encoding it names
+// and never exceeds the string's length.
+func FuzzMeasureSecret(f *testing.F) {
+	for _, s := range []string{"", "x", "00", "abcd", "ab==", "a+/b", "a-_b", "hunter2", strings.Repeat("f", 128)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		st := MeasureSecret(s)
+		if st.Chars != len(s) || st.Bytes > len(s) || st.Bytes < 0 {
+			t.Fatalf("%q: got %+v, want Chars = %d and 0 <= Bytes <= Chars", s, st, len(s))
+		}
+		switch st.Encoding {
+		case SecretHex:
+			if b, err := hex.DecodeString(s); err != nil || len(b) != st.Bytes {
+				t.Fatalf("%q: got %+v, but hex decoding gives %d bytes, %v", s, st, len(b), err)
+			}
+		case SecretBase64:
+			ok := false
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+				if b, err := enc.DecodeString(s); err == nil && len(b) == st.Bytes {
+					ok = true
+				}
+			}
+			if !ok || st.Bytes == 0 {
+				t.Fatalf("%q: got %+v, but no base64 decoding gives that", s, st)
+			}
+		case SecretPassphrase:
+			if st.Bytes != len(s) {
+				t.Fatalf("%q: got %+v, want a passphrase counted at its length", s, st)
+			}
+		default:
+			t.Fatalf("%q: unknown encoding %q", s, st.Encoding)
+		}
+	})
 }
 
 func TestDevSecretGeneratedOnce(t *testing.T) {
