@@ -98,16 +98,28 @@ type Event struct {
 }
 
 // Emit sends an application event (for example [EventLoginFailure]) to
-// Config.OnEvent, filled in with the request's client IP, user agent and, when
-// the request has a session, its user and handle.
+// [Config.OnEvent], filled in with the request's client IP, user agent and,
+// when the request has a session of this Manager that has been used, its
+// user and public ID. It is safe to call from any goroutine of the request.
 func (m *Manager) Emit(r *http.Request, typ string, attrs ...slog.Attr) {
-	var s *Session
+	var view *Session
 	if r != nil {
-		s, _ = r.Context().Value(ctxKey{}).(*Session)
+		if s, ok := m.Lookup(r.Context()); ok {
+			// A snapshot taken under the session's lock: other goroutines of
+			// the handler may be using the session meanwhile.
+			s.mu.Lock()
+			view = &Session{key: s.key}
+			if s.rec != nil {
+				view.rec = &Record{UserID: s.rec.UserID}
+			}
+			s.mu.Unlock()
+		}
 	}
-	m.emit(r, s, typ, attrs...)
+	m.emit(r, view, typ, attrs...)
 }
 
+// emit builds and sends an event; s, if not nil, must not change meanwhile
+// (the caller holds its lock, or it is a snapshot).
 func (m *Manager) emit(r *http.Request, s *Session, typ string, attrs ...slog.Attr) {
 	if m.cfg.OnEvent == nil {
 		return

@@ -7,6 +7,8 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -97,5 +99,29 @@ func TestEventNamesOnlyInEventsGo(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Manager.Emit fills the event in from its own Manager's session, not from
+// whichever Manager wrapped the request last.
+func TestEmitUsesItsManagersSession(t *testing.T) {
+	user := newFixture(t, nil)
+	admin := newFixture(t, func(c *tether.Config) { c.CookieName = "admin_sid" })
+	_, uc := user.do(t, "/login", "")
+	h := user.m.Handler(admin.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = user.m.FromContext(r.Context()).UserID() // loads it
+		user.m.Emit(r, tether.EventReauthFailure)
+	})))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "sid", Value: uc})
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	var got tether.Event
+	for _, e := range user.events.events {
+		if e.Type == tether.EventReauthFailure {
+			got = e
+		}
+	}
+	if got.UserID != "user-1" || got.Session == "" {
+		t.Fatalf("event: got user %q session %q, want the user Manager's session (user-1)", got.UserID, got.Session)
 	}
 }

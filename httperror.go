@@ -49,7 +49,15 @@ func StatusOf(err error) (int, string) {
 // Error answers r with err through [Config.ErrorHandler], as the middleware
 // does for its own errors. Packages built on tether (csrf) and handlers use
 // it so that an application's error pages cover every session error.
+//
+// When w is this Manager's response writer and saving the session fails
+// (the store is down: the usual reason for calling Error), the writer has
+// already answered with that failure through Config.ErrorHandler, so Error
+// does not call it a second time: one error, one call.
 func (m *Manager) Error(w http.ResponseWriter, r *http.Request, err error) {
+	if sw, ok := w.(*writer); ok && sw.s.m == m && !sw.commitOnce() {
+		return
+	}
 	m.cfg.ErrorHandler(w, r, err)
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tetherhq/tether"
@@ -313,5 +314,32 @@ func TestTwoManagersOnOneRequest(t *testing.T) {
 	}
 	if rec, _ := admin.do(t, "/get", ac); rec.Body.String() != "admin-1|" {
 		t.Errorf("admin session: got %q, want %q", rec.Body.String(), "admin-1|")
+	}
+}
+
+// Regression: during a store outage a handler (or csrf) that answered with
+// Manager.Error made Config.ErrorHandler run twice for one request: once for
+// its call, once for the failed save that replaced its answer.
+func TestManagerErrorDuringOutageCallsErrorHandlerOnce(t *testing.T) {
+	var calls atomic.Int32
+	f := newFixture(t, func(c *tether.Config) {
+		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			calls.Add(1)
+			tether.DefaultErrorHandler(w, r, err)
+		}
+	})
+	_, c := f.do(t, "/login", "")
+	f.store.down.Store(true)
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f.m.FromContext(r.Context()).Err(); err != nil {
+			f.m.Error(w, r, err)
+		}
+	}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || calls.Load() != 1 {
+		t.Fatalf("outage answered through Manager.Error: got status %d after %d ErrorHandler calls, want 503 after 1", rec.Code, calls.Load())
 	}
 }
