@@ -372,3 +372,43 @@ func TestParseCookieMode(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkReadSessionRecheck measures what the stale-token guard costs: a
+// request whose handler runs for under a second (fast) makes one Load, as
+// before; one that runs longer (slow, a long poll) adds one empty Update
+// before it re-sends its unchanged token. calls/op counts store calls.
+func BenchmarkReadSessionRecheck(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		ran  time.Duration
+	}{{"fast", 0}, {"slow", 2 * time.Second}} {
+		b.Run(tc.name, func(b *testing.B) {
+			clk := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			store := &countingStore{Store: memstore.New()}
+			m, err := tether.New(tether.Config{Store: store, Secrets: [][]byte{secretA}, Now: clk.Now, AbsoluteTimeout: 1 << 62})
+			if err != nil {
+				b.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = tether.FromContext(r.Context()).Login("user-1001", "")
+			})).ServeHTTP(rec, httptest.NewRequest("POST", "/login", nil))
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tether.FromContext(r.Context()).UserID() == "" {
+					b.Fatal("not logged in")
+				}
+				clk.Add(tc.ran)
+				_, _ = w.Write([]byte("{}"))
+			}))
+			req := httptest.NewRequest("GET", "/profile", nil)
+			req.AddCookie(&http.Cookie{Name: "sid", Value: setCookie(rec, "sid")})
+			store.reset()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				h.ServeHTTP(&nopWriter{h: http.Header{}}, req)
+			}
+			b.ReportMetric(float64(store.calls())/float64(b.N), "calls/op")
+		})
+	}
+}
