@@ -14,8 +14,8 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
+	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/internal/metrics"
-	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
@@ -83,7 +83,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	events := audit.New(stdout)
-	resolver := proxy.New(cfg.TrustProxy)
+	resolver := clientip.New(cfg.TrustProxy)
 	mets := metrics.New()
 	mets.Passwords(app.hasher)
 	var counter throttle.Counter = throttle.NewMemory(nil)

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/csrf"
 	"github.com/tetherhq/tether/internal/metrics"
-	"github.com/tetherhq/tether/internal/proxy"
 	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/secheaders"
@@ -32,7 +32,7 @@ type Options struct {
 	TrustedOrigins []string
 	// Proxy decides the client scheme (TRUST_PROXY); the zero value trusts
 	// no proxy header.
-	Proxy proxy.Resolver
+	Proxy clientip.Resolver
 	// Metrics, when set, records request durations; MetricsOnMain also
 	// serves GET /metrics on this handler (otherwise METRICS_ADDR does).
 	Metrics       *metrics.Metrics
@@ -65,7 +65,7 @@ type Server struct {
 	log          *slog.Logger
 	headers      secheaders.Policy
 	csrf         *csrf.Protector
-	proxy        proxy.Resolver
+	proxy        clientip.Resolver
 	production   bool
 	plainHTTP    sync.Once
 	metrics      *metrics.Metrics

@@ -15,9 +15,9 @@ import (
 	"testing"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/metrics"
-	"github.com/tetherhq/tether/internal/proxy"
 )
 
 func TestNewRequiresManagerAndUsers(t *testing.T) {
@@ -104,7 +104,7 @@ func TestPlainHTTPWarningInProduction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := testServer(t, tether.Config{}, Options{Production: true, Proxy: proxy.New(tp), Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
+			s := testServer(t, tether.Config{}, Options{Production: true, Proxy: clientip.New(tp), Log: slog.New(slog.NewTextHandler(&logBuf, nil))})
 			h := s.Handler()
 			for i := 0; i < 3; i++ {
 				r := httptest.NewRequest("GET", "/healthz", nil)

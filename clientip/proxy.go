@@ -6,7 +6,7 @@
 // backwards while addresses are trusted, and the first untrusted one is the
 // client. An entry that is not an IP address stops the walk at the last
 // address verified so far (fail closed).
-package proxy
+package clientip
 
 import (
 	"net"

@@ -1,4 +1,4 @@
-package proxy
+package clientip
 
 import (
 	"crypto/tls"
