@@ -15,10 +15,10 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/clientip"
-	"github.com/tetherhq/tether/internal/metrics"
 	"github.com/tetherhq/tether/internal/server"
-	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/throttle"
+	"github.com/tetherhq/tether/metrics"
 )
 
 // demoUser is created by serve --demo (development only): the seed's user.

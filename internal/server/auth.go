@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
-	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/throttle"
 )
 
 // Limits on credentials, checked before any hashing.

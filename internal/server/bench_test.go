@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/tetherhq/tether"
-	"github.com/tetherhq/tether/internal/metrics"
 	"github.com/tetherhq/tether/memstore"
+	"github.com/tetherhq/tether/metrics"
 )
 
 // benchServer builds the reference server as serve does (metrics, security

@@ -11,10 +11,10 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/csrf"
-	"github.com/tetherhq/tether/internal/metrics"
-	"github.com/tetherhq/tether/internal/throttle"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/secheaders"
+	"github.com/tetherhq/tether/metrics"
+	"github.com/tetherhq/tether/throttle"
 )
 
 // Options wires a Server.

@@ -17,7 +17,7 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/internal/config"
-	"github.com/tetherhq/tether/internal/metrics"
+	"github.com/tetherhq/tether/metrics"
 )
 
 func TestNewRequiresManagerAndUsers(t *testing.T) {
