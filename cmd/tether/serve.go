@@ -17,8 +17,8 @@ import (
 	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/users"
-	"github.com/tetherhq/tether/throttle"
 	"github.com/tetherhq/tether/metrics"
+	"github.com/tetherhq/tether/throttle"
 )
 
 // demoUser is created by serve --demo (development only): the seed's user.

@@ -12,8 +12,8 @@ import (
 	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/csrf"
 	"github.com/tetherhq/tether/internal/users"
-	"github.com/tetherhq/tether/secheaders"
 	"github.com/tetherhq/tether/metrics"
+	"github.com/tetherhq/tether/secheaders"
 	"github.com/tetherhq/tether/throttle"
 )
 
