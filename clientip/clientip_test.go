@@ -6,13 +6,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/tetherhq/tether/internal/config"
 )
 
 func TestClientIPAndScheme(t *testing.T) {
-	nets := func(s string) config.TrustProxy {
-		tp, err := config.ParseTrustProxy(s)
+	nets := func(s string) Trust {
+		tp, err := Parse(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -20,7 +18,7 @@ func TestClientIPAndScheme(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		tp     config.TrustProxy
+		tp     Trust
 		remote string
 		xff    []string
 		proto  string
@@ -28,19 +26,19 @@ func TestClientIPAndScheme(t *testing.T) {
 		ip     string
 		scheme string
 	}{
-		{"no proxy trusted: headers ignored", config.TrustProxy{}, "203.0.113.9:5000", []string{"1.2.3.4"}, "https", false, "203.0.113.9", "http"},
-		{"TLS connection", config.TrustProxy{}, "203.0.113.9:5000", nil, "", true, "203.0.113.9", "https"},
-		{"one hop", config.TrustProxy{Hops: 1}, "10.0.0.2:80", []string{"198.51.100.7"}, "https", false, "198.51.100.7", "https"},
-		{"one hop, client spoofs an earlier entry", config.TrustProxy{Hops: 1}, "10.0.0.2:80", []string{"6.6.6.6", "198.51.100.7"}, "https", false, "198.51.100.7", "https"},
-		{"two hops", config.TrustProxy{Hops: 2}, "10.0.0.2:80", []string{"6.6.6.6", "198.51.100.7", "10.0.0.1"}, "http", false, "198.51.100.7", "http"},
-		{"hops but no header", config.TrustProxy{Hops: 1}, "10.0.0.2:80", nil, "", false, "10.0.0.2", "http"},
-		{"garbage entry stops the walk", config.TrustProxy{Hops: 2}, "10.0.0.2:80", []string{"198.51.100.7", "not-an-ip"}, "", false, "10.0.0.2", "http"},
+		{"no proxy trusted: headers ignored", Trust{}, "203.0.113.9:5000", []string{"1.2.3.4"}, "https", false, "203.0.113.9", "http"},
+		{"TLS connection", Trust{}, "203.0.113.9:5000", nil, "", true, "203.0.113.9", "https"},
+		{"one hop", Trust{Hops: 1}, "10.0.0.2:80", []string{"198.51.100.7"}, "https", false, "198.51.100.7", "https"},
+		{"one hop, client spoofs an earlier entry", Trust{Hops: 1}, "10.0.0.2:80", []string{"6.6.6.6", "198.51.100.7"}, "https", false, "198.51.100.7", "https"},
+		{"two hops", Trust{Hops: 2}, "10.0.0.2:80", []string{"6.6.6.6", "198.51.100.7", "10.0.0.1"}, "http", false, "198.51.100.7", "http"},
+		{"hops but no header", Trust{Hops: 1}, "10.0.0.2:80", nil, "", false, "10.0.0.2", "http"},
+		{"garbage entry stops the walk", Trust{Hops: 2}, "10.0.0.2:80", []string{"198.51.100.7", "not-an-ip"}, "", false, "10.0.0.2", "http"},
 		{"trusted network", nets("10.0.0.0/8"), "10.0.0.2:80", []string{"6.6.6.6", "198.51.100.7", "10.1.1.1"}, "https", false, "198.51.100.7", "https"},
 		{"peer outside the trusted networks", nets("10.0.0.0/8"), "192.0.2.1:80", []string{"198.51.100.7"}, "https", false, "192.0.2.1", "http"},
 		{"all entries trusted", nets("10.0.0.0/8"), "10.0.0.2:80", []string{"10.9.9.9"}, "", false, "10.9.9.9", "http"},
 		{"IPv6 peer and client", nets("::1/128"), "[::1]:80", []string{"2001:db8::7"}, "https", false, "2001:db8::7", "https"},
 		{"IPv4-mapped peer", nets("10.0.0.0/8"), "[::ffff:10.0.0.2]:80", []string{"198.51.100.7"}, "", false, "198.51.100.7", "http"},
-		{"several header lines", config.TrustProxy{Hops: 1}, "10.0.0.2:80", []string{"6.6.6.6", "198.51.100.7, 203.0.113.5"}, "http, https", false, "203.0.113.5", "https"},
+		{"several header lines", Trust{Hops: 1}, "10.0.0.2:80", []string{"6.6.6.6", "198.51.100.7, 203.0.113.5"}, "http, https", false, "203.0.113.5", "https"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,13 +76,13 @@ func FuzzClientIP(f *testing.F) {
 		r.Header.Set("X-Forwarded-For", xff)
 		r.Header.Set("X-Forwarded-Proto", proto)
 		_, peerStr := peer(r)
-		if got := New(config.TrustProxy{}).ClientIP(r); got != peerStr {
+		if got := New(Trust{}).ClientIP(r); got != peerStr {
 			t.Fatalf("untrusted: got %q, want the peer %q", got, peerStr)
 		}
-		if s := New(config.TrustProxy{}).Scheme(r); s != "http" {
+		if s := New(Trust{}).Scheme(r); s != "http" {
 			t.Fatalf("untrusted scheme: got %q, want http", s)
 		}
-		tp := config.TrustProxy{Hops: hops % 17}
+		tp := Trust{Hops: hops % 17}
 		if tp.Hops < 0 {
 			tp.Hops = -tp.Hops
 		}

@@ -1,11 +1,36 @@
-// Package proxy decides, from TRUST_PROXY, which client address and scheme
-// the server believes. Without TRUST_PROXY, X-Forwarded-For and
-// X-Forwarded-Proto are ignored: any client can set them. With a hop count N,
-// the client is the address N hops before the connection's peer in the
-// X-Forwarded-For chain; with networks, the chain is walked from the peer
-// backwards while addresses are trusted, and the first untrusted one is the
-// client. An entry that is not an IP address stops the walk at the last
-// address verified so far (fail closed).
+// Package clientip decides which client address and which scheme (http or
+// https) to believe for a request that may have come through reverse
+// proxies or load balancers.
+//
+// # What it defends against
+//
+// X-Forwarded-For and X-Forwarded-Proto are request headers: any client can
+// send them. Believing them blindly lets an attacker pick the address that
+// rate limits, audit logs and "new sign-in from" notices see, and claim
+// https on a plain connection. A [Resolver] believes them only as far as a
+// [Trust] says:
+//
+//   - the zero Trust (the default) trusts no proxy: [Resolver.ClientIP] is
+//     the connection's peer address and the headers are ignored;
+//   - a hop count N (behind N proxies that each append the address they saw)
+//     takes the address N entries from the right of X-Forwarded-For, so
+//     entries a client put in front of its own are never reached;
+//   - a set of networks walks X-Forwarded-For from the right while the
+//     addresses are in the trusted networks; the first untrusted one is the
+//     client. The headers count only when the peer itself is trusted.
+//
+// An entry that is not an IP address stops the walk at the last address
+// verified so far (fail closed), and at most 32 entries are examined, so a
+// huge header costs no more than a short one. IPv4-mapped IPv6 addresses
+// are reported in their IPv4 form, and IPv6 zones are dropped.
+//
+// Build a Trust from an operator's setting with [Parse] ("2", or
+// "10.0.0.0/8,fd00::/8").
+//
+// # Concurrency
+//
+// A Resolver is an immutable value: copy it freely and use it from any
+// number of goroutines.
 package clientip
 
 import (
@@ -13,20 +38,22 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-
-	"github.com/tetherhq/tether/internal/config"
 )
 
 // maxChain bounds how many X-Forwarded-For entries are examined.
 const maxChain = 32
 
-// Resolver applies a TRUST_PROXY setting. The zero value trusts nobody.
+// Resolver applies a [Trust] to requests. The zero value trusts no proxy.
 type Resolver struct {
-	tp config.TrustProxy
+	tp Trust
 }
 
-// New returns a Resolver for tp.
-func New(tp config.TrustProxy) Resolver { return Resolver{tp: tp} }
+// New returns a Resolver that believes the proxies t trusts. The Resolver
+// keeps its own copy of t.Networks.
+func New(t Trust) Resolver {
+	t.Networks = append([]netip.Prefix(nil), t.Networks...)
+	return Resolver{tp: t}
+}
 
 func peer(r *http.Request) (netip.Addr, string) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -67,9 +94,12 @@ func (p Resolver) peerTrusted(r *http.Request) bool {
 	return false
 }
 
-// ClientIP returns the client address the server believes.
+// ClientIP returns the client address to believe, as a string in canonical
+// form (e.g. "198.51.100.7" or "2001:db8::7"). When the peer address is not
+// an IP address (a Unix socket, a test request), it returns the peer as
+// given.
 func (p Resolver) ClientIP(r *http.Request) string {
-	addr, peerStr := peer(r)
+	_, peerStr := peer(r)
 	if !p.peerTrusted(r) {
 		return peerStr
 	}
@@ -86,7 +116,6 @@ func (p Resolver) ClientIP(r *http.Request) string {
 		}
 		return last
 	}
-	_ = addr
 	for i := len(chain) - 1; i >= 0; i-- {
 		a, err := netip.ParseAddr(chain[i])
 		if err != nil {
@@ -122,5 +151,6 @@ func (p Resolver) Scheme(r *http.Request) string {
 	return "http"
 }
 
-// Trusted reports whether the request came through a trusted proxy.
+// Trusted reports whether the request came through a trusted proxy, that is
+// whether its forwarding headers are believed at all.
 func (p Resolver) Trusted(r *http.Request) bool { return p.peerTrusted(r) }
