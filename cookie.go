@@ -1,6 +1,7 @@
 package tether
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -105,12 +106,13 @@ var (
 //
 // Set-Cookie is sent for a new token (a new session, a login, a rotation),
 // for a cookie re-signed with the current secret, for a change of
-// [Session.SetPersistent], and in [CookieRolling] mode on every response
-// that used the session (see rollingDueLocked). A request that ran long
-// re-sends an unchanged token only once the store confirmed, at commit
-// time, that its record still exists (see confirmLocked): a slow response
-// must not put back a token that a login in another request replaced
-// meanwhile.
+// [Session.SetPersistent], and in [CookieRolling] mode when the stored idle
+// deadline moved by [RollingResendStep] or more since the browser's cookie
+// was sent (see rollingDueLocked). An unchanged token is re-sent only after
+// a store write at commit time found its record (the rolling cookie's new
+// expiry is such a write), or by a quick request (see confirmLocked): a
+// slow response must not put back a token that a login in another request
+// replaced meanwhile.
 func (s *Session) writeHeaders(h http.Header, failed error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,9 +165,56 @@ func (s *Session) resendLocked() bool {
 }
 
 // rollingDueLocked reports whether a [CookieRolling] session's response
-// re-sends its unchanged token.
+// re-sends its unchanged token: when the cookie the browser holds expires
+// at least [RollingResendStep] away from the stored idle deadline (capped at
+// the absolute one). When that cookie expires is kept in the record (under
+// keyCookieExpiry), so that the browser's copy never falls more than a
+// step behind however often the session is used; a session stored without
+// it (before cookie modes) is due at once. The caller holds s.mu.
 func (s *Session) rollingDueLocked() bool {
-	return s.cookieModeLocked() == CookieRolling
+	if s.cookieModeLocked() != CookieRolling {
+		return false
+	}
+	if s.ck.expiryWritten {
+		return true
+	}
+	if !s.ck.hasExpiry {
+		return true
+	}
+	moved := time.Duration(rollingExpiry(s.rec)-s.ck.expiry) * time.Second
+	return moved >= RollingResendStep || moved <= -RollingResendStep
+}
+
+// rollingExpiry returns when a [CookieRolling] cookie sent now for rec
+// expires, in Unix seconds.
+func rollingExpiry(rec *Record) int64 {
+	return minTime(rec.IdleDeadline, rec.AbsoluteDeadline).Unix()
+}
+
+// setCookieExpiryLocked records, in p for the store, when the rolling
+// cookie this response sends expires. The caller holds s.mu.
+func (s *Session) setCookieExpiryLocked(p *Patch) {
+	s.ck.expiry, s.ck.hasExpiry = rollingExpiry(s.rec), true
+	if p.Set == nil {
+		p.Set = map[string]json.RawMessage{}
+	}
+	p.Set[keyCookieExpiry] = strconv.AppendInt(nil, s.ck.expiry, 10)
+	s.ck.expiryWritten = true
+}
+
+// takeCookieExpiry moves the rolling cookie's stored expiry out of the
+// values of rec, a record just read from the store, into s.ck: it is
+// tether's bookkeeping, not one of the application's values, so
+// [Session.Keys] and the getters do not see it. The caller holds s.mu.
+func (s *Session) takeCookieExpiry(rec *Record) {
+	raw, ok := rec.Values[keyCookieExpiry]
+	if !ok {
+		return
+	}
+	delete(rec.Values, keyCookieExpiry)
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		s.ck.expiry, s.ck.hasExpiry = n, true
+	}
 }
 
 // cookieState is the per-request state of the cookie decision.
@@ -173,4 +222,11 @@ type cookieState struct {
 	loadedAt  time.Time // Config.Now just before the record was read
 	switched  bool      // SetPersistent changed the session's cookie mode
 	confirmed bool      // a store write at commit found the record live
+	// expiry is when the rolling cookie the browser holds expires (Unix
+	// seconds), as stored with the record, if hasExpiry.
+	expiry    int64
+	hasExpiry bool
+	// expiryWritten: this response's rolling cookie expiry is saved (or
+	// about to be, with the new record or the patch): the cookie is re-sent.
+	expiryWritten bool
 }

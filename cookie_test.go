@@ -2,7 +2,6 @@ package tether_test
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -38,10 +37,11 @@ func TestCookieMaxAgeCappedByAbsoluteDeadline(t *testing.T) {
 }
 
 // TestRollingCookieFollowsStoredDeadline guards against a cookie that
-// outlives the stored session or dies before it: every response of a
-// session carries the cookie, and its Max-Age is what is left of the stored
-// idle deadline, also when the store skipped a small move (see Store) or the
-// handler ran long before its response started.
+// outlives the stored session or dies before it: when a rolling response
+// sends the cookie, its Max-Age is what is left of the stored idle deadline,
+// counted when the response starts (also when the handler ran long), and a
+// response sends it only when that deadline moved by a minute or more since
+// the cookie the browser holds was sent.
 func TestRollingCookieFollowsStoredDeadline(t *testing.T) {
 	f := newFixture(t, nil)
 	_, c := f.do(t, "/login", "")
@@ -55,33 +55,84 @@ func TestRollingCookieFollowsStoredDeadline(t *testing.T) {
 	mux.Handle("/", testMux(t))
 	f.h = f.m.Handler(mux)
 	steps := []struct {
-		name    string
-		advance time.Duration
-		skip    bool
-		slow    time.Duration
-		path    string
-		maxAge  int
+		name      string
+		advance   time.Duration
+		skip      bool
+		slow      time.Duration
+		path      string
+		want      string // cookieSent
+		wantCalls int64
 	}{
-		{"store moved the deadline", time.Second, false, 0, "/get", 1800},
-		{"store skipped a small move", 400 * time.Millisecond, true, 0, "/get", 1800},
-		{"skipped again, 0.9 s behind", 500 * time.Millisecond, true, 0, "/get", 1799},
-		{"a change is saved", 100 * time.Millisecond, true, 0, "/set?k=a&v=1", 1799},
-		{"moved again", 10 * time.Second, false, 0, "/get", 1800},
-		{"handler ran 5 minutes before its response", time.Second, false, 5 * time.Minute, "/slow", 1500},
+		{"moved by 59 s: not sent", 59 * time.Second, false, 0, "/get", "", 1},
+		{"moved by 60 s: sent, its expiry saved", time.Second, false, 0, "/get", "max=1800", 2},
+		{"store skipped a small move", 400 * time.Millisecond, true, 0, "/get", "", 1},
+		{"a change within the minute", 100 * time.Millisecond, false, 0, "/set?k=a&v=1", "", 2},
+		{"a change a minute later carries the expiry", time.Minute, false, 0, "/set?k=a&v=2", "max=1800", 2},
+		{"store skipped a minute's move", time.Minute, true, 0, "/get", "", 1},
+		{"handler ran 5 minutes before its response", time.Minute, false, 5 * time.Minute, "/slow", "max=1500", 2},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			f.clock.Add(st.advance)
 			f.store.skipMoves.Store(st.skip)
 			slow = st.slow
+			f.store.reset()
 			rec, got := f.do(t, st.path, c)
-			if rec.Code != 200 || got != c {
-				t.Fatalf("GET %s: got %d with cookie %q, want 200 with the same token %q", st.path, rec.Code, got, c)
+			if rec.Code != 200 || (got != "" && got != c) {
+				t.Fatalf("GET %s: got %d with cookie %q, want 200 with the same token or none", st.path, rec.Code, got)
 			}
-			if sc, want := rec.Header().Get("Set-Cookie"), fmt.Sprintf("Max-Age=%d;", st.maxAge); !strings.Contains(sc, want) {
-				t.Fatalf("Set-Cookie %q: want %s", sc, want)
+			if sent := cookieSent(t, rec); sent != st.want {
+				t.Fatalf("Set-Cookie %q (%s): want %s", rec.Header().Values("Set-Cookie"), sent, orNone(st.want))
+			}
+			if got := f.store.calls(); got != st.wantCalls {
+				t.Fatalf("store calls: got %d, want %d", got, st.wantCalls)
 			}
 		})
+	}
+}
+
+// A session used every 20 seconds for an hour: the cookie the browser holds
+// never expires more than a minute before the session does, and re-sending
+// it costs one store write a minute, not one a request.
+func TestRollingCookieNeverFallsBehind(t *testing.T) {
+	f := newFixture(t, func(c *tether.Config) { c.AbsoluteTimeout = 2 * time.Hour })
+	rec, c := f.do(t, "/login", "")
+	maxAge := func(rec *httptest.ResponseRecorder) time.Duration {
+		for _, ck := range rec.Result().Cookies() {
+			if ck.Name == "sid" {
+				return time.Duration(ck.MaxAge) * time.Second
+			}
+		}
+		return -1
+	}
+	browserExpiry := f.clock.Now().Add(maxAge(rec))
+	f.store.reset()
+	const requests = 180
+	sent := 0
+	for i := range requests {
+		f.clock.Add(20 * time.Second)
+		now := f.clock.Now()
+		if !now.Before(browserExpiry) {
+			t.Fatalf("request %d: the browser's cookie expired at %v, the session is live", i, browserExpiry)
+		}
+		rec, _ := f.do(t, "/get", c)
+		if rec.Body.String() != "user-1|" {
+			t.Fatalf("request %d: got %q, want logged in", i, rec.Body.String())
+		}
+		if d := maxAge(rec); d >= 0 {
+			sent++
+			browserExpiry = now.Add(d)
+		}
+		if lag := now.Add(30 * time.Minute).Sub(browserExpiry); lag >= time.Minute {
+			t.Fatalf("request %d: the browser's cookie expires %v before the session", i, lag)
+		}
+	}
+	// One Load a request, and one Update a minute for the new expiry.
+	if want := requests / 3; sent != want {
+		t.Fatalf("cookies sent over %d requests in an hour: got %d, want %d (one a minute)", requests, sent, want)
+	}
+	if got, want := f.store.calls(), int64(requests+sent); got != want {
+		t.Fatalf("store calls: got %d, want %d (%d Loads and %d Updates)", got, want, requests, sent)
 	}
 }
 
@@ -151,8 +202,8 @@ func TestSecretRotation(t *testing.T) {
 	if got := count(events.types(), tether.EventSessionResigned); got != 1 {
 		t.Fatalf("session_resigned events after one old-secret request: got %d, want 1 (events %v)", got, events.types())
 	}
-	if _, again := serve(rotated, "/get", resigned); again != resigned {
-		t.Fatalf("re-signed cookie: got Set-Cookie %q, want the same value back", again)
+	if _, again := serve(rotated, "/get", resigned); again != "" {
+		t.Fatalf("re-signed cookie, a moment later: got Set-Cookie %q, want none (nothing to re-send)", again)
 	}
 	if got := count(events.types(), tether.EventSessionResigned); got != 1 {
 		t.Fatalf("session_resigned after a current-secret request: got %d events, want still 1", got)
@@ -232,7 +283,7 @@ func TestCookieModes(t *testing.T) {
 		first string
 		steps []step
 	}{
-		{"rolling", "max=1800", steps("max=1800", "max=1800", "max=1800", "max=1800")},
+		{"rolling", "max=1800", steps("", "", "max=1800", "max=1800")},
 		{"session", "session", steps("", "", "", "session")},
 		{"persistent", "max=28800", steps("", "", "", "max=28800")},
 	}

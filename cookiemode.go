@@ -3,6 +3,7 @@ package tether
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // CookieMode chooses the lifetime of the session cookie in the browser and
@@ -15,9 +16,12 @@ type CookieMode int
 
 const (
 	// CookieRolling (the default) gives the cookie a Max-Age of what is left
-	// of the session's idle deadline (capped at its absolute deadline), and
-	// every response that uses the session re-sends it, so the browser's
-	// copy follows the idle deadline the store keeps.
+	// of the session's idle deadline (capped at its absolute deadline). A
+	// response re-sends it when the token changed, or when the stored idle
+	// deadline has moved by at least [RollingResendStep] since the cookie
+	// the browser holds was sent; so a busy session does not carry a
+	// Set-Cookie on every response, and the browser's copy never expires
+	// more than RollingResendStep before the server's.
 	CookieRolling CookieMode = iota
 	// CookieSession sends no Max-Age or Expires: the browser drops the
 	// cookie when it closes. Set-Cookie is sent only when the token changes
@@ -57,15 +61,25 @@ func ParseCookieMode(name string) (CookieMode, error) {
 	return 0, fmt.Errorf("cookie mode %q is not one of rolling, session or persistent", name)
 }
 
+// RollingResendStep is how far the stored idle deadline must move before a
+// [CookieRolling] response re-sends an unchanged token.
+const RollingResendStep = time.Minute
+
 // ReservedKeyPrefix starts the session value keys that tether keeps for
 // itself, alongside the application's values in [Record.Values]. An
 // application must not use keys with this prefix.
 //
-// "_tether.persistent" holds the [Session.SetPersistent] choice, a JSON
-// boolean; it is absent while the session follows [Config.CookieMode].
+//   - "_tether.persistent": the [Session.SetPersistent] choice, a JSON
+//     boolean; absent when the session follows [Config.CookieMode].
+//   - "_tether.cookie": for [CookieRolling], the Unix second at which the
+//     cookie the browser holds expires, a JSON integer. It is kept out of
+//     [Session.Keys] and the getters.
 const ReservedKeyPrefix = "_tether."
 
-const keyPersistent = ReservedKeyPrefix + "persistent"
+const (
+	keyPersistent   = ReservedKeyPrefix + "persistent"
+	keyCookieExpiry = ReservedKeyPrefix + "cookie"
+)
 
 // SetPersistent chooses this session's cookie lifetime whatever
 // [Config.CookieMode] says: true makes it [CookiePersistent] (a "remember

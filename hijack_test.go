@@ -130,6 +130,7 @@ func TestHijackThroughTheChainSavesTheSession(t *testing.T) {
 			srv := httptest.NewServer(f.h)
 			defer srv.Close()
 			_, c := f.do(t, "/login", "")
+			f.clock.Add(time.Minute) // the rolling cookie is due again
 
 			resp, line := upgrade(t, srv.Listener.Addr().String(), "/ws/"+mode, c)
 			if want := "pong user-1 ping\n"; line != want {

@@ -83,6 +83,7 @@ func (s *Session) adopt(rec *Record, now time.Time) {
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
+	s.takeCookieExpiry(rec)
 	s.token, s.key, s.rec, s.exists = s.cand, s.candKey, rec, true
 	s.ck.loadedAt = now
 }
@@ -95,21 +96,28 @@ const recheckAfter = time.Second
 
 // confirmLocked reports whether the session's record, under the token the
 // request arrived with, is known to be live now, so that the response may
-// re-send that token. A request whose handler ran longer than
-// [recheckAfter] (a long poll, a slow upload) without a store write at
-// commit asks the store with an empty Update; meanwhile a login in another
-// request may have replaced the token and deleted this record, and
-// re-sending the old token would log the browser out. When the record is
-// gone, or the store cannot tell, the response sends no cookie: the browser
-// keeps what it has. The caller holds s.mu.
+// re-send that token. Meanwhile a login in another request may have
+// replaced the token and deleted this record, and re-sending the old token
+// would log the browser out. A store write at commit (a change, or the
+// rolling cookie's new expiry, which is written here) answers the question
+// on the way; otherwise a request whose handler ran longer than
+// [recheckAfter] (a long poll, a slow upload) asks the store with an empty
+// Update. When the record is gone, or the store cannot tell, the response
+// sends no cookie: the browser keeps what it has. The caller holds s.mu.
 func (s *Session) confirmLocked() bool {
+	if s.ck.confirmed {
+		return true
+	}
 	m := s.m
 	now := m.cfg.Now()
-	if s.ck.confirmed || now.Sub(s.ck.loadedAt) < recheckAfter {
+	var p Patch
+	if s.rollingDueLocked() && !s.ck.expiryWritten {
+		s.setCookieExpiryLocked(&p)
+	} else if now.Sub(s.ck.loadedAt) < recheckAfter {
 		return true
 	}
 	ctx, cancel := m.cfg.storeCtx(s.r.Context())
-	rec, err := m.cfg.Store.Update(ctx, s.key, now, &Patch{})
+	rec, err := m.cfg.Store.Update(ctx, s.key, now, &p)
 	cancel()
 	if err != nil {
 		return false
@@ -191,6 +199,9 @@ func (s *Session) commit() error {
 	case !s.exists && s.dirty:
 		return s.commitCreate()
 	case s.exists && s.dirty:
+		if s.key == s.candKey && s.rollingDueLocked() {
+			s.setCookieExpiryLocked(&s.patch) // saved with the change, for free
+		}
 		ctx, cancel := m.cfg.storeCtx(s.r.Context())
 		rec, err := m.cfg.Store.Update(ctx, s.key, m.cfg.Now(), &s.patch)
 		cancel()
@@ -201,6 +212,7 @@ func (s *Session) commit() error {
 		case err != nil:
 			return storeErr(err)
 		}
+		s.takeCookieExpiry(rec)
 		s.rec = rec
 		s.ck.confirmed = true
 	}
@@ -343,8 +355,18 @@ func (s *Session) commitRegenerate() error {
 	return nil
 }
 
-// create stores rec under a new token and makes it the session's.
+// create stores rec under a new token and makes it the session's. rec is
+// s.rec, with its deadlines set.
 func (s *Session) create(rec *Record) error {
+	s.takeCookieExpiry(rec) // the old token's, carried over by a rotation
+	s.ck.hasExpiry, s.ck.expiryWritten = false, false
+	if s.cookieModeLocked() == CookieRolling {
+		// The new token's cookie is sent now: store when it expires.
+		var p Patch
+		s.setCookieExpiryLocked(&p)
+		rec.Values[keyCookieExpiry] = p.Set[keyCookieExpiry]
+		defer delete(rec.Values, keyCookieExpiry)
+	}
 	tok := newToken()
 	key := storeKey(tok)
 	ctx, cancel := s.m.cfg.storeCtx(s.r.Context())
