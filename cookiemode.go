@@ -72,8 +72,12 @@ const RollingResendStep = time.Minute
 //   - "_tether.persistent": the [Session.SetPersistent] choice, a JSON
 //     boolean; absent when the session follows [Config.CookieMode].
 //   - "_tether.cookie": for [CookieRolling], the Unix second at which the
-//     cookie the browser holds expires, a JSON integer. It is kept out of
-//     [Session.Keys] and the getters.
+//     cookie the browser holds expires, a JSON integer.
+//
+// [Session.Keys], [Session.Get] and the getters do not show these keys, and
+// [Session.Set] and [Session.Incr] refuse them with [ErrReservedKey]. (Flash
+// messages are not bookkeeping: they live under "tether.flash.", see
+// [Session.AddFlash].)
 const ReservedKeyPrefix = "_tether."
 
 const (

@@ -27,6 +27,11 @@ var (
 	ErrValueTooLarge = errors.New("tether: session values too large")
 	// ErrNotAuthenticated is returned by Reauthenticate on an anonymous session.
 	ErrNotAuthenticated = errors.New("tether: the session is not authenticated")
+	// ErrReservedKey is returned by [Session.Set] and [Session.Incr] for a key
+	// that starts with [ReservedKeyPrefix]: tether keeps its own bookkeeping
+	// (the remember-me choice, the cookie's expiry) under such keys, and the
+	// data API neither shows nor changes them. A programming error (500).
+	ErrReservedKey = errors.New("tether: session keys starting with \"_tether.\" are reserved for tether")
 	// ErrNoSession means that a request carries no [Session] at all: it did
 	// not pass through [Manager.Handler]. It is a wiring mistake, never a
 	// client's fault (500); [FromContext] panics with it, and packages built

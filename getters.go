@@ -109,7 +109,7 @@ func (s *Session) raw(key string) json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.loadLocked()
-	if s.rec == nil || s.destroyed {
+	if s.rec == nil || s.destroyed || reserved(key) {
 		return nil
 	}
 	return s.rec.Values[key]

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -177,7 +178,7 @@ func (s *Session) Get(key string, dst any) (bool, error) {
 	s.mu.Lock()
 	s.loadLocked()
 	var raw json.RawMessage
-	if s.rec != nil && !s.destroyed {
+	if s.rec != nil && !s.destroyed && !reserved(key) {
 		raw = s.rec.Values[key]
 	}
 	s.mu.Unlock()
@@ -197,7 +198,9 @@ func (s *Session) Keys() []string {
 	}
 	keys := make([]string, 0, len(s.rec.Values))
 	for k := range s.rec.Values {
-		keys = append(keys, k)
+		if !reserved(k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	return keys
@@ -213,6 +216,9 @@ func (s *Session) Keys() []string {
 // naming key when v cannot be encoded as JSON (a channel, a function, a
 // cyclic value: a programming error, 500 by [StatusOf]).
 func (s *Session) Set(key string, v any) error {
+	if reserved(key) {
+		return fmt.Errorf("%w: %q", ErrReservedKey, key)
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("tether: Set %q: the value cannot be encoded as JSON: %w", key, err)
@@ -271,6 +277,9 @@ func (s *Session) putLocked(key string, raw json.RawMessage) error {
 // response starts; once it has started, Remove changes nothing and
 // [Session.Err] reports [ErrResponseStarted].
 func (s *Session) Remove(key string) {
+	if reserved(key) {
+		return // tether's own bookkeeping: not the application's to remove
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lateLocked() {
@@ -303,6 +312,9 @@ func (s *Session) Remove(key string) {
 // returns [ErrResponseStarted] when it could only change the session in
 // memory (a session not stored yet, or a value this request changed).
 func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+	if reserved(key) {
+		return 0, fmt.Errorf("%w: %q", ErrReservedKey, key)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.loaded && s.candKey != "" {
@@ -414,3 +426,7 @@ func without(list []string, key string) []string {
 	}
 	return out
 }
+
+// reserved reports whether key is one of tether's own (see
+// [ReservedKeyPrefix]): the data API neither shows nor changes those.
+func reserved(key string) bool { return strings.HasPrefix(key, ReservedKeyPrefix) }

@@ -9,8 +9,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/memstore"
 )
 
 func TestValueSizeLimit(t *testing.T) {
@@ -169,5 +171,65 @@ func TestIncrAfterResponseStartedGoesToTheStore(t *testing.T) {
 	}
 	if rec, _ := f.do(t, "/incr", c); rec.Body.String() != "3" {
 		t.Fatalf("next Incr: got %q, want 3", rec.Body.String())
+	}
+}
+
+// tether's bookkeeping values (the remember-me choice, the cookie's expiry)
+// share Record.Values with the application's; the data API neither shows
+// nor changes them (regression: "_tether.persistent" appeared in Keys once
+// used, and a Set or Remove could flip a session's cookie lifetime).
+func TestReservedKeysHiddenAndProtected(t *testing.T) {
+	m, err := tether.New(tether.Config{Store: memstore.New(), Secrets: [][]byte{secretA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	var found bool
+	var setErr, incrErr error
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		switch r.URL.Path {
+		case "/remember":
+			_ = s.Login("user-1", "")
+			_ = s.Set("theme", "dark")
+			_ = s.SetPersistent(true)
+		case "/tamper":
+			s.Remove("_tether.persistent")
+			setErr = s.Set("_tether.persistent", false)
+			_, incrErr = s.Incr(r.Context(), "_tether.cookie", 1)
+			keys = s.Keys()
+			var v any
+			found, _ = s.Get("_tether.persistent", &v)
+		case "/rotate":
+			_ = s.Regenerate()
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/remember", nil))
+	cookie := rec.Result().Cookies()[0]
+	req := httptest.NewRequest("GET", "/tamper", nil)
+	req.AddCookie(cookie)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if len(keys) != 1 || keys[0] != "theme" {
+		t.Errorf("Keys: got %v, want [theme]", keys)
+	}
+	if found {
+		t.Error(`Get("_tether.persistent"): got found, want hidden`)
+	}
+	if !errors.Is(setErr, tether.ErrReservedKey) || !errors.Is(incrErr, tether.ErrReservedKey) {
+		t.Errorf("Set and Incr of reserved keys: got %v and %v, want ErrReservedKey", setErr, incrErr)
+	}
+	if status, _ := tether.StatusOf(setErr); status != http.StatusInternalServerError {
+		t.Errorf("StatusOf(ErrReservedKey): got %d, want 500", status)
+	}
+	// The remember-me choice survived the Remove: a later rotation still
+	// gets a persistent cookie (Max-Age beyond the idle timeout).
+	req = httptest.NewRequest("GET", "/rotate", nil)
+	req.AddCookie(cookie)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if c := rec.Result().Cookies(); len(c) == 0 || c[0].MaxAge <= int(tether.DefaultIdleTimeout/time.Second) {
+		t.Errorf("cookie after the tampering request: got %v, want a persistent one", c)
 	}
 }
