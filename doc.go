@@ -39,22 +39,48 @@
 //
 //   - middleware.go: [Manager.Handler] reads the cookie (refusing duplicate
 //     and oversized ones), verifies its signature (token.go) and attaches a
-//     [Session]; writer.go saves the session just before the first byte of
-//     the response.
+//     [Session], which [FromContext] (or, with several Managers,
+//     [Manager.FromContext]) returns; writer.go saves the session just before
+//     the first byte of the response, a Flush, or a Hijack (WebSockets).
 //   - lifecycle.go: the session is loaded on first use (one store call,
 //     which also refreshes the idle deadline) and committed at the end:
 //     created, patched, rotated or destroyed.
 //   - session.go: the data API ([Session.Get], [Session.Set],
-//     [Session.Remove], the typed getters, [Session.Incr]).
+//     [Session.Remove], [Session.Incr], [Session.Err]); getters.go: the typed
+//     getters and how values are encoded (JSON); flash.go: [Session.Pop] and
+//     the flash messages ([Session.AddFlash], [Session.Flashes]).
 //   - auth.go: [Session.Login], [Session.Regenerate],
 //     [Session.Reauthenticate], [Session.ChangeRole], [Session.Destroy],
 //     [Session.Logout].
-//   - cookie.go: the Set-Cookie header, its Max-Age and the caching headers.
+//   - cookie.go and cookiemode.go: the Set-Cookie header and the cookie modes
+//     ([CookieRolling], [CookieSession], [CookiePersistent],
+//     [Session.SetPersistent] for "remember me").
 //   - users.go: a user's sessions across devices ([Manager.UserSessions],
 //     [Manager.EndUserSessions], [Session.EndOtherSessions]).
+//   - outside.go: a session outside an HTTP request, by its cookie value
+//     ([Manager.Load], [Session.Save]): WebSocket message loops, gRPC,
+//     background jobs.
 //   - store.go: the [Store] contract and the optional [UserIndex] and
 //     [Pinger]; errors.go and httperror.go: every error and its HTTP status
 //     ([StatusOf]); events.go: every security event name.
+//
+// # Values
+//
+// Values are stored as JSON: [Session.Set] accepts anything encoding/json
+// encodes, and [Session.Get] decodes into any type; the typed getters
+// (GetString, GetInt, GetFloat64, GetTime, GetBytes…) return the zero value
+// for a missing key or another type. Changes are saved as a patch of the
+// changed keys, so concurrent requests never lose each other's changes, and
+// [Session.Incr] is atomic in the store. A change after the response started
+// returns [ErrResponseStarted]; keys starting with [ReservedKeyPrefix] are
+// tether's own.
+//
+// # Errors
+//
+// [StatusOf] maps every error to its status: a store that cannot be reached
+// is 503 ([ErrStoreUnavailable], never a silent logout), bad input from the
+// client is 4xx, and a programming mistake is 500. [Session.Err] tells a
+// handler that its session could not be loaded.
 //
 // # Threat model and guarantees
 //
