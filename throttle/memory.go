@@ -11,7 +11,10 @@ import (
 // dropped, then the key whose window ends first.
 const maxMemoryKeys = 100_000
 
-// Memory is a Counter in process memory.
+// Memory is a [Counter] in process memory, for an application that runs as
+// one instance. It holds at most 100,000 keys: past that, expired keys are
+// dropped first, then the key whose window ends soonest. It is safe for
+// concurrent use.
 type Memory struct {
 	mu   sync.Mutex
 	now  func() time.Time
@@ -33,7 +36,7 @@ func NewMemory(now func() time.Time) *Memory {
 	return &Memory{now: now, keys: map[string]*window{}}
 }
 
-// Add implements Counter. Windows are numbered in the order they start.
+// Add implements [Counter.Add]. Windows are numbered in the order they start.
 func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (Count, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -51,7 +54,7 @@ func (m *Memory) Add(ctx context.Context, key string, d time.Duration) (Count, e
 	return Count{N: w.n, Left: w.end.Sub(now), Window: w.id}, nil
 }
 
-// Undo implements Counter.
+// Undo implements [Counter.Undo].
 func (m *Memory) Undo(ctx context.Context, key, windowID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -65,7 +68,7 @@ func (m *Memory) Undo(ctx context.Context, key, windowID string) error {
 	return nil
 }
 
-// Reset implements Counter.
+// Reset implements [Counter.Reset].
 func (m *Memory) Reset(ctx context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

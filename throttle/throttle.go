@@ -1,14 +1,41 @@
-// Package throttle slows down credential stuffing and password guessing:
-// failed logins are counted per account and per client IP in fixed windows,
-// and a key over its limit is refused until its window ends. Nothing is
-// locked for good: every count expires with its window, and success resets
-// the count it was made against. A stranger can keep an account's own count
-// at its limit, but a browser that logged in to the account before (a
-// device cookie, see Attempt.Device) is counted apart, so the owner still
-// logs in from it.
+// Package throttle slows down credential stuffing and password guessing on
+// a login form, without handing attackers a way to lock users out.
 //
-// Counters live in memory (one instance) or in Redis (shared by every
-// instance, one script call per key). Both are safe for concurrent use.
+// # What it defends against
+//
+// Failed logins are counted per account (the user name as typed, compared
+// case-insensitively, whether the account exists or not, so the answer
+// reveals nothing) and per client IP, in fixed windows. A key over its limit
+// is refused until its window ends. Defaults ([Policy]): 10 failures per
+// account and 100 per IP in 15 minutes.
+//
+// Nothing is locked for good: every count expires with its window, and a
+// successful login resets the count it was made against. A stranger can
+// still keep an account's own count at its limit; device cookies
+// ([DeviceCookies], the OWASP "device cookies" defence) answer that: a
+// browser that logged in to the account before is counted apart
+// ([Attempt.Device]), so the owner still logs in from it.
+//
+// # Use
+//
+// For each attempt, call [Limiter.Begin] before checking the password. It
+// counts the attempt first, which is what keeps the limit under
+// concurrency (a burst of parallel guesses cannot all pass a check made
+// before any of them failed), and returns a [Ticket]: call
+// [Ticket.Succeeded] when the password was right, [Ticket.Abandon] when it
+// could not be checked (the user directory failed, the client left). A
+// failure needs nothing more. When Begin refuses, answer 429 with a
+// Retry-After of the duration it returns.
+//
+// The client IP must be one you can believe: behind a proxy, take it from
+// the clientip package, not from X-Forwarded-For directly.
+//
+// # Counters
+//
+// [Memory] counts in process memory (one instance; bounded to 100,000 keys).
+// The redisthrottle subpackage counts in Redis, shared by every instance,
+// one script call per key. throttletest checks any other [Counter]. All are
+// safe for concurrent use, and so are [Limiter] and [DeviceCookies].
 package throttle
 
 import (
@@ -53,13 +80,16 @@ type Policy struct {
 	Window time.Duration
 }
 
-// Limiter applies a Policy with a Counter.
+// Limiter applies a [Policy] with a [Counter]. It is safe for concurrent
+// use; make one per application with [New].
 type Limiter struct {
 	c Counter
 	p Policy
 }
 
-// New returns a Limiter; zero Policy fields take their defaults.
+// New returns a Limiter counting with c (a [Memory], or a Redis counter
+// from the redisthrottle subpackage); zero [Policy] fields take their
+// defaults (10 per account, 100 per IP, 15 minutes).
 func New(c Counter, p Policy) *Limiter {
 	if p.AccountLimit <= 0 {
 		p.AccountLimit = 10
@@ -107,9 +137,12 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
 }
 
-// Ticket is an attempt that Begin let through. End it with Succeeded when
-// the password was right, Abandon when it could not be checked; a failure
-// needs nothing more, it is counted already.
+// Ticket is an attempt that [Limiter.Begin] let through. End it with
+// [Ticket.Succeeded] when the password was right, [Ticket.Abandon] when it
+// could not be checked; a failure needs nothing more, it is counted
+// already. Both run on a context detached from the request's (bounded to 3
+// seconds), so a client that disconnects cannot leave its attempt half
+// counted.
 type Ticket struct {
 	l                       *Limiter
 	acctKey, acctWin, ipWin string
@@ -118,8 +151,10 @@ type Ticket struct {
 
 // Begin counts the attempt before its password is checked, and reports
 // whether it may go on: a Ticket when it may, else retryAfter says for how
-// long it may not and which is "account", "device" or "ip", and the attempt
-// is not counted.
+// long it may not (at least a second) and which is "account", "device" or
+// "ip", and the attempt is not counted. An error is the [Counter]'s (from
+// the Redis counter it matches tether.ErrStoreUnavailable): refuse the
+// login rather than let it through uncounted.
 //
 // Counting first is what makes the limit hold under concurrency: were the
 // count read before the (slow) password check and raised only after it

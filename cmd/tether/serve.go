@@ -19,6 +19,7 @@ import (
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/metrics"
 	"github.com/tetherhq/tether/throttle"
+	"github.com/tetherhq/tether/throttle/redisthrottle"
 )
 
 // demoUser is created by serve --demo (development only): the seed's user.
@@ -88,7 +89,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	mets.Passwords(app.hasher)
 	var counter throttle.Counter = throttle.NewMemory(nil)
 	if app.rdb != nil {
-		counter = throttle.NewRedis(app.rdb, "") // shared by every instance
+		counter = redisthrottle.New(app.rdb, "") // shared by every instance
 	}
 	m, err := tether.New(tether.Config{
 		Store:                mets.Store(app.sessions),
