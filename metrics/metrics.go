@@ -1,19 +1,38 @@
-// Package metrics exposes the reference server's Prometheus metrics
-// (prometheus/client_golang) on its own registry:
+// Package metrics measures a tether application with Prometheus
+// (prometheus/client_golang), on a registry of its own so that it never
+// collides with an application's other collectors.
+//
+// [New] makes the collectors; [Metrics.Store] wraps a tether.Store to time
+// every call and classify session loads; [Metrics.Middleware] times HTTP
+// requests; [Metrics.Handler] serves everything in the Prometheus text
+// format (mount it where only your scraper reaches it). The series:
 //
 //	tether_session_lookups_total{result}          hit, miss, expired, error
-//	tether_security_events_total{event}           one series per event type
-//	tether_store_duration_seconds{op}             Create, Load, Update, Delete, … latency
+//	tether_security_events_total{event}           one series per event type ([Metrics.Event])
+//	tether_store_duration_seconds{op}             create, load, update, delete, ping, list_user, delete_user
 //	tether_http_request_duration_seconds{route,method,code}
-//	tether_password_hashes_total                  Argon2id computations (logins, rehashes, password changes)
+//	tether_password_hashes_total                  Argon2id computations ([Metrics.Passwords])
 //	tether_password_hashes_in_flight              computations running now
 //	tether_password_hash_slots                    the bound on concurrent computations
 //	tether_password_hash_waiting                  callers waiting for a slot
 //
-// A route label is the path of the registered ServeMux pattern that matches
-// the request ("/sessions/{id}", never the id itself) and "other" for
-// anything else, so a client cannot create unbounded series. A Metrics is
-// safe for concurrent use.
+// plus the Go runtime and process collectors.
+//
+// # What it defends against
+//
+// Labels taken from requests are a denial-of-service vector: a client that
+// requests /sessions/1, /sessions/2, … would create a series each and
+// exhaust the server's (and the Prometheus server's) memory. So the route
+// label is the path of the registered ServeMux pattern that matches the
+// request ("/sessions/{id}", never the id itself) and "other" for anything
+// else, and a method outside the usual seven is "other" too. Nothing a
+// client sends can add a series. No label carries a token, a cookie or a
+// user name.
+//
+// # Concurrency
+//
+// A Metrics is safe for concurrent use; so is a wrapped store if the inner
+// store is.
 package metrics
 
 import (
@@ -30,7 +49,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics holds the collectors.
+// Metrics holds the collectors and their registry. Make one with [New].
 type Metrics struct {
 	reg     *prometheus.Registry
 	lookups *prometheus.CounterVec
@@ -79,7 +98,7 @@ func (c *cache[K, V]) get(k K, mk func() V) V {
 }
 
 // New registers the collectors (plus the Go runtime and process ones) on a
-// fresh registry.
+// fresh registry, which [Metrics.Handler] serves.
 func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
@@ -103,7 +122,8 @@ func New() *Metrics {
 	return m
 }
 
-// PasswordHasher is what the password metrics read (passwords.Hasher).
+// PasswordHasher is what the password metrics read; the passwords
+// package's Hasher implements it.
 type PasswordHasher interface {
 	Computations() int64
 	InFlight() int
@@ -111,7 +131,8 @@ type PasswordHasher interface {
 	Waiting() int64
 }
 
-// Passwords registers the password-hashing metrics of h. Call it once.
+// Passwords registers the password-hashing metrics of h. Call it once: a
+// second call panics, as the series are registered already.
 func (m *Metrics) Passwords(h PasswordHasher) {
 	m.reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -134,17 +155,22 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Event counts a security event.
+// Event counts a security event. Pass it tether's event names (for
+// example from Config.OnEvent): the label space is the set of names it is
+// given, so never pass a string a client chose.
 func (m *Metrics) Event(name string) {
 	m.eventC.get(name, func() prometheus.Counter { return m.events.WithLabelValues(name) }).Inc()
 }
 
-// Lookup counts a session lookup.
+// Lookup counts a session lookup: result is "hit", "miss", "expired" or
+// "error". The wrapper from [Metrics.Store] calls it; call it yourself only
+// for lookups that do not go through that wrapper.
 func (m *Metrics) Lookup(result string) {
 	m.lookupC.get(result, func() prometheus.Counter { return m.lookups.WithLabelValues(result) }).Inc()
 }
 
-// StoreCall records the latency of a store operation.
+// StoreCall records the latency of a store operation (an operation name
+// from a fixed set, such as "load").
 func (m *Metrics) StoreCall(op string, d time.Duration) {
 	m.storeC.get(op, func() prometheus.Observer { return m.store.WithLabelValues(op) }).Observe(d.Seconds())
 }
@@ -152,7 +178,10 @@ func (m *Metrics) StoreCall(op string, d time.Duration) {
 // Middleware records request durations. routes are the ServeMux patterns
 // next serves ("GET /sessions/{id}", "/healthz"; no host): a request is
 // labelled with the path of the one that matches it, as a ServeMux picks
-// it, whatever its method, and with "other" when none does.
+// it, whatever its method, and with "other" when none does. It panics on a
+// pattern with a host or without a leading "/", at startup rather than
+// mislabelling requests later. The writer it passes on keeps
+// http.ResponseController working (Flush, Unwrap).
 func (m *Metrics) Middleware(next http.Handler, routes ...string) http.Handler {
 	labels := newRouteLabels(routes)
 	methods := map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true}

@@ -9,14 +9,16 @@ import (
 )
 
 // Store wraps s to time every call (tether_store_duration_seconds, by
-// operation) and classify loads (tether_session_lookups_total). The wrapper
-// implements tether.Pinger only if s does, and tether.UserIndex only if s
-// does, so a caller's type assertion on it answers as it would on s; those
-// calls are timed too ("ping", "list_user", "delete_user"). Other optional
-// interfaces of s are not passed through, but Unwrap returns s, so that
-// tether.New still refuses a development-only store in production when it
-// is wrapped. The wrapper is safe for
-// concurrent use if s is.
+// operation) and classify loads (tether_session_lookups_total). Pass the
+// result as tether.Config.Store.
+//
+// The wrapper implements [tether.Pinger] only if s does, and
+// [tether.UserIndex] only if s does, so a caller's type assertion on it
+// answers as it would on s; those calls are timed too ("ping", "list_user",
+// "delete_user"). Other optional interfaces of s are not passed through,
+// but its method Unwrap() tether.Store returns s, so that tether.New still
+// refuses a development-only store in production when it is wrapped. The
+// wrapper is safe for concurrent use if s is.
 func (m *Metrics) Store(s tether.Store) tether.Store {
 	base := &store{Store: s, m: m}
 	p, isPinger := s.(tether.Pinger)
