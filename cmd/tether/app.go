@@ -16,8 +16,8 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/internal/config"
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/passwords"
 	"github.com/tetherhq/tether/sqlitestore"
 )
 

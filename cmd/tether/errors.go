@@ -7,8 +7,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/passwords"
 )
 
 // The CLI prints each failure as one sentence after "tether: ": what went

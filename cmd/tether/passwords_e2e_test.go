@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/passwords"
 )
 
 // metric reads one unlabelled sample from the server's /metrics.

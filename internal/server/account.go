@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/passwords"
 )
 
 // Session keys of the metadata shown on GET /sessions.

@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/tetherhq/tether"
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/memstore"
+	"github.com/tetherhq/tether/passwords"
 )
 
 // aliceDir is a user directory in a temporary file holding alice /

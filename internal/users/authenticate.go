@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/passwords"
 )
 
 // Authenticate checks username and password. An invalid user name, an

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/passwords"
 )
 
 // Inspect summarises a directory without migrating it: a fresh location

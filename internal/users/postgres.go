@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/tetherhq/tether/internal/passwords"
+	"github.com/tetherhq/tether/passwords"
 )
 
 //go:embed pgmigrations/*.sql

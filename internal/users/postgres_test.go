@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/testenv/pgtest"
+	"github.com/tetherhq/tether/passwords"
 )
 
 // TestPostgresOpenErrors guards against leaking DATABASE_URL's password

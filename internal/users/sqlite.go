@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/sqlmigrate"
+	"github.com/tetherhq/tether/passwords"
 	"github.com/tetherhq/tether/sqlitestore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tetherhq/tether/internal/passwords"
 	"github.com/tetherhq/tether/internal/testenv/pgtest"
+	"github.com/tetherhq/tether/passwords"
 	"github.com/tetherhq/tether/sqlitestore"
 )
 
