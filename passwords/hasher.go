@@ -26,8 +26,8 @@ var (
 var testHookInSlot func()
 
 // Hasher hashes and verifies passwords with fixed parameters and a bound on
-// concurrent Argon2id computations. Create one with NewHasher or
-// NewHasherWith; it is safe for concurrent use.
+// concurrent Argon2id computations. Create one with [NewHasher] or
+// [NewHasherWith]; it is safe for concurrent use.
 type Hasher struct {
 	params Params
 	slots  chan struct{} // semaphore: one token per running computation
@@ -39,7 +39,7 @@ type Hasher struct {
 	dummy     string
 }
 
-// NewHasher returns a Hasher with Default parameters that runs at most
+// NewHasher returns a Hasher with [Default] parameters that runs at most
 // max(2, GOMAXPROCS) computations at once: 19 MiB each, so about 38 MiB on
 // two cores.
 func NewHasher() *Hasher {
@@ -103,8 +103,8 @@ func (h *Hasher) idKey(ctx context.Context, password string, salt []byte, p Para
 }
 
 // Hash returns the PHC string of password, with a fresh random salt and the
-// Hasher's parameters. It fails with ErrPasswordTooShort or
-// ErrPasswordTooLong outside MinLength-MaxLength bytes, and with an error
+// Hasher's parameters. It fails with [ErrPasswordTooShort] or
+// [ErrPasswordTooLong] outside [MinLength]-[MaxLength] bytes, and with an error
 // wrapping the context's error if ctx ends while it waits for a slot.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	switch {
@@ -125,9 +125,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // Verify reports whether password matches the stored PHC string phc
 // (compared in constant time), and whether phc was made with parameters
 // other than the Hasher's, so the caller should store a fresh Hash after a
-// successful check. It returns ErrMalformedHash for an invalid phc (without
+// successful check. It returns [ErrMalformedHash] for an invalid phc (without
 // doing any hashing), and an error wrapping the context's error if ctx ends
-// while it waits for a slot. A password longer than MaxLength never matches,
+// while it waits for a slot. A password longer than [MaxLength] never matches,
 // but costs the same work as any other.
 func (h *Hasher) Verify(ctx context.Context, password, phc string) (ok, needsRehash bool, err error) {
 	p, salt, want, err := Parse(phc)
@@ -146,7 +146,7 @@ func (h *Hasher) Verify(ctx context.Context, password, phc string) (ok, needsReh
 	return ok, p != h.params, nil
 }
 
-// Dummy spends the work of one Verify against a hash made with the Hasher's
+// Dummy spends the work of one [Hasher.Verify] against a hash made with the Hasher's
 // parameters, and always fails: call it when the user is unknown, so that
 // the answer takes as long as for a wrong password. The dummy hash is made
 // once per Hasher, from random bytes, and matches no password. It returns a

@@ -1,0 +1,65 @@
+package passwords_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"strings"
+
+	"github.com/tetherhq/tether/passwords"
+)
+
+// Store a hash at sign-up; check a login against it; spend the same work
+// for an unknown user.
+func Example() {
+	ctx := context.Background()
+	h := passwords.NewHasher() // one per process
+
+	stored, err := h.Hash(ctx, "correct horse battery")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(strings.HasPrefix(stored, "$argon2id$v=19$m=19456,t=2,p=1$"))
+
+	ok, needsRehash, err := h.Verify(ctx, "correct horse battery", stored)
+	fmt.Println(ok, needsRehash, err)
+	ok, _, err = h.Verify(ctx, "Tr0ub4dor&3", stored)
+	fmt.Println(ok, err)
+
+	// No such user: as slow as a wrong password, and refused.
+	fmt.Println(h.Dummy(ctx, "whatever was typed"))
+
+	_, err = h.Hash(ctx, "short")
+	fmt.Println(err)
+	// Output:
+	// true
+	// true false <nil>
+	// false <nil>
+	// <nil>
+	// the password is too short: use at least 8 bytes
+}
+
+// A hash stored with older, cheaper parameters still verifies, and Verify
+// says it needs a rehash: store a fresh Hash after the successful login.
+func ExampleHasher_Verify_rehash() {
+	ctx := context.Background()
+	old := passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1)
+	stored, err := old.Hash(ctx, "correct horse battery")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	h := passwords.NewHasher()
+	ok, needsRehash, err := h.Verify(ctx, "correct horse battery", stored)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if ok && needsRehash {
+		if stored, err = h.Hash(ctx, "correct horse battery"); err != nil {
+			log.Fatal(err)
+		}
+	}
+	p, _, _, err := passwords.Parse(stored)
+	fmt.Println(ok, needsRehash, p == passwords.Default, err)
+	// Output: true true true <nil>
+}
