@@ -118,9 +118,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s:%d: %w (is another server using the port? set PORT or --port)", cfg.Host, cfg.Port, err)
+		return fmt.Errorf("cannot listen on %s: %s; stop what listens there, or set PORT (or --port) to a free one (`tether doctor` checks it)", addr, cause(err))
 	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -136,7 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
-			return fmt.Errorf("cannot listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+			return fmt.Errorf("cannot listen on METRICS_ADDR %s: %s; set METRICS_ADDR to a free host:port", cfg.MetricsAddr, cause(err))
 		}
 		mm := http.NewServeMux()
 		mm.Handle("GET /metrics", mets.Handler())

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,5 +35,23 @@ func TestProductionRefusals(t *testing.T) {
 				t.Fatalf("error %q echoes the secret", err)
 			}
 		})
+	}
+}
+
+// serve on a port that is taken fails with one sentence: the address, the
+// system's reason and what to do.
+func TestServePortTaken(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	port := strconv.Itoa(held.Addr().(*net.TCPAddr).Port)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = run(ctx, []string{"serve", "--data-dir", t.TempDir(), "--port", port, "--host", "127.0.0.1"}, env(), strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{})
+	want := "cannot listen on 127.0.0.1:" + port + ": address already in use; stop what listens there, or set PORT (or --port) to a free one (`tether doctor` checks it)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
 	}
 }
