@@ -199,7 +199,7 @@ func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv f
 	defer cancel()
 	st, err := sqlitestore.Inspect(ctx, path) // read-only: no migration, no sweep
 	if err != nil {
-		r.fail("session store: SQLite %s: %v", path, err)
+		r.fail("session store: SQLite %s cannot be read: %s", path, cause(err))
 		return
 	}
 	r.schema("session store: SQLite "+path, st.Schema, st.Latest, fmt.Sprintf("%d live session(s)", st.Live))
@@ -240,7 +240,11 @@ func doctorUsers(ctx context.Context, r *report, cfg *config.Config) {
 		sum, err = users.InspectSQLite(ctx, dbPath(cfg))
 	}
 	if err != nil {
-		r.fail("users: %v", err)
+		if cfg.DatabaseURL != "" {
+			r.fail("users: %s", stripPrefixes(err.Error()))
+		} else {
+			r.fail("users: %s cannot be read: %s", where, cause(err))
+		}
 		return
 	}
 	if sum.Schema >= 1 && sum.Schema <= sum.Latest && sum.Users == 0 {

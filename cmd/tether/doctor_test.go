@@ -61,6 +61,16 @@ func TestDoctor(t *testing.T) {
 			}
 			return d
 		}, nil, false, []string{"ok    session store: SQLite", "has no tables yet; the server creates them at its first start", "0 problem(s), 0 warning(s)"}},
+		{"a file that is not a database", func(t *testing.T) string {
+			d := tmp(t)
+			if err := os.WriteFile(filepath.Join(d, "tether.db"), bytes.Repeat([]byte("not sqlite "), 500), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}, nil, true, []string{"FAIL  session store: SQLite ", "tether.db cannot be read: file is not a database (26)\n",
+			"FAIL  users: SQLite ", "2 problem(s)"}},
+		{"unreachable PostgreSQL", tmp, []string{"DATABASE_URL", fmt.Sprintf("postgres://u:%s@127.0.0.1:%d/db", pw, redistest.FreePort(t))}, true, []string{
+			"FAIL  users: cannot reach PostgreSQL at 127.0.0.1:"}},
 		{"production with a short secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", "short-" + pw}, true, []string{
 			"FAIL  session secret:", "SESSION_SECRET", "1 problem(s)"}},
 		{"production with a hand-made secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("ab", 32), "TRUST_PROXY", "1", "METRICS_ADDR", fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))}, false, []string{
@@ -96,6 +106,11 @@ func TestDoctor(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("report lacks %q:\n%s", w, out)
+				}
+			}
+			for _, line := range strings.Split(out, "\n") { // "FAIL  users: DETAIL": no prefix in DETAIL
+				if _, detail, ok := strings.Cut(line, ": "); ok && pkgPrefix.MatchString(detail) {
+					t.Errorf("report line %q: want no package prefix after its label", line)
 				}
 			}
 			if strings.Contains(out, pw) || (err != nil && strings.Contains(err.Error(), pw)) {
