@@ -148,7 +148,7 @@ func TestAdd(t *testing.T) {
 			{"unknown role", "carol", "correct-horse", "root", ErrInvalidRole},
 			{"empty role", "carol", "correct-horse", "", ErrInvalidRole},
 			{"capitalised role", "carol", "correct-horse", "Admin", ErrInvalidRole},
-			{"short password", "carol", "short", RoleUser, passwords.ErrPasswordTooShort},
+			{"short password", "carol", "k3y!", RoleUser, passwords.ErrPasswordTooShort},
 			{"long password", "carol", strings.Repeat("p", passwords.MaxLength+1), RoleUser, passwords.ErrPasswordTooLong},
 		}
 		for _, tc := range cases {
@@ -366,7 +366,7 @@ func TestSetters(t *testing.T) {
 			{"disable unknown user", func() error { return s.SetDisabled(ctx, "nobody", true) }, ErrNotFound},
 			{"disable invalid name", func() error { return s.SetDisabled(ctx, "no body", true) }, ErrInvalidUsername},
 			{"password of unknown user", func() error { return s.SetPassword(ctx, "nobody", "new-password") }, ErrNotFound},
-			{"short password", func() error { return s.SetPassword(ctx, "alice", "short") }, passwords.ErrPasswordTooShort},
+			{"short password", func() error { return s.SetPassword(ctx, "alice", "k3y!") }, passwords.ErrPasswordTooShort},
 			{"get unknown user", func() error { _, err := s.Get(ctx, "nobody"); return err }, ErrNotFound},
 			{"get invalid name", func() error { _, err := s.Get(ctx, "a b"); return err }, ErrInvalidUsername},
 		}
