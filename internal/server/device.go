@@ -15,12 +15,12 @@ import (
 // /password. Their keys come from the session secrets ([DeviceKeys]).
 type deviceCookies struct{ c *throttle.DeviceCookies }
 
-// newDeviceCookies returns nil (device cookies off) without keys. It panics
-// on keys that [throttle.NewDeviceCookies] refuses, which [DeviceKeys]
-// never makes.
-func newDeviceCookies(keys [][]byte, production bool) *deviceCookies {
+// newDeviceCookies returns nil (device cookies off) without keys, and an
+// error for keys that [throttle.NewDeviceCookies] refuses (which [DeviceKeys]
+// never makes).
+func newDeviceCookies(keys [][]byte, production bool) (*deviceCookies, error) {
 	if len(keys) == 0 {
-		return nil
+		return nil, nil
 	}
 	o := throttle.DeviceOptions{Name: "tether_device"}
 	if production {
@@ -28,9 +28,9 @@ func newDeviceCookies(keys [][]byte, production bool) *deviceCookies {
 	}
 	c, err := throttle.NewDeviceCookies(keys, o)
 	if err != nil {
-		panic(fmt.Sprintf("server: Options.DeviceKeys: %v (derive them with DeviceKeys)", err))
+		return nil, fmt.Errorf("server: Options.DeviceKeys: %w (derive them with DeviceKeys)", err)
 	}
-	return &deviceCookies{c: c}
+	return &deviceCookies{c: c}, nil
 }
 
 func (d *deviceCookies) present(r *http.Request) bool {

@@ -112,11 +112,15 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	devices, err := newDeviceCookies(o.DeviceKeys, o.Production)
+	if err != nil {
+		return nil, err
+	}
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
-		maxPerUser: o.MaxPerUser, seenEvery: seenEvery, devices: newDeviceCookies(o.DeviceKeys, o.Production)}, nil
+		maxPerUser: o.MaxPerUser, seenEvery: seenEvery, devices: devices}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
