@@ -40,7 +40,6 @@
 package chiapp
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 
@@ -48,24 +47,8 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/csrf"
+	"github.com/tetherhq/tether/examples/internal/demo"
 )
-
-// The demo account. A real app looks the user up in its database and
-// verifies a password hash (argon2id, as tether's reference server does)
-// behind login throttling; it never keeps or compares plain passwords.
-const (
-	demoUserID   = "user-1"
-	demoUser     = "alice"
-	demoPassword = "correct horse battery staple"
-)
-
-// checkPassword reports whether name and password are the demo account's,
-// in constant time.
-func checkPassword(name, password string) bool {
-	okName := subtle.ConstantTimeCompare([]byte(name), []byte(demoUser))
-	okPass := subtle.ConstantTimeCompare([]byte(password), []byte(demoPassword))
-	return okName&okPass == 1
-}
 
 // New returns the chi router with m's session middleware and a CSRF
 // protector. It fails only if the CSRF protector cannot be built.
@@ -86,22 +69,22 @@ func New(m *tether.Manager) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]string{"csrfToken": tok})
 	})
 	r.Post("/login", func(w http.ResponseWriter, r *http.Request) {
-		if !checkPassword(r.PostFormValue("username"), r.PostFormValue("password")) {
+		if !demo.CheckPassword(r.PostFormValue("username"), r.PostFormValue("password")) {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Wrong username or password"})
 			return
 		}
 		s := tether.FromContext(r.Context())
 		// Login issues a new token (the pre-login one dies at once) and
 		// keeps the session's values, its CSRF token among them.
-		if err := s.Login(demoUserID, "user"); err != nil {
+		if err := s.Login(demo.UserID, "user"); err != nil {
 			m.Error(w, r, err)
 			return
 		}
-		if err := s.Set("name", demoUser); err != nil {
+		if err := s.Set("name", demo.User); err != nil {
 			m.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"user": demoUser})
+		writeJSON(w, http.StatusOK, map[string]string{"user": demo.User})
 	})
 	r.Post("/logout", func(w http.ResponseWriter, r *http.Request) {
 		tether.FromContext(r.Context()).Logout() // record deleted, cookie expired

@@ -43,31 +43,14 @@
 package echoapp
 
 import (
-	"crypto/subtle"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/csrf"
+	"github.com/tetherhq/tether/examples/internal/demo"
 )
-
-// The demo account. A real app looks the user up in its database and
-// verifies a password hash (argon2id, as tether's reference server does)
-// behind login throttling; it never keeps or compares plain passwords.
-const (
-	demoUserID   = "user-1"
-	demoUser     = "alice"
-	demoPassword = "correct horse battery staple"
-)
-
-// checkPassword reports whether name and password are the demo account's,
-// in constant time.
-func checkPassword(name, password string) bool {
-	okName := subtle.ConstantTimeCompare([]byte(name), []byte(demoUser))
-	okPass := subtle.ConstantTimeCompare([]byte(password), []byte(demoPassword))
-	return okName&okPass == 1
-}
 
 // session returns the request's tether session.
 func session(c echo.Context) *tether.Session {
@@ -100,19 +83,19 @@ func New(m *tether.Manager) (*echo.Echo, error) {
 		return c.JSON(http.StatusOK, map[string]string{"csrfToken": tok})
 	})
 	e.POST("/login", func(c echo.Context) error {
-		if !checkPassword(c.FormValue("username"), c.FormValue("password")) {
+		if !demo.CheckPassword(c.FormValue("username"), c.FormValue("password")) {
 			return echo.NewHTTPError(http.StatusUnauthorized, "Wrong username or password")
 		}
 		s := session(c)
 		// Login issues a new token (the pre-login one dies at once) and
 		// keeps the session's values, its CSRF token among them.
-		if err := s.Login(demoUserID, "user"); err != nil {
+		if err := s.Login(demo.UserID, "user"); err != nil {
 			return sessionError(err)
 		}
-		if err := s.Set("name", demoUser); err != nil {
+		if err := s.Set("name", demo.User); err != nil {
 			return sessionError(err)
 		}
-		return c.JSON(http.StatusOK, map[string]string{"user": demoUser})
+		return c.JSON(http.StatusOK, map[string]string{"user": demo.User})
 	})
 	e.POST("/logout", func(c echo.Context) error {
 		session(c).Logout() // record deleted, cookie expired

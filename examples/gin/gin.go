@@ -51,31 +51,14 @@
 package ginapp
 
 import (
-	"crypto/subtle"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/csrf"
+	"github.com/tetherhq/tether/examples/internal/demo"
 )
-
-// The demo account. A real app looks the user up in its database and
-// verifies a password hash (argon2id, as tether's reference server does)
-// behind login throttling; it never keeps or compares plain passwords.
-const (
-	demoUserID   = "user-1"
-	demoUser     = "alice"
-	demoPassword = "correct horse battery staple"
-)
-
-// checkPassword reports whether name and password are the demo account's,
-// in constant time.
-func checkPassword(name, password string) bool {
-	okName := subtle.ConstantTimeCompare([]byte(name), []byte(demoUser))
-	okPass := subtle.ConstantTimeCompare([]byte(password), []byte(demoPassword))
-	return okName&okPass == 1
-}
 
 // session returns the request's tether session: the whole adapter.
 func session(c *gin.Context) *tether.Session {
@@ -109,22 +92,22 @@ func New(m *tether.Manager) (http.Handler, error) {
 		c.JSON(http.StatusOK, gin.H{"csrfToken": tok})
 	})
 	r.POST("/login", func(c *gin.Context) {
-		if !checkPassword(c.PostForm("username"), c.PostForm("password")) {
+		if !demo.CheckPassword(c.PostForm("username"), c.PostForm("password")) {
 			c.JSON(http.StatusUnauthorized, gin.H{"error": "Wrong username or password"})
 			return
 		}
 		s := session(c)
 		// Login issues a new token (the pre-login one dies at once) and
 		// keeps the session's values, its CSRF token among them.
-		if err := s.Login(demoUserID, "user"); err != nil {
+		if err := s.Login(demo.UserID, "user"); err != nil {
 			abortWith(c, err)
 			return
 		}
-		if err := s.Set("name", demoUser); err != nil {
+		if err := s.Set("name", demo.User); err != nil {
 			abortWith(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"user": demoUser})
+		c.JSON(http.StatusOK, gin.H{"user": demo.User})
 	})
 	r.POST("/logout", func(c *gin.Context) {
 		session(c).Logout() // record deleted, cookie expired

@@ -66,31 +66,14 @@ package htmx
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"html/template"
 	"net/http"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/csrf"
+	"github.com/tetherhq/tether/examples/internal/demo"
 	"github.com/tetherhq/tether/secheaders"
 )
-
-// The demo account. A real app looks the user up in its database and
-// verifies a password hash (argon2id, as tether's reference server does)
-// behind login throttling; it never keeps or compares plain passwords.
-const (
-	demoUserID   = "user-1"
-	demoUser     = "alice"
-	demoPassword = "correct horse battery staple"
-)
-
-// checkPassword reports whether name and password are the demo account's,
-// in constant time.
-func checkPassword(name, password string) bool {
-	okName := subtle.ConstantTimeCompare([]byte(name), []byte(demoUser))
-	okPass := subtle.ConstantTimeCompare([]byte(password), []byte(demoPassword))
-	return okName&okPass == 1
-}
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
@@ -173,7 +156,7 @@ func New(m *tether.Manager, policy secheaders.Policy) (http.Handler, error) {
 		render(w, http.StatusOK, "page", v)
 	})
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		if !checkPassword(r.PostFormValue("username"), r.PostFormValue("password")) {
+		if !demo.CheckPassword(r.PostFormValue("username"), r.PostFormValue("password")) {
 			v, err := viewOf(r)
 			if err != nil {
 				m.Error(w, r, err)
@@ -190,11 +173,11 @@ func New(m *tether.Manager, policy secheaders.Policy) (http.Handler, error) {
 		s := tether.FromContext(r.Context())
 		// Login issues a new token (the pre-login one dies at once) and
 		// keeps the session's values, its CSRF token among them.
-		if err := s.Login(demoUserID, "user"); err != nil {
+		if err := s.Login(demo.UserID, "user"); err != nil {
 			m.Error(w, r, err)
 			return
 		}
-		if err := s.Set("name", demoUser); err != nil {
+		if err := s.Set("name", demo.User); err != nil {
 			m.Error(w, r, err)
 			return
 		}
