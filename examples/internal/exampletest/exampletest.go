@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/examples/internal/demo"
 	"github.com/tetherhq/tether/memstore"
 )
 
@@ -151,10 +152,10 @@ func (b *Browser) FetchCSRF() {
 	b.CSRF = v.CSRFToken
 }
 
-// Demo user of every example.
+// Demo user of every example (package demo).
 const (
-	DemoUser     = "alice"
-	DemoPassword = "correct horse battery staple"
+	DemoUser     = demo.User
+	DemoPassword = demo.Password
 )
 
 // APIFlow runs the scenario the JSON examples share, on h:
