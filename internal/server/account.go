@@ -104,23 +104,31 @@ func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
 // touchSeen refreshes "last seen" when it is older than seenEvery (the
 // change rides on the request's save) and, at the same pace, re-reads the
 // account: a disabled account's session ends, and a changed role rotates the
-// token (role_changed). A session flagged with AccountChangedKey is
-// re-read at once, and the flag is dropped only once the account has been
-// applied; while the directory cannot be read, such a request gets 503
-// (fail closed) where an unflagged one goes through. It reports false when
-// it answered the request itself.
-func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.Session) bool {
+// token (role_changed). A "last seen" in the future counts as stale, never as
+// fresh: clock skew between instances, or a record written by someone with
+// access to the store, must not postpone the re-check (issue 11 row 7).
+//
+// The account is re-read at once, whatever the pace, when the session is
+// flagged with AccountChangedKey or when force is set (admin routes, see
+// requireAdmin). The flag is dropped only once the account has been applied.
+// While the directory cannot be read, a flagged or forced request gets 503
+// (fail closed) where a periodic one goes through. It reports false when it
+// answered the request itself.
+func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.Session, force bool) bool {
 	flagged := sess.GetInt64(AccountChangedKey) != 0
-	if !flagged && time.Now().Unix()-sess.GetInt64(metaSeenKey) < int64(s.seenEvery/time.Second) {
+	age := time.Now().Unix() - sess.GetInt64(metaSeenKey)
+	due := age < 0 || age >= int64(s.seenEvery/time.Second)
+	if !flagged && !force && !due {
 		return true
 	}
 	u, err := s.users.Get(r.Context(), sess.GetString("username"))
 	switch {
 	case err != nil && !errors.Is(err, users.ErrNotFound):
-		if flagged {
-			// An admin changed the account and the change cannot be read:
-			// fail closed, and keep the flag for the next request.
-			s.log.Error("account change pending but the user directory is unavailable", "err", err)
+		if flagged || force {
+			// An admin changed the account, or the route needs the account
+			// as it is now, and it cannot be read: fail closed, and keep
+			// the flag for the next request.
+			s.log.Error("account re-check required but the user directory is unavailable", "err", err, "flagged", flagged)
 			tether.WriteJSONError(w, http.StatusServiceUnavailable, "User directory unavailable")
 			return false
 		}
@@ -155,9 +163,14 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 		}
 		s.m.Emit(r, tether.EventRoleChanged, slog.String("from", old), slog.String("to", u.Role))
 	}
-	// The account is applied: only now drop the flag and note the visit.
+	// The account is applied: only now drop the flag and note the visit
+	// (a forced re-check alone does not, so that an admin's every request
+	// is not also a session write).
 	if flagged {
 		sess.Remove(AccountChangedKey)
+	}
+	if !due && !flagged {
+		return true
 	}
 	if err := errors.Join(sess.Set(metaSeenKey, time.Now().Unix()), sess.Set(metaIPKey, s.clientIP(r))); err != nil {
 		s.sessionError(w, r, err)

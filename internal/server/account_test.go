@@ -124,3 +124,103 @@ func TestAccountChangeFailsClosed(t *testing.T) {
 		t.Fatalf("the rotated token: got %d, want 200", rec.Code)
 	}
 }
+
+// issue 11 row 7: a "last seen" in the future (clock skew between instances,
+// or a record written by someone with access to the store) counts as stale:
+// the account is re-checked at once, so a disabled account's session ends on
+// its next request. A recent past one still waits for the pace.
+func TestFutureSeenIsStale(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		offset time.Duration // metaSeen relative to now
+		want   int
+	}{
+		{"ten seconds ago: fresh, no re-check yet", -10 * time.Second, 200},
+		{"an hour ahead: stale", time.Hour, 401},
+		{"a year ahead: stale", 365 * 24 * time.Hour, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := aliceDir(t)
+			s := testServer(t, tether.Config{}, Options{Users: dir})
+			send := sender(s.Handler())
+			c := send("POST", "/login", `{"username":"alice","password":"correct-horse"}`, "").Result().Cookies()[0].Value
+			u, _ := dir.Get(ctx, "alice")
+			if n, err := s.m.SetUserSessions(ctx, u.ID, metaSeenKey, time.Now().Add(tc.offset).Unix()); err != nil || n != 1 {
+				t.Fatalf("SetUserSessions: got %d, %v, want 1, nil", n, err)
+			}
+			if err := dir.SetDisabled(ctx, "alice", true); err != nil {
+				t.Fatal(err)
+			}
+			if got := send("GET", "/profile", "", c).Code; got != tc.want {
+				t.Fatalf("next request after disabling the account: got %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// issue 11 row 7: admin routes re-read the role from the user directory on
+// every request, not at the once-a-minute pace of the account re-check: an
+// admin demoted or disabled a second ago does not pass, one promoted a
+// second ago passes with a rotated token, and an unreadable directory fails
+// closed.
+func TestAdminRoleReadEveryRequest(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		user      string
+		change    func(t *testing.T, base *users.SQLite, dir *flakyUsers)
+		before    int // the admin request before the change
+		want      int // the next admin request after it
+		wantToken bool
+	}{
+		{"unchanged admin", "root", func(*testing.T, *users.SQLite, *flakyUsers) {}, 200, 200, false},
+		{"demoted admin", "root", func(t *testing.T, base *users.SQLite, _ *flakyUsers) {
+			if err := base.SetRole(ctx, "root", users.RoleUser); err != nil {
+				t.Fatal(err)
+			}
+		}, 200, 403, true},
+		{"disabled admin", "root", func(t *testing.T, base *users.SQLite, _ *flakyUsers) {
+			if err := base.SetDisabled(ctx, "root", true); err != nil {
+				t.Fatal(err)
+			}
+		}, 200, 401, false},
+		{"directory down", "root", func(_ *testing.T, _ *users.SQLite, dir *flakyUsers) { dir.down.Store(true) }, 200, 503, false},
+		{"promoted user", "alice", func(t *testing.T, base *users.SQLite, _ *flakyUsers) {
+			if err := base.SetRole(ctx, "alice", users.RoleAdmin); err != nil {
+				t.Fatal(err)
+			}
+		}, 403, 200, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := aliceDir(t)
+			if _, err := base.Add(ctx, "root", "root-password", users.RoleAdmin); err != nil {
+				t.Fatal(err)
+			}
+			dir := &flakyUsers{Directory: base}
+			s := testServer(t, tether.Config{}, Options{Users: dir})
+			send := sender(s.Handler())
+			pw := map[string]string{"alice": "correct-horse", "root": "root-password"}[tc.user]
+			login := send("POST", "/login", `{"username":"`+tc.user+`","password":"`+pw+`"}`, "")
+			if login.Code != 200 {
+				t.Fatalf("login: got %d, want 200", login.Code)
+			}
+			c := login.Result().Cookies()[0].Value
+			if got := send("GET", "/admin/users/alice/sessions", "", c).Code; got != tc.before {
+				t.Fatalf("admin request before the change: got %d, want %d", got, tc.before)
+			}
+			tc.change(t, base, dir)
+			rec := send("GET", "/admin/users/alice/sessions", "", c)
+			if rec.Code != tc.want {
+				t.Fatalf("admin request right after the change: got %d %s, want %d", rec.Code, rec.Body, tc.want)
+			}
+			rotated := false
+			for _, ck := range rec.Result().Cookies() {
+				rotated = rotated || (ck.Name == "sid" && ck.Value != "" && ck.Value != c)
+			}
+			if rotated != tc.wantToken {
+				t.Fatalf("token rotated: got %v, want %v", rotated, tc.wantToken)
+			}
+		})
+	}
+}

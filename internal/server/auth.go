@@ -118,6 +118,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // requireAuth answers 401 unless the session is authenticated.
 func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
+	return s.authenticated(false, next)
+}
+
+// authenticated answers 401 unless the session is authenticated, checks its
+// binding, and re-reads the account (touchSeen): at the "last seen" pace, or
+// on every request when recheck is set.
+func (s *Server) authenticated(recheck bool, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess := tether.FromContext(r.Context())
 		if sess.UserID() == "" {
@@ -127,7 +134,7 @@ func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 		if !s.checkBinding(w, r, sess) {
 			return
 		}
-		if !s.touchSeen(w, r, sess) {
+		if !s.touchSeen(w, r, sess, recheck) {
 			return
 		}
 		next(w, r)
@@ -138,14 +145,20 @@ func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 // whose last authentication is within SESSION_REAUTH_WINDOW and whose
 // context has not changed since; otherwise 401 Re-authentication required.
 func (s *Server) requireRecentAuth(next http.HandlerFunc) http.HandlerFunc {
-	return s.requireAuth(func(w http.ResponseWriter, r *http.Request) {
+	return s.requireAuth(s.recentAuth(next))
+}
+
+// recentAuth is requireRecentAuth's check, for a session already known to
+// be authenticated.
+func (s *Server) recentAuth(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		sess := tether.FromContext(r.Context())
 		if sess.GetBool(bindMismatchKey) || time.Since(sess.AuthenticatedAt()) > s.reauthWindow {
 			tether.WriteJSONError(w, http.StatusUnauthorized, "Re-authentication required")
 			return
 		}
 		next(w, r)
-	})
+	}
 }
 
 // reauth handles POST /reauth {password}: a fresh proof of identity renews

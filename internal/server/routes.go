@@ -151,10 +151,10 @@ func (s *Server) routes() (http.Handler, []string) {
 	app.route("POST", "/password", s.requireRecentAuth(s.changePassword))
 	app.route("GET", "/sessions", s.requireAuth(s.listSessions))
 	app.route("DELETE", "/sessions/{id}", s.requireRecentAuth(s.deleteSession))
-	app.route("GET", "/admin/users/{name}/sessions", s.requireAuth(s.requireAdmin(s.adminListSessions)))
+	app.route("GET", "/admin/users/{name}/sessions", s.requireAdmin(s.adminListSessions))
 	// Its path has the 405 fallback of the GET route above.
-	app.handle("DELETE", "/admin/users/{name}/sessions", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
-	app.route("DELETE", "/admin/users/{name}/sessions/{id}", s.requireRecentAuth(s.requireAdmin(s.adminEndSessions)))
+	app.handle("DELETE", "/admin/users/{name}/sessions", s.requireRecentAdmin(s.adminEndSessions))
+	app.route("DELETE", "/admin/users/{name}/sessions/{id}", s.requireRecentAdmin(s.adminEndSessions))
 	// More specific than /sessions/{id}, so it needs no 405 fallback of its own.
 	app.handle("POST", "/sessions/revoke-others", s.requireRecentAuth(s.revokeOthers))
 	app.otherwise(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
