@@ -14,15 +14,24 @@
 //     the connection's peer address and the headers are ignored;
 //   - a hop count N (behind N proxies that each append the address they saw)
 //     takes the address N entries from the right of X-Forwarded-For, so
-//     entries a client put in front of its own are never reached;
+//     entries a client put in front of its own are never reached. The
+//     peer is believed whoever it is, so a client that can reach the
+//     server without passing the proxies picks its own address and
+//     scheme: prefer the proxies' networks;
 //   - a set of networks walks X-Forwarded-For from the right while the
 //     addresses are in the trusted networks; the first untrusted one is the
 //     client. The headers count only when the peer itself is trusted.
 //
-// An entry that is not an IP address stops the walk at the last address
-// verified so far (fail closed), and at most 32 entries are examined, so a
-// huge header costs no more than a short one. IPv4-mapped IPv6 addresses
-// are reported in their IPv4 form, and IPv6 zones are dropped.
+// Each entry is an IP address ("198.51.100.7", "2001:db8::7"), or, as some
+// proxies write them, an address with a port ("198.51.100.7:5678",
+// "[2001:db8::7]:443") or a bracketed IPv6 address ("[2001:db8::7]"); the
+// port is dropped. An IPv6 address with a port must be bracketed, and an
+// IPv4 address must not be (RFC 3986 host syntax), so "2001:db8::1:443" is
+// the address it reads as. Any other entry stops the walk at the last
+// address verified so far (fail closed), and at most 32 entries are
+// examined, so a huge header costs no more than a short one. IPv4-mapped
+// IPv6 addresses are reported in their IPv4 form, and IPv6 zones are
+// dropped.
 //
 // Build a Trust from an operator's setting with [Parse] ("2", or
 // "10.0.0.0/8,fd00::/8").
@@ -82,6 +91,29 @@ func forwardedFor(r *http.Request) []string {
 	return chain
 }
 
+// parseEntry reads one X-Forwarded-For entry: an IP address, "ip:port",
+// "[v6]:port" or "[v6]" (issue 11 row 8: some proxies write the port, and
+// such entries used to stop the walk). It returns the address unmapped and
+// without zone, and false for anything else.
+func parseEntry(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		if ap, perr := netip.ParseAddrPort(s); perr == nil {
+			a, err = ap.Addr(), nil
+		} else if inner, ok := strings.CutPrefix(s, "["); ok {
+			if inner, ok = strings.CutSuffix(inner, "]"); ok {
+				if a, err = netip.ParseAddr(inner); err == nil && !a.Is6() {
+					err = perr // brackets are for IPv6 only
+				}
+			}
+		}
+	}
+	if err != nil || !a.IsValid() {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
 // peerTrusted reports whether the connection comes from a trusted proxy.
 func (p Resolver) peerTrusted(r *http.Request) bool {
 	addr, _ := peer(r)
@@ -108,20 +140,19 @@ func (p Resolver) ClientIP(r *http.Request) string {
 	if p.tp.Hops > 0 {
 		// Walk back Hops entries from the peer; every step must be an IP.
 		for i := 0; i < p.tp.Hops && i < len(chain); i++ {
-			a, err := netip.ParseAddr(chain[len(chain)-1-i])
-			if err != nil {
+			a, ok := parseEntry(chain[len(chain)-1-i])
+			if !ok {
 				return last
 			}
-			last = a.Unmap().WithZone("").String()
+			last = a.String()
 		}
 		return last
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(chain[i])
-		if err != nil {
+		a, ok := parseEntry(chain[i])
+		if !ok {
 			return last
 		}
-		a = a.Unmap().WithZone("")
 		last = a.String()
 		if !p.tp.Trusts(a) {
 			return last
