@@ -8,5 +8,11 @@ import (
 )
 
 func TestMemoryCounter(t *testing.T) {
-	throttletest.Run(t, func(*testing.T) throttle.Counter { return throttle.NewMemory(nil) })
+	t.Run("default size", func(t *testing.T) {
+		throttletest.Run(t, func(*testing.T) throttle.Counter { return throttle.NewMemory(nil) })
+	})
+	// Small enough that the filler check fills it (issue 11 row 6).
+	t.Run("100 keys", func(t *testing.T) {
+		throttletest.Run(t, func(*testing.T) throttle.Counter { return throttle.NewMemorySize(nil, 100) })
+	})
 }

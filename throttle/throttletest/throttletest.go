@@ -1,7 +1,10 @@
 // Package throttletest checks that a [throttle.Counter] keeps its contract:
 // counts per key within one window, an Undo that takes back only from the
 // window it names and never creates a key, a Reset that starts over in a new
-// window, and concurrent Adds that are all counted. Run it from a test of
+// window, concurrent Adds that are all counted, and a live window that
+// survives a flood of other keys (a counter with no room refuses the new
+// key with a [*throttle.FullError] rather than forget a live window). Run
+// it from a test of
 // every Counter implementation:
 //
 //	func TestCounter(t *testing.T) {
@@ -11,6 +14,7 @@ package throttletest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -19,6 +23,9 @@ import (
 
 	"github.com/tetherhq/tether/throttle"
 )
+
+// fillerKeys is how many other keys FillersDoNotEvictLiveWindows adds.
+const fillerKeys = 300
 
 // Run runs the conformance checks on fresh counters from newCounter, each
 // in its own subtest.
@@ -106,6 +113,35 @@ func Run(t *testing.T, newCounter func(t *testing.T) throttle.Counter) {
 		if a, r := allowed.Load(), refused.Load(); a != 10 || r != 40 {
 			t.Fatalf("50 concurrent attempts, limit 10: got %d allowed and %d refused, want 10 and 40", a, r)
 		}
+	})
+	// Guards against issue 11 row 6: a counter that made room by
+	// forgetting the window ending soonest let 100k filler keys wipe a
+	// targeted account's count. A counter may refuse a new key when full,
+	// with a *throttle.FullError and a positive wait, but never forget a
+	// live window. (Give this check a counter small enough to fill with
+	// fillerKeys, as the Memory test does, to exercise the full path.)
+	t.Run("FillersDoNotEvictLiveWindows", func(t *testing.T) {
+		c := newCounter(t)
+		var target throttle.Count
+		for range 3 {
+			target, _ = c.Add(ctx, "target", time.Minute)
+		}
+		refused := 0
+		for i := range fillerKeys {
+			_, err := c.Add(ctx, fmt.Sprint("filler-", i), time.Minute)
+			var full *throttle.FullError
+			switch {
+			case errors.As(err, &full) && full.RetryAfter > 0:
+				refused++
+			case err != nil:
+				t.Fatalf("filler %d: got %v, want nil or a *throttle.FullError with a positive RetryAfter", i, err)
+			}
+		}
+		got, err := c.Add(ctx, "target", time.Minute)
+		if err != nil || got.N != 4 || got.Window != target.Window {
+			t.Fatalf("the target's Add after %d filler keys (%d refused): got %+v %v, want 4 in window %q", fillerKeys, refused, got, err, target.Window)
+		}
+		t.Logf("%d of %d filler keys refused as full", refused, fillerKeys)
 	})
 	t.Run("ConcurrentAdds", func(t *testing.T) {
 		c := newCounter(t)
