@@ -259,7 +259,7 @@ func doctorUsers(ctx context.Context, r *report, cfg *config.Config) {
 func doctorDeployment(r *report, cfg *config.Config) {
 	if cfg.Production() {
 		if !cfg.TrustProxy.Enabled() {
-			r.warn("production without TRUST_PROXY: behind a TLS-terminating proxy, set it (hop count or the proxy's CIDRs) so client IPs and https are believed; without a proxy, serve TLS in front of tether")
+			r.warn("production without TRUST_PROXY: behind a TLS-terminating proxy, set it to the proxies' addresses or CIDRs (a hop count believes any peer) so client IPs and https are believed; without a proxy, serve TLS in front of tether")
 		}
 		if cfg.MetricsAddr == "" {
 			r.warn("production with /metrics on the main listener: anyone who reaches the server can read it; set METRICS_ADDR to a private host:port")
@@ -272,6 +272,10 @@ func doctorDeployment(r *report, cfg *config.Config) {
 		}
 	} else if cfg.Host != "127.0.0.1" && cfg.Host != "localhost" && cfg.Host != "::1" {
 		r.warn("development server listening on %s: other hosts can reach it, and development cookies are not Secure", cfg.Host)
+	}
+	if n := cfg.TrustProxy.Hops; n > 0 {
+		// issue 11 row 8: a hop count believes X-Forwarded-For from any peer.
+		r.warn("TRUST_PROXY=%d is a hop count: the immediate peer is believed whoever it is, so a client that reaches tether without passing the proxy picks its own IP address (rate limits, audit log) and https; set TRUST_PROXY to the proxies' addresses or CIDRs instead (e.g. 10.0.0.0/8 or 192.168.1.10), or make sure only the proxy can reach tether", n)
 	}
 	if cfg.RedisURL == "" && cfg.DatabaseURL != "" {
 		r.warn("users are shared through DATABASE_URL but sessions stay in this instance's SQLite file: set REDIS_URL too when running several instances")

@@ -74,13 +74,19 @@ func TestDoctor(t *testing.T) {
 		{"production with a short secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", "short-" + pw}, true, []string{
 			"FAIL  session secret:", "SESSION_SECRET", "1 problem(s)"}},
 		{"production with a hand-made secret", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("ab", 32), "TRUST_PROXY", "1", "METRICS_ADDR", fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))}, false, []string{
-			"warn  SESSION_SECRET has fewer than 8 different characters", "0 problem(s), 2 warning(s)"}},
+			"warn  SESSION_SECRET has fewer than 8 different characters", "warn  TRUST_PROXY=1 is a hop count", "0 problem(s), 3 warning(s)"}},
 		{"production with 32 hex digits (16 bytes)", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("0123456789abcdef", 2)}, true, []string{
 			"FAIL  session secret: SESSION_SECRET holds 16 bytes as hex (32 digits); at least 32 random bytes are needed", "1 problem(s)"}},
 		{"secret counted in random bytes", tmp, []string{"SESSION_SECRET", strings.Repeat("0123456789abcdef", 4), "SESSION_SECRET_PREVIOUS", base64.StdEncoding.EncodeToString(make([]byte, 40))}, false, []string{
 			"ok    session secret: from SESSION_SECRET, 32 bytes as hex (64 digits); 1 previous secret(s) still verify"}},
 		{"passphrase secret", tmp, []string{"SESSION_SECRET", "correct horse battery staple " + pw}, false, []string{
 			"warn  session secret: SESSION_SECRET is a passphrase of 46 characters, not hex or base64", "ok    session secret: from SESSION_SECRET, a passphrase of 46 characters"}},
+		// issue 11 row 8: a hop count believes any peer; doctor says so and
+		// recommends the proxies' networks, in development too.
+		{"hop-count TRUST_PROXY", tmp, []string{"TRUST_PROXY", "2"}, false, []string{
+			"warn  TRUST_PROXY=2 is a hop count: the immediate peer is believed whoever it is", "set TRUST_PROXY to the proxies' addresses or CIDRs instead (e.g. 10.0.0.0/8", "0 problem(s), 2 warning(s)"}},
+		{"TRUST_PROXY as networks", tmp, []string{"TRUST_PROXY", "10.0.0.0/8, fd00::/8"}, false, []string{
+			"warn  users: no database yet", "0 problem(s), 1 warning(s)"}},
 		{"production defaults", tmp, []string{"APP_ENV", "production", "SESSION_SECRET", strings.Repeat("0123456789abcdef", 4)}, false, []string{
 			"warn  production without TRUST_PROXY", "warn  production with /metrics on the main listener"}},
 		{"unreachable Redis", tmp, []string{"REDIS_URL", fmt.Sprintf("redis://u:%s@127.0.0.1:%d", pw, redistest.FreePort(t))}, true, []string{
