@@ -84,3 +84,30 @@ func ExampleDeviceCookies() {
 	fmt.Println(cookie.Name, cookie.HttpOnly, device != "", ticket != nil, which == "", err)
 	// Output: __Host-device true true true true <nil>
 }
+
+// A full memory counter refuses new keys rather than forget a window that
+// still runs, so filler keys cannot wipe a targeted account's count.
+func ExampleNewMemorySize() {
+	ctx := context.Background()
+	l := throttle.New(throttle.NewMemorySize(nil, 4), throttle.Policy{AccountLimit: 2, Window: 15 * time.Minute})
+	answer := func(a throttle.Attempt) string {
+		ticket, retryAfter, which, err := l.Begin(ctx, a)
+		switch {
+		case err != nil:
+			return "503"
+		case ticket == nil:
+			return fmt.Sprintf("429 %s, retry in %v", which, retryAfter.Round(time.Minute))
+		}
+		return "401" // a wrong password
+	}
+	target := throttle.Attempt{Username: "alice", IP: "203.0.113.9"}
+	fmt.Println(answer(target), answer(target))                                      // keys: alice, 203.0.113.9
+	fmt.Println(answer(throttle.Attempt{Username: "filler", IP: "2001:db8::1"}))     // keys: filler, 2001:db8::/64: full
+	fmt.Println(answer(throttle.Attempt{Username: "filler2", IP: "2001:db8::2"}))    // a new key: refused
+	fmt.Println(answer(throttle.Attempt{Username: "alice", IP: "2001:db8::ffff:1"})) // alice's count is kept
+	// Output:
+	// 401 401
+	// 401
+	// 429 full, retry in 15m0s
+	// 429 account, retry in 15m0s
+}

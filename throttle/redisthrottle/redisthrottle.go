@@ -9,6 +9,12 @@
 // instances are all counted. It works on a single node, Sentinel or Cluster
 // (one key per call), through any [redis.UniversalClient].
 //
+// Run that Redis with maxmemory-policy noeviction (or a volatile-* policy
+// only if nothing else with a TTL may be evicted first): an evicted key is a
+// live window forgotten, which hands a targeted account a fresh budget. With
+// noeviction a full Redis fails the Add, [throttle.Limiter.Begin] returns
+// the error, and the login is refused rather than let through uncounted.
+//
 // Errors wrap [tether.ErrStoreUnavailable], so a login handler can answer
 // 503 when Redis is down rather than let attempts through uncounted.
 //
