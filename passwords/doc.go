@@ -40,9 +40,13 @@
 //     fixed limits (m ≤ 1 GiB, t ≤ 100, p ≤ 64, salt 8-64 bytes, key 16-128
 //     bytes, 512 characters in all).
 //   - The answer's timing must not reveal whether a user exists: [Hasher.Dummy] spends
-//     exactly one verification with the current parameters and always fails,
-//     for callers to use when the user is unknown. (An account whose stored
-//     hash has older, cheaper parameters verifies faster until its rehash.)
+//     exactly one verification and always fails, for callers to use when
+//     the user is unknown. It works with the parameters of the stored hashes
+//     the Hasher verified most often recently ([Hasher.DummyParams]), so
+//     after a change of parameters unknown users cost what the accounts
+//     still on the old parameters cost, not what the new ones will. (The
+//     accounts in the minority still answer at their own speed until their
+//     rehash.)
 //   - Keys are compared in constant time (crypto/subtle).
 //   - Errors never contain a password or a hash.
 //

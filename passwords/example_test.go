@@ -63,3 +63,28 @@ func ExampleHasher_Verify_rehash() {
 	fmt.Println(ok, needsRehash, p == passwords.Default, err)
 	// Output: true true true <nil>
 }
+
+// After the parameters are raised, stored hashes keep the old ones until
+// their next login; the dummy work for unknown users follows the stored
+// hashes the Hasher verifies, so both answers cost the same.
+func ExampleHasher_DummyParams() {
+	ctx := context.Background()
+	old := passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32} // small, to keep the example quick
+	stored, err := passwords.NewHasherWith(old, 1).Hash(ctx, "correct horse battery")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	h := passwords.NewHasherWith(passwords.Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
+	fmt.Println("before any login:", h.DummyParams().Memory, "KiB")
+	if _, _, err := h.Verify(ctx, "a wrong guess", stored); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("after old-parameter logins:", h.DummyParams().Memory, "KiB")
+	if err := h.Dummy(ctx, "an unknown user's guess"); err != nil { // the work of one old-parameter Verify
+		log.Fatal(err)
+	}
+	// Output:
+	// before any login: 128 KiB
+	// after old-parameter logins: 64 KiB
+}

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
@@ -25,6 +24,10 @@ var (
 // computation.
 var testHookInSlot func()
 
+// testHookParams, when set by a test, receives the parameters of each
+// computation.
+var testHookParams func(Params)
+
 // Hasher hashes and verifies passwords with fixed parameters and a bound on
 // concurrent Argon2id computations. Create one with [NewHasher] or
 // [NewHasherWith]; it is safe for concurrent use.
@@ -35,8 +38,7 @@ type Hasher struct {
 	computations atomic.Int64
 	waiting      atomic.Int64
 
-	dummyOnce sync.Once
-	dummy     string
+	stored tally // parameters of the stored hashes verified, for Dummy
 }
 
 // NewHasher returns a Hasher with [Default] parameters that runs at most
@@ -99,6 +101,9 @@ func (h *Hasher) idKey(ctx context.Context, password string, salt []byte, p Para
 	if testHookInSlot != nil {
 		testHookInSlot()
 	}
+	if testHookParams != nil {
+		testHookParams(p)
+	}
 	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(keyLen)), nil
 }
 
@@ -134,6 +139,7 @@ func (h *Hasher) Verify(ctx context.Context, password, phc string) (ok, needsReh
 	if err != nil {
 		return false, false, err
 	}
+	h.stored.add(p)
 	tooLong := len(password) > MaxLength
 	if tooLong {
 		password = password[:MaxLength]
@@ -146,19 +152,54 @@ func (h *Hasher) Verify(ctx context.Context, password, phc string) (ok, needsReh
 	return ok, p != h.params, nil
 }
 
-// Dummy spends the work of one [Hasher.Verify] against a hash made with the Hasher's
-// parameters, and always fails: call it when the user is unknown, so that
-// the answer takes as long as for a wrong password. The dummy hash is made
-// once per Hasher, from random bytes, and matches no password. It returns a
-// non-nil error only when ctx ends while it waits for a slot.
+// Dummy spends the work of one [Hasher.Verify] of a typical stored hash,
+// and always fails: call it when the user is unknown, so that the answer
+// takes as long as for a wrong password. The work uses the parameters
+// [Hasher.DummyParams] returns, a fresh random salt and a random key that
+// no password matches. It returns a non-nil error only when ctx ends while
+// it waits for a slot.
 func (h *Hasher) Dummy(ctx context.Context, password string) error {
-	h.dummyOnce.Do(func() {
-		salt := make([]byte, h.params.SaltLen)
-		key := make([]byte, h.params.KeyLen)
-		rand.Read(salt)
-		rand.Read(key)
-		h.dummy = format(h.params, salt, key)
-	})
-	_, _, err := h.Verify(ctx, password, h.dummy)
-	return err
+	p := h.DummyParams()
+	if len(password) > MaxLength {
+		password = password[:MaxLength]
+	}
+	salt := make([]byte, p.SaltLen)
+	want := make([]byte, p.KeyLen)
+	rand.Read(salt) // never fails: crypto/rand.Read crashes the program rather than return an error
+	rand.Read(want)
+	got, err := h.idKey(ctx, password, salt, p, p.KeyLen)
+	if err != nil {
+		return err
+	}
+	_ = subtle.ConstantTimeCompare(got, want) // the same work as Verify's comparison
+	return nil
 }
+
+// DummyParams returns the parameters [Hasher.Dummy] works with: those of
+// the stored hashes that Verify checked most often recently, or the
+// Hasher's own parameters before the first Verify (and on a tie).
+//
+// Why: after the parameters change, stored hashes keep the old ones until
+// each account's next successful login, so most failed logins of existing
+// accounts cost the old parameters' work. A dummy with the new parameters
+// would then make an unknown user answer at a different speed than a known
+// one (issue 11 row 9). The dummy follows the stored hashes instead, whether
+// they are cheaper or costlier than the Hasher's.
+//
+// Why exactly the typical stored parameters, and not "never weaker than the
+// defaults": the dummy hash protects no secret (it is random and matches
+// nothing), so cheaper dummy work weakens no password; it only has to look
+// like the work of a real account, and a floor at the defaults would bring
+// the timing difference back after every raise of the parameters. The cost
+// stays bounded: the parameters come from stored hashes that [Parse]
+// accepted (within the package limits), and Dummy waits for a slot like
+// every other computation.
+//
+// What is kept: a count for each of at most 8 parameter sets, halved
+// whenever the counts reach 1024 so that they follow the recent mix of
+// logins; when a new set arrives and 8 are counted, the least counted is
+// dropped. No user, hash or salt is kept. A client can only add
+// verifications of hashes that exist, at the rate the login throttle
+// allows, so steering the dummy towards a rare parameter set takes failed
+// logins against accounts that have it, outnumbering every other login.
+func (h *Hasher) DummyParams() Params { return h.stored.mode(h.params) }

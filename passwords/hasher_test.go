@@ -178,7 +178,10 @@ func TestConcurrencyBound(t *testing.T) {
 	h := NewHasherWith(Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, bound)
 
 	// With every slot taken, callers wait and give up when ctx ends.
-	dummy := h.dummyHash()
+	dummy, err := h.Hash(context.Background(), "another-password")
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := h.Computations()
 	for range bound {
 		h.slots <- struct{}{}
@@ -271,21 +274,14 @@ func TestConcurrencyBound(t *testing.T) {
 	}
 }
 
-// dummyHash returns the Hasher's dummy hash, creating it.
-func (h *Hasher) dummyHash() string {
-	_ = h.Dummy(context.Background(), "")
-	return h.dummy
-}
-
 func TestDummy(t *testing.T) {
 	ctx := context.Background()
 	h := NewHasher()
-	phc := h.dummyHash()
-	p, _, _, err := Parse(phc)
-	if err != nil || p != h.Params() {
-		t.Fatalf("dummy hash: got params %+v (%v), want the Hasher's %+v", p, err, h.Params())
-	}
+	var seen []Params
+	testHookParams = func(p Params) { seen = append(seen, p) }
+	defer func() { testHookParams = nil }()
 	for _, pw := range []string{"", "correct-horse", strings.Repeat("x", MaxLength+10)} {
+		seen = nil
 		before := h.Computations()
 		if err := h.Dummy(ctx, pw); err != nil {
 			t.Fatalf("Dummy: %v", err)
@@ -293,15 +289,116 @@ func TestDummy(t *testing.T) {
 		if n := h.Computations() - before; n != 1 {
 			t.Fatalf("Dummy(%d bytes) ran %d computations, want 1 (as many as Verify)", len(pw), n)
 		}
-		if ok, _, _ := h.Verify(ctx, pw, h.dummy); ok {
-			t.Fatal("the dummy hash matched a password")
+		if len(seen) != 1 || seen[0] != h.Params() {
+			t.Fatalf("Dummy before any Verify worked with %+v, want the Hasher's %+v", seen, h.Params())
 		}
 	}
-	if h.dummyHash() != phc {
-		t.Fatal("the dummy hash changed; want it made once")
+	if sets, total := h.stored.size(); sets != 0 || total != 0 {
+		t.Fatalf("Dummy counted itself as a stored hash: %d set(s), total %d; want none", sets, total)
 	}
-	if NewHasher().dummyHash() == phc {
-		t.Fatal("two Hashers share a dummy hash; want a random one each")
+	ctxDone, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := h.Dummy(ctxDone, "pw"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Dummy with an ended context: got %v, want context.Canceled", err)
+	}
+}
+
+// TestDummyFollowsStoredParams: issue 11 row 9. After the parameters change,
+// the stored hashes keep the old ones until their next login; the dummy
+// work for unknown users must use the parameters of the stored hashes being
+// verified, not the Hasher's new ones.
+func TestDummyFollowsStoredParams(t *testing.T) {
+	ctx := context.Background()
+	old := Params{Memory: 128, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}
+	cur := Params{Memory: 256, Time: 2, Threads: 2, SaltLen: 24, KeyLen: 48}
+	mk := func(p Params) string {
+		phc, err := NewHasherWith(p, 1).Hash(ctx, "correct-horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return phc
+	}
+	oldHash, curHash := mk(old), mk(cur)
+	h := NewHasherWith(cur, 2)
+	verify := func(phc string, n int) {
+		for range n {
+			if _, _, err := h.Verify(ctx, "wrong-password", phc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var seen []Params
+	testHookParams = func(p Params) { seen = append(seen, p) }
+	defer func() { testHookParams = nil }()
+	steps := []struct {
+		name   string
+		verify func()
+		want   Params
+	}{
+		{"no verification yet: the Hasher's", func() {}, cur},
+		{"old-parameter hashes verified", func() { verify(oldHash, 3) }, old},
+		{"one current hash among them", func() { verify(curHash, 1) }, old},
+		{"a tie goes to the Hasher's", func() { verify(curHash, 2) }, cur},
+		{"current hashes now most common", func() { verify(curHash, 5) }, cur},
+		{"malformed hashes do not count", func() {
+			for range 20 {
+				if _, _, err := h.Verify(ctx, "pw", "$argon2id$v=19$m=1,t=1,p=1$x$y"); !errors.Is(err, ErrMalformedHash) {
+					t.Fatalf("got %v, want ErrMalformedHash", err)
+				}
+			}
+			verify(oldHash, 6)
+		}, old},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.verify()
+			if got := h.DummyParams(); got != st.want {
+				t.Fatalf("DummyParams: got %+v, want %+v", got, st.want)
+			}
+			seen = nil
+			if err := h.Dummy(ctx, "unknown-user-pw"); err != nil {
+				t.Fatal(err)
+			}
+			if len(seen) != 1 || seen[0] != st.want {
+				t.Fatalf("Dummy worked with %+v, want one computation with %+v", seen, st.want)
+			}
+		})
+	}
+}
+
+// TestTallyBounded: the tally of stored parameters holds at most maxTallied
+// sets, follows recent verifications (counts are halved at tallyWindow), and
+// lets a new set in when full.
+func TestTallyBounded(t *testing.T) {
+	def := Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	p := func(i int) Params {
+		return Params{Memory: 64, Time: uint32(2 + i), Threads: 1, SaltLen: 16, KeyLen: 32}
+	}
+	var tl tally
+	for i := range 3 * maxTallied {
+		tl.add(p(i))
+	}
+	if sets, _ := tl.size(); sets != maxTallied {
+		t.Fatalf("after %d distinct sets: got %d tallied, want %d", 3*maxTallied, sets, maxTallied)
+	}
+	if got, want := tl.mode(def), p(3*maxTallied-1); got != want {
+		t.Fatalf("all counted once: got %+v, want the costliest %+v", got, want)
+	}
+	for range tallyWindow * 3 {
+		tl.add(p(100))
+	}
+	if sets, total := tl.size(); total >= tallyWindow || sets > maxTallied {
+		t.Fatalf("after %d verifications: got %d set(s), total %d; want at most %d sets and a total below %d", tallyWindow*3, sets, total, maxTallied, tallyWindow)
+	}
+	for range tallyWindow {
+		tl.add(p(200))
+	}
+	if got, want := tl.mode(def), p(200); got != want {
+		t.Fatalf("after the mix changed: got %+v, want the recent %+v", got, want)
+	}
+	var empty tally
+	if got := empty.mode(def); got != def {
+		t.Fatalf("empty tally: got %+v, want the default %+v", got, def)
 	}
 }
 
