@@ -88,3 +88,25 @@ func ExampleHasher_DummyParams() {
 	// before any login: 128 KiB
 	// after old-parameter logins: 64 KiB
 }
+
+// At start, a user directory counts its stored hashes, so the dummy work
+// for unknown users matches them from the first login.
+func ExampleHasher_CountStored() {
+	ctx := context.Background()
+	old := passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32} // small, to keep the example quick
+	stored, err := passwords.NewHasherWith(old, 1).Hash(ctx, "correct horse battery")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	h := passwords.NewHasherWith(passwords.Params{Memory: 128, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}, 2)
+	for _, phc := range []string{stored, stored, "not a hash"} { // e.g. SELECT password_hash FROM users
+		if err := h.CountStored(phc); err != nil {
+			fmt.Println("skipped:", err)
+		}
+	}
+	fmt.Println("dummy memory:", h.DummyParams().Memory, "KiB")
+	// Output:
+	// skipped: passwords: stored hash is not a valid argon2id PHC string
+	// dummy memory: 64 KiB
+}

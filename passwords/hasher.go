@@ -195,7 +195,8 @@ func (h *Hasher) Dummy(ctx context.Context, password string) error {
 // accepted (within the package limits), and Dummy waits for a slot like
 // every other computation.
 //
-// What is kept: a count for each of at most 8 parameter sets, halved
+// [Hasher.CountStored] counts a stored hash without verifying it (for a
+// directory to call at start). What is kept: a count for each of at most 8 parameter sets, halved
 // whenever the counts reach 1024 so that they follow the recent mix of
 // logins; when a new set arrives and 8 are counted, the least counted is
 // dropped. No user, hash or salt is kept. A client can only add
@@ -203,3 +204,18 @@ func (h *Hasher) Dummy(ctx context.Context, password string) error {
 // allows, so steering the dummy towards a rare parameter set takes failed
 // logins against accounts that have it, outnumbering every other login.
 func (h *Hasher) DummyParams() Params { return h.stored.mode(h.params) }
+
+// CountStored counts the parameters of the stored hash phc for
+// [Hasher.DummyParams] without verifying anything; it returns
+// [ErrMalformedHash], and counts nothing, when phc does not parse. A user directory can call it for
+// its stored hashes at start, so that the dummy work matches them from the
+// first login after a restart rather than from the first verifications.
+// It costs a parse, no hashing.
+func (h *Hasher) CountStored(phc string) error {
+	p, _, _, err := Parse(phc)
+	if err != nil {
+		return err
+	}
+	h.stored.add(p)
+	return nil
+}

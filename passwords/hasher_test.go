@@ -366,6 +366,36 @@ func TestDummyFollowsStoredParams(t *testing.T) {
 	}
 }
 
+// TestCountStored: a directory can count its stored hashes at start, so the
+// dummy work matches them before any login (issue 11 row 9); malformed
+// hashes are refused and not counted, and nothing is hashed.
+func TestCountStored(t *testing.T) {
+	ctx := context.Background()
+	old := Params{Memory: 128, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}
+	oldHash, err := NewHasherWith(old, 1).Hash(ctx, "correct-horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := NewHasherWith(fast, 1)
+	if err := h.CountStored("$argon2id$v=19$m=1,t=1,p=1$x$y"); !errors.Is(err, ErrMalformedHash) {
+		t.Fatalf("CountStored(malformed): got %v, want ErrMalformedHash", err)
+	}
+	if got := h.DummyParams(); got != fast {
+		t.Fatalf("after a malformed hash: got %+v, want the Hasher's %+v", got, fast)
+	}
+	for range 3 {
+		if err := h.CountStored(oldHash); err != nil {
+			t.Fatalf("CountStored: got %v, want nil", err)
+		}
+	}
+	if n := h.Computations(); n != 0 {
+		t.Fatalf("CountStored ran %d computations, want 0", n)
+	}
+	if got := h.DummyParams(); got != old {
+		t.Fatalf("after counting old-parameter hashes: got %+v, want %+v", got, old)
+	}
+}
+
 // TestTallyBounded: the tally of stored parameters holds at most maxTallied
 // sets, follows recent verifications (counts are halved at tallyWindow), and
 // lets a new set in when full.
