@@ -122,8 +122,9 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 	}
 	switch {
 	case s.destroyed && failed == nil:
+		// The session cookie only: no Clear-Site-Data, which would wipe
+		// the device cookie and sibling apps' cookies (issue 11 row 1).
 		h.Add("Set-Cookie", m.expiredCookie())
-		h.Set("Clear-Site-Data", `"cookies"`)
 	case s.ended:
 		// The record was there when this request loaded it and is gone now:
 		// a logout, a revocation, or a login in another request that gave

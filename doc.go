@@ -88,7 +88,13 @@
 //     against every configured secret) and never reach the store; they are
 //     reported as [EventSessionRejected].
 //   - Session fixation: [Session.Login] and [Session.Regenerate] issue a new
-//     token and delete the old record before the response is sent.
+//     token and delete the old record before the response is sent. A login
+//     of a different user than the session's (an anonymous session
+//     included) starts with no values, so nothing planted in the session
+//     before it (a CSRF token, a cart, a flash) reaches the authenticated
+//     one; every login, [Session.Reauthenticate] and [Session.ChangeRole]
+//     drops the values under [LoginScopedKeyPrefix], where package csrf
+//     keeps its token.
 //   - Stolen cookies: HttpOnly, SameSite=Lax, Secure and the __Host- prefix
 //     in production; idle and absolute deadlines kept on the server, never
 //     read from the cookie; [Session.Destroy] deletes the record.
@@ -100,6 +106,11 @@
 //     [Session.Incr] is atomic in the store.
 //   - Cookie tossing: a request with two session cookies is refused (400,
 //     [ErrDuplicateCookie]).
+//   - Logout and [Session.Destroy] expire the session cookie only: no
+//     Clear-Site-Data header, which would wipe every cookie of the site
+//     (a device cookie that protects the user from lockout, sibling
+//     applications' cookies). A "sign out everywhere" or a disabled account
+//     may send it deliberately.
 //   - Store outages answer 503 ([ErrStoreUnavailable]) and never look like a
 //     logout.
 //

@@ -275,6 +275,7 @@ func (s *Session) commitRegenerate() error {
 			if fresh.Values == nil {
 				fresh.Values = map[string]json.RawMessage{}
 			}
+			s.dropStored(fresh.Values) // issue 11 row 4
 			err = s.patch.Apply(fresh)
 		}
 		switch {

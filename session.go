@@ -47,9 +47,10 @@ type Session struct {
 	regen     bool
 	login     *login
 	destroyed bool
-	logout    bool // destroyed by Logout rather than Destroy
-	reauth    bool // Reauthenticate: refresh AuthenticatedAt on the new token
-	ended     bool // the store no longer has the session
+	logout    bool     // destroyed by Logout rather than Destroy
+	reauth    bool     // Reauthenticate: refresh AuthenticatedAt on the new token
+	drop      dropKind // values the next regeneration drops (loginscope.go)
+	ended     bool     // the store no longer has the session
 	committed bool
 	misuse    error       // a change without an error result came too late: for Err
 	ck        cookieState // what the Set-Cookie decision needs (cookie.go)

@@ -16,8 +16,13 @@ import (
 const (
 	HeaderName = "X-CSRF-Token"
 	FormField  = "csrf_token"
-	// SessionKey is the session value that holds the token.
-	SessionKey = "csrfToken"
+	// SessionKey is the session value that holds the token:
+	// "tether.login.csrfToken". It lies under
+	// [tether.LoginScopedKeyPrefix], so every login, re-authentication and
+	// role change drops it and [Token] issues a new one afterwards: a token
+	// known before the login (planted together with a session cookie, or
+	// read from an anonymous page) does not pass the check after it.
+	SessionKey = tether.LoginScopedKeyPrefix + "csrfToken"
 )
 
 // Options configure a Protector.

@@ -69,9 +69,11 @@
 // rendered by html/template (which escapes both). The script may as well
 // be a file served from the app (script-src 'self', no nonce needed); what
 // CSP forbids is a script, or an htmx copy, from anywhere else. The token
-// is the session's and lives as long as it does, so fragments that htmx
-// swaps in need no new meta tag; after a login that starts the session's
-// values afresh, the next full page brings the new token.
+// is the session's and lives until the next login, re-authentication or
+// role change (it is kept under [tether.LoginScopedKeyPrefix], which each of
+// them drops, so a token fixed before login is worthless after it):
+// fragments that htmx swaps in need no new meta tag, and the page that a
+// login redirects to, or its next full page, brings the new token.
 //
 // htmx 2 sends requests only to the page's own origin by default
 // (htmx.config.selfRequestsOnly); the script's origin test keeps the token

@@ -38,6 +38,7 @@ func signIn(t *testing.T, base, name, password string) *user {
 	b := exampletest.NewBrowserFor(t, base)
 	b.FetchCSRF()
 	b.Expect("POST", "/login", url.Values{"username": {name}, "password": {password}}, http.StatusOK, `"user":"`+name+`"`)
+	b.FetchCSRF() // the login dropped the pre-login token (issue 11 row 4)
 	c, res, err := dial(b)
 	if err != nil {
 		t.Fatalf("%s: dial: %v", name, err)

@@ -25,9 +25,10 @@
 // The forms also carry the token in a hidden csrf_token field and work
 // without JavaScript: a plain form post is answered with a redirect (303) to
 // the page, an htmx request (header HX-Request: true) with the fragment to
-// swap in. Login keeps the session's values, so the token in the meta tag
-// stays valid; logout ends the session and its token, so it answers
-// HX-Redirect: / and the browser loads a fresh page with a fresh token.
+// swap in. Login drops the session's CSRF token (a token known before the
+// login must not work after it) and logout ends the session and its token,
+// so both answer HX-Redirect: / and the browser loads a fresh page with a
+// fresh token.
 //
 // This example vendors no JavaScript: download htmx 2 (https://htmx.org)
 // and serve it from your own origin as /static/htmx.min.js (script-src
@@ -171,8 +172,8 @@ func New(m *tether.Manager, policy secheaders.Policy) (http.Handler, error) {
 			return
 		}
 		s := tether.FromContext(r.Context())
-		// Login issues a new token (the pre-login one dies at once) and
-		// keeps the session's values, its CSRF token among them.
+		// Login issues a new session token (the pre-login one dies at once)
+		// and drops the CSRF token with the anonymous values.
 		if err := s.Login(demo.UserID, "user"); err != nil {
 			m.Error(w, r, err)
 			return
@@ -185,12 +186,8 @@ func New(m *tether.Manager, policy secheaders.Policy) (http.Handler, error) {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
-		v, err := viewOf(r)
-		if err != nil {
-			m.Error(w, r, err)
-			return
-		}
-		render(w, http.StatusOK, "account", v)
+		// The page's meta tag holds the dropped CSRF token: load a new page.
+		w.Header().Set("HX-Redirect", "/")
 	})
 	mux.HandleFunc("POST /counter", func(w http.ResponseWriter, r *http.Request) {
 		s := tether.FromContext(r.Context())
