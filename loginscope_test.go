@@ -184,3 +184,40 @@ func TestEndingSendsNoClearSiteData(t *testing.T) {
 		})
 	}
 }
+
+// A login that drops a new user's values keeps tether's own bookkeeping: a
+// "remember me" choice made before Login in the login request (issue 11
+// row 4 must not undo it).
+func TestLoginKeepsPersistentChoice(t *testing.T) {
+	f := newFixture(t, nil)
+	_, c := f.do(t, "/set?k=cart&v=3", "")
+	var mode tether.CookieMode
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		s := tether.FromContext(r.Context())
+		if err := s.SetPersistent(true); err != nil {
+			t.Errorf("SetPersistent: %v", err)
+		}
+		if err := s.Login("alice", ""); err != nil {
+			t.Errorf("Login: %v", err)
+		}
+	})
+	mux.HandleFunc("GET /mode", func(w http.ResponseWriter, r *http.Request) {
+		mode = tether.FromContext(r.Context()).CookieMode()
+	})
+	h := f.m.Handler(mux)
+	req := httptest.NewRequest("GET", "/login", nil)
+	req.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: c})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	post := setCookie(rec, f.m.CookieName())
+	req = httptest.NewRequest("GET", "/mode", nil)
+	req.AddCookie(&http.Cookie{Name: f.m.CookieName(), Value: post})
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if mode != tether.CookiePersistent {
+		t.Fatalf("cookie mode after login: got %v, want %v", mode, tether.CookiePersistent)
+	}
+	if got, _ := f.do(t, "/get?k=cart", post); got.Body.String() != "alice|" {
+		t.Fatalf("values after login: got %q, want %q", got.Body.String(), "alice|")
+	}
+}
