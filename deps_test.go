@@ -10,7 +10,8 @@ import (
 // The root package imports only the standard library, so a user who imports
 // tether and one store pulls in that store's driver and nothing else. The
 // small companion packages stay as light: audit and csrf add only tether
-// itself, secheaders nothing.
+// itself; secheaders, clientip and throttle nothing (the Redis throttle
+// counter, on go-redis, is the redisthrottle subpackage).
 func TestPackagesImportOnlyWhatTheyMay(t *testing.T) {
 	const root = "github.com/tetherhq/tether"
 	cases := []struct {
@@ -21,6 +22,8 @@ func TestPackagesImportOnlyWhatTheyMay(t *testing.T) {
 		{"./audit", []string{root}},
 		{"./csrf", []string{root}},
 		{"./secheaders", nil},
+		{"./clientip", nil},
+		{"./throttle", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.pkg, func(t *testing.T) {
