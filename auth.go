@@ -76,12 +76,8 @@ func (s *Session) Reauthenticate() error {
 func (s *Session) ChangeRole(role string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.changeLocked(); err != nil {
+	if err := s.rotatableLocked(); err != nil {
 		return err
-	}
-	s.loadLocked()
-	if s.destroyed {
-		return ErrSessionDestroyed
 	}
 	if s.rec == nil || s.rec.UserID == "" || s.login != nil {
 		if s.login != nil { // logged in during this request: its deadline is not stored yet
@@ -104,12 +100,8 @@ func (s *Session) ChangeRole(role string) error {
 func (s *Session) regenerate(l *login) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.changeLocked(); err != nil {
+	if err := s.rotatableLocked(); err != nil {
 		return err
-	}
-	s.loadLocked()
-	if s.destroyed {
-		return ErrSessionDestroyed
 	}
 	rec := s.ensure()
 	s.regen = true
@@ -160,4 +152,18 @@ func (s *Session) destroy(logout bool) {
 	if logout {
 		s.logout = true
 	}
+}
+
+// rotatableLocked loads the session and reports whether its token may still
+// be changed: not once the session is saved ([ErrResponseStarted]), nor
+// after Destroy or Logout ([ErrSessionDestroyed]). The caller holds s.mu.
+func (s *Session) rotatableLocked() error {
+	if err := s.changeLocked(); err != nil {
+		return err
+	}
+	s.loadLocked()
+	if s.destroyed {
+		return ErrSessionDestroyed
+	}
+	return nil
 }
