@@ -14,6 +14,12 @@ import (
 // with the current parameters (or the stored hash's). Other errors mean the
 // database or ctx failed.
 //
+// The user returned carries the Generation read in the same row, by the
+// same SELECT, as the hash that was verified: a password change or a
+// disable that lands after that read raised the generation beyond it, so a
+// session created from this login is refused at its first account check
+// (issue 11 row 3). A rehash below leaves the generation as it is.
+//
 // After a successful check, a hash made with parameters other than the
 // Hasher's is replaced by a fresh one; the replacement is conditional on the
 // stored hash being unchanged, so a password change that lands meanwhile is

@@ -143,12 +143,12 @@ func (p *Postgres) Add(ctx context.Context, username, password, role string) (Us
 	return User{ID: userID(seq), Username: username, Role: role, CreatedAt: now, PasswordHash: hash}, nil
 }
 
-const pgCols = `seq, username, role, password_hash, disabled, created_at`
+const pgCols = `seq, username, role, password_hash, disabled, created_at, generation`
 
 func pgScan(row pgx.Row) (User, error) {
 	var u User
 	var seq int64
-	if err := row.Scan(&seq, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt); err != nil {
+	if err := row.Scan(&seq, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &u.Generation); err != nil {
 		return User{}, err
 	}
 	u.ID, u.CreatedAt = userID(seq), u.CreatedAt.UTC()
@@ -188,11 +188,15 @@ func (p *Postgres) List(ctx context.Context) ([]User, error) {
 	return out, rows.Err()
 }
 
-func (p *Postgres) update(ctx context.Context, what, column string, value any, username string) error {
+// update runs UPDATE tether_users SET set WHERE the name matches, with
+// args as $1… and the name as the last parameter, and maps "no row" to
+// ErrNotFound. set is a trusted SQL fragment, never input.
+func (p *Postgres) update(ctx context.Context, what, set string, username string, args ...any) error {
 	if !ValidUsername(username) {
 		return ErrInvalidUsername
 	}
-	tag, err := p.pool.Exec(ctx, `UPDATE tether_users SET `+column+` = $1 WHERE lower(username) = lower($2)`, value, username)
+	q := fmt.Sprintf(`UPDATE tether_users SET %s WHERE lower(username) = lower($%d)`, set, len(args)+1)
+	tag, err := p.pool.Exec(ctx, q, append(args, username)...)
 	if err != nil {
 		return fmt.Errorf("users: %s: %w", what, err)
 	}
@@ -202,7 +206,8 @@ func (p *Postgres) update(ctx context.Context, what, column string, value any, u
 	return nil
 }
 
-// SetPassword replaces the user's password hash.
+// SetPassword replaces the user's password hash and raises its generation,
+// in one statement.
 func (p *Postgres) SetPassword(ctx context.Context, username, password string) error {
 	if !ValidUsername(username) {
 		return ErrInvalidUsername
@@ -211,12 +216,30 @@ func (p *Postgres) SetPassword(ctx context.Context, username, password string) e
 	if err != nil {
 		return err
 	}
-	return p.update(ctx, "set password", "password_hash", hash, username)
+	return p.update(ctx, "set password", `password_hash = $1, `+raiseGeneration, username, hash)
 }
 
-// SetDisabled disables or re-enables the user.
+// SetDisabled disables or re-enables the user; disabling raises its
+// generation in the same statement.
 func (p *Postgres) SetDisabled(ctx context.Context, username string, disabled bool) error {
-	return p.update(ctx, "set disabled", "disabled", disabled, username)
+	if disabled {
+		return p.update(ctx, "set disabled", `disabled = true, `+raiseGeneration, username)
+	}
+	return p.update(ctx, "set disabled", `disabled = false`, username)
+}
+
+// RaiseGeneration raises the user's generation.
+func (p *Postgres) RaiseGeneration(ctx context.Context, username string) error {
+	return p.update(ctx, "raise generation", raiseGeneration, username)
+}
+
+// RaiseAllGenerations raises every user's generation in one statement.
+func (p *Postgres) RaiseAllGenerations(ctx context.Context) (int, error) {
+	tag, err := p.pool.Exec(ctx, `UPDATE tether_users SET `+raiseGeneration)
+	if err != nil {
+		return 0, fmt.Errorf("users: raise all generations: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // SetRole changes the user's role.
@@ -224,7 +247,7 @@ func (p *Postgres) SetRole(ctx context.Context, username, role string) error {
 	if !ValidRole(role) {
 		return ErrInvalidRole
 	}
-	return p.update(ctx, "set role", "role", role, username)
+	return p.update(ctx, "set role", `role = $1`, username, role)
 }
 
 // Authenticate is SQLite.Authenticate's contract on PostgreSQL.

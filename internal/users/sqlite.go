@@ -113,12 +113,12 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
-const userCols = `seq, username, role, password_hash, disabled, created_at`
+const userCols = `seq, username, role, password_hash, disabled, created_at, generation`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var seq, created int64
-	if err := row.Scan(&seq, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &created); err != nil {
+	if err := row.Scan(&seq, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &created, &u.Generation); err != nil {
 		return User{}, err
 	}
 	u.ID = userID(seq)
@@ -163,13 +163,14 @@ func (s *SQLite) List(ctx context.Context) ([]User, error) {
 	return out, nil
 }
 
-// update sets one column of one user and maps "no row" to ErrNotFound.
-// column is a trusted identifier, never input.
-func (s *SQLite) update(ctx context.Context, what, column string, value any, username string) error {
+// update runs UPDATE tether_users SET set WHERE username = ? with args
+// before the name, and maps "no row" to ErrNotFound. set is a trusted SQL
+// fragment, never input.
+func (s *SQLite) update(ctx context.Context, what, set string, username string, args ...any) error {
 	if !ValidUsername(username) {
 		return ErrInvalidUsername
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE tether_users SET `+column+` = ? WHERE username = ?`, value, username)
+	res, err := s.db.ExecContext(ctx, `UPDATE tether_users SET `+set+` WHERE username = ?`, append(args, username)...)
 	if err != nil {
 		return fmt.Errorf("users: %s: %w", what, err)
 	}
@@ -183,7 +184,8 @@ func (s *SQLite) update(ctx context.Context, what, column string, value any, use
 	return nil
 }
 
-// SetPassword replaces the user's password hash.
+// SetPassword replaces the user's password hash and raises its generation,
+// in one statement.
 func (s *SQLite) SetPassword(ctx context.Context, username, password string) error {
 	if !ValidUsername(username) {
 		return ErrInvalidUsername
@@ -192,12 +194,34 @@ func (s *SQLite) SetPassword(ctx context.Context, username, password string) err
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, "set password", "password_hash", hash, username)
+	return s.update(ctx, "set password", `password_hash = ?, `+raiseGeneration, username, hash)
 }
 
-// SetDisabled disables or re-enables the user.
+// SetDisabled disables or re-enables the user; disabling raises its
+// generation in the same statement.
 func (s *SQLite) SetDisabled(ctx context.Context, username string, disabled bool) error {
-	return s.update(ctx, "set disabled", "disabled", disabled, username)
+	if disabled {
+		return s.update(ctx, "set disabled", `disabled = 1, `+raiseGeneration, username)
+	}
+	return s.update(ctx, "set disabled", `disabled = 0`, username)
+}
+
+// RaiseGeneration raises the user's generation.
+func (s *SQLite) RaiseGeneration(ctx context.Context, username string) error {
+	return s.update(ctx, "raise generation", raiseGeneration, username)
+}
+
+// RaiseAllGenerations raises every user's generation in one statement.
+func (s *SQLite) RaiseAllGenerations(ctx context.Context) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE tether_users SET `+raiseGeneration)
+	if err != nil {
+		return 0, fmt.Errorf("users: raise all generations: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("users: raise all generations: %w", err)
+	}
+	return int(n), nil
 }
 
 // SetRole changes the user's role.
@@ -205,5 +229,5 @@ func (s *SQLite) SetRole(ctx context.Context, username, role string) error {
 	if !ValidRole(role) {
 		return ErrInvalidRole
 	}
-	return s.update(ctx, "set role", "role", role, username)
+	return s.update(ctx, "set role", `role = ?`, username, role)
 }

@@ -58,6 +58,13 @@ type User struct {
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"createdAt"`
 	PasswordHash string    `json:"-"`
+	// Generation is the account's credential generation: 0 for a new
+	// account, raised by one in the same UPDATE that changes the password
+	// or disables the account, and by RaiseGeneration and
+	// RaiseAllGenerations. A session remembers the generation its login
+	// read (with the hash it verified, in one row) and is refused once the
+	// account's differs (issue 11 row 3). It is bookkeeping, not shown.
+	Generation int64 `json:"-"`
 }
 
 // Directory stores users. Implementations are safe for concurrent use and
@@ -71,20 +78,34 @@ type Directory interface {
 	Get(ctx context.Context, username string) (User, error)
 	// List returns every user, oldest first.
 	List(ctx context.Context) ([]User, error)
-	// SetPassword stores a hash of a new password, or fails with ErrNotFound
-	// or a passwords length error. Ending the user's sessions is the
-	// caller's job.
+	// SetPassword stores a hash of a new password and raises the user's
+	// Generation in the same statement, or fails with ErrNotFound or a
+	// passwords length error. Ending the user's sessions is the caller's
+	// job, after SetPassword returns (raise first, then revoke: see
+	// Generation).
 	SetPassword(ctx context.Context, username, password string) error
 	// SetDisabled disables or re-enables the user; a disabled user cannot
-	// authenticate. Ending the user's sessions is the caller's job.
+	// authenticate. Disabling raises the user's Generation in the same
+	// statement; re-enabling does not. Ending the user's sessions is the
+	// caller's job, after SetDisabled returns.
 	SetDisabled(ctx context.Context, username string, disabled bool) error
+	// RaiseGeneration raises the user's Generation, or fails with
+	// ErrNotFound: every session authenticated before it is refused at its
+	// next account check. Call it before ending all of a user's sessions.
+	RaiseGeneration(ctx context.Context, username string) error
+	// RaiseAllGenerations raises every user's Generation in one statement
+	// and returns how many users it changed: the first step of a
+	// revoke-everything (ASVS 7.4.5).
+	RaiseAllGenerations(ctx context.Context) (int, error)
 	// SetRole changes the user's role.
 	SetRole(ctx context.Context, username, role string) error
 	// Authenticate returns the user whose name and password match and who
 	// is not disabled. Every failed login returns ErrInvalidCredentials
 	// after the same hashing work; other errors mean the directory or the
 	// context failed (the caller should answer 503, not 401). A hash with
-	// outdated parameters is replaced after a successful check.
+	// outdated parameters is replaced after a successful check. The
+	// returned User's Generation was read in the same row, by the same
+	// statement, as the hash that was verified.
 	Authenticate(ctx context.Context, username, password string) (User, error)
 	// Ping reports whether the directory's storage answers.
 	Ping(ctx context.Context) error
@@ -109,3 +130,7 @@ func ValidUsername(name string) bool {
 func ValidRole(role string) bool { return role == RoleUser || role == RoleAdmin }
 
 func userID(seq int64) string { return fmt.Sprintf("user-%d", seq) }
+
+// raiseGeneration is the SET clause, the same in SQLite and PostgreSQL, that
+// raises a user's credential generation (User.Generation).
+const raiseGeneration = `generation = generation + 1`

@@ -421,10 +421,10 @@ func TestPersistence(t *testing.T) {
 		if carol := mustAdd(t, s, "carol", "correct-horse", RoleUser); carol.ID != "user-1003" {
 			t.Fatalf("third user after reopen: got %s, want user-1003", carol.ID)
 		}
-		// The migration ran once.
+		// Each migration ran once.
 		var versions int
-		if versions, err = b.count(s, `SELECT COUNT(*) FROM `+schemaTable); err != nil || versions != 1 {
-			t.Fatalf("schema versions: got %d %v, want 1", versions, err)
+		if versions, err = b.count(s, `SELECT COUNT(*) FROM `+schemaTable); err != nil || versions != 2 {
+			t.Fatalf("schema versions: got %d %v, want 2", versions, err)
 		}
 	})
 }
