@@ -38,6 +38,10 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 			var ids []string
 			if *id != "" {
 				ids = []string{*id}
+			} else if err := env.app.users.RaiseGeneration(ctx, u.Username); err != nil {
+				// All of them: raise the credential generation first, so
+				// that a login in flight is refused too (issue 11 row 3).
+				return userErr(*user, err)
 			}
 			n, err := env.endSessions(ctx, u, "admin", ids...)
 			if err != nil {

@@ -137,6 +137,10 @@ func userPasswd(ctx context.Context, cfg *config.Config, getenv func(string) str
 		return err
 	}
 	return withUser(ctx, cfg, getenv, stderr, name, func(env *adminEnv, u users.User) error {
+		// SetPassword raises the credential generation with the new hash;
+		// the sessions are ended only after it, so a login that verified
+		// the old password meanwhile is refused at its next request too
+		// (issue 11 row 3).
 		if err := env.app.users.SetPassword(ctx, name, pw); err != nil {
 			return passwordErr("user passwd", userErr(name, err))
 		}
@@ -160,6 +164,8 @@ func userDisable(ctx context.Context, cfg *config.Config, getenv func(string) st
 		return err
 	}
 	return withUser(ctx, cfg, getenv, stderr, name, func(env *adminEnv, u users.User) error {
+		// Disabling raises the credential generation in the same statement,
+		// before the sessions are ended (issue 11 row 3).
 		if err := env.app.users.SetDisabled(ctx, name, disable); err != nil {
 			return err
 		}

@@ -24,8 +24,40 @@ const (
 // AccountChangedKey is the session value an admin tool sets (through
 // tether.Manager.SetUserSessions) on every session of a user whose account
 // changed, so that the server re-reads the account at the session's next
-// request instead of at the once-a-minute pace.
+// request instead of at the once-a-minute pace. Login sets it too (see
+// credGenKey).
 const AccountChangedKey = "accountChanged"
+
+// credGenKey holds the credential generation (users.User.Generation) that
+// the session's login read, in the same row as the hash it verified. The
+// account re-check (touchSeen) ends the session, reason
+// "credentials_changed", when the account's generation differs. A password
+// change, a disable and a revoke-all raise the generation first, then end
+// the user's sessions through the per-user index (issue 11 row 3).
+//
+// Why that closes the race of a login that verified the old password while
+// the change ran. The login reads generation G with the hash; the change
+// raises it to G+1 (in the UPDATE that stores the new hash), then revokes
+// every session listed under the user; the login then creates its session.
+//
+//   - Created before the revocation: the revocation finds it in the index
+//     and deletes it.
+//   - Created after it: it holds G, and login flags it with
+//     AccountChangedKey, so its very next request re-reads the account
+//     (failing closed while the directory cannot be read) and, the raise
+//     having been committed before the revocation, which came before the
+//     creation, finds G+1: the session ends there. Without the flag it
+//     would have up to seenEvery.
+//   - A login that read the row after the raise verified the new hash (or
+//     saw the account disabled): it holds G+1 and is legitimate.
+//
+// After that first check, a later raise is followed by a revocation that
+// finds the session in the index (or, during a token rotation, its
+// successor: tether's rotation re-checks the old record after creating the
+// new one), so the check at the once-a-minute pace is only a second line.
+// A session from before the generation existed holds none, read as 0, the
+// generation of every account the migration found.
+const credGenKey = "credGen"
 
 // profile handles GET /profile: who the session belongs to.
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +91,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusBadRequest, publicPasswordError(err))
 		return
 	}
+	// SetPassword raised the generation: end the other sessions only now
+	// (credGenKey), so that a login racing the change cannot survive it.
 	ended, err := sess.EndOtherSessions(r.Context())
 	if err != nil {
 		s.sessionError(w, r, err)
@@ -69,9 +103,19 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.m.Emit(r, tether.EventPasswordChanged)
-	// The new hash voids every device cookie of the account; this browser,
-	// which just proved the password, gets a new one.
-	if nu, err := s.users.Get(r.Context(), u.Username); err == nil {
+	// This session goes on under the new generation. The new hash voids
+	// every device cookie of the account; this browser, which just proved
+	// the password, gets a new one. Should the account not be readable
+	// now, the session keeps the old generation and is flagged, so its
+	// next request ends it (fail closed): the user signs in again.
+	nu, err := s.users.Get(r.Context(), u.Username)
+	if err == nil {
+		err = sess.Set(credGenKey, nu.Generation)
+	}
+	if err != nil {
+		s.log.Error("password changed, but the session could not take the new credential generation", "err", err)
+		_ = sess.Set(AccountChangedKey, 1)
+	} else {
 		s.devices.issue(w, nu.Username, nu.PasswordHash)
 	}
 	if ended > 0 {
@@ -103,8 +147,9 @@ func (s *Server) recordMeta(sess *tether.Session, r *http.Request) error {
 
 // touchSeen refreshes "last seen" when it is older than seenEvery (the
 // change rides on the request's save) and, at the same pace, re-reads the
-// account: a disabled account's session ends, and a changed role rotates the
-// token (role_changed). A "last seen" in the future counts as stale, never as
+// account: a disabled account's session ends, so does one whose credential
+// generation changed (credGenKey), and a changed role rotates the token
+// (role_changed). A "last seen" in the future counts as stale, never as
 // fresh: clock skew between instances, or a record written by someone with
 // access to the store, must not postpone the re-check (issue 11 row 7).
 //
@@ -140,6 +185,12 @@ func (s *Server) touchSeen(w http.ResponseWriter, r *http.Request, sess *tether.
 		return true
 	case err != nil || u.Disabled || u.ID != sess.UserID():
 		s.m.Emit(r, tether.EventSessionRevoked, slog.String("reason", "account_disabled"))
+		sess.Destroy()
+		tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
+		return false
+	case sess.GetInt64(credGenKey) != u.Generation:
+		// Authenticated with credentials that changed since (credGenKey).
+		s.m.Emit(r, tether.EventSessionRevoked, slog.String("reason", "credentials_changed"))
 		sess.Destroy()
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Not authenticated")
 		return false

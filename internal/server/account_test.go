@@ -82,6 +82,10 @@ func TestAccountChangeFailsClosed(t *testing.T) {
 	}
 	c := send("/login", `{"username":"alice","password":"correct-horse"}`, "").Result().Cookies()[0].Value
 	u, _ := base.Get(ctx, "alice")
+	// The first request after a login re-checks the account (credGenKey).
+	if rec := send("/profile", "", c); rec.Code != 200 {
+		t.Fatalf("first request after the login: got %d, want 200", rec.Code)
+	}
 
 	// Unflagged: the periodic re-check fails open while the directory is
 	// down, at the once-a-minute pace, not on every request.
@@ -148,6 +152,11 @@ func TestFutureSeenIsStale(t *testing.T) {
 			send := sender(s.Handler())
 			c := send("POST", "/login", `{"username":"alice","password":"correct-horse"}`, "").Result().Cookies()[0].Value
 			u, _ := dir.Get(ctx, "alice")
+			// The first request after a login re-checks the account
+			// (credGenKey); the pace applies from then on.
+			if got := send("GET", "/profile", "", c).Code; got != 200 {
+				t.Fatalf("first request after the login: got %d, want 200", got)
+			}
 			if n, err := s.m.SetUserSessions(ctx, u.ID, metaSeenKey, time.Now().Add(tc.offset).Unix()); err != nil || n != 1 {
 				t.Fatalf("SetUserSessions: got %d, %v, want 1, nil", n, err)
 			}

@@ -67,7 +67,8 @@ func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"user": u.Username, "sessions": out})
 }
 
-// adminEndSessions handles DELETE /admin/users/{name}/sessions[/{id}].
+// adminEndSessions handles DELETE /admin/users/{name}/sessions[/{id}]. Ending
+// all of them raises the user's credential generation first (credGenKey).
 func (s *Server) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.targetUser(w, r)
 	if !ok {
@@ -76,6 +77,11 @@ func (s *Server) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 	var ids []string
 	if id := r.PathValue("id"); id != "" {
 		ids = []string{id}
+	} else if err := s.users.RaiseGeneration(r.Context(), u.Username); err != nil {
+		// All of them: raise the generation first, so that a login of the
+		// user in flight is refused too (credGenKey).
+		s.credentialError(w, err, checkRefusals)
+		return
 	}
 	n, err := s.m.EndUserSessions(r.Context(), u.ID, ids...)
 	if err != nil {

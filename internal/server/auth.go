@@ -51,6 +51,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		sess.Login(u.ID, u.Role),
 		sess.Set("username", u.Username),
 		sess.Set("role", u.Role),
+		// The generation read with the verified hash, and a re-check of the
+		// account at the next request: the credentials may change between
+		// this login's read and its session's creation (credGenKey).
+		sess.Set(credGenKey, u.Generation),
+		sess.Set(AccountChangedKey, 1),
 		s.bind(sess, r),
 		s.recordMeta(sess, r),
 	)
