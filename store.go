@@ -209,3 +209,18 @@ type UserIndex interface {
 	// deleted.
 	DeleteUser(ctx context.Context, userID string) (int, error)
 }
+
+// Purger is implemented by stores that can delete every session they hold
+// at once, anonymous ones included. [Manager.EndAllSessions] needs it and
+// returns [ErrNoPurger] without it.
+type Purger interface {
+	// DeleteAll deletes every session record the store holds (anonymous
+	// and authenticated, live or expired but not yet removed) and every
+	// per-user index entry, and returns how many session records it
+	// deleted. A record created while it runs may survive; none that
+	// existed when it started does. Like Delete, it makes later Updates
+	// of the deleted keys return [ErrNotFound]. It may scan the store (in
+	// bounded batches, never blocking it for long): it is an
+	// administrator's action, not a request's.
+	DeleteAll(ctx context.Context) (int, error)
+}

@@ -11,8 +11,8 @@
 //
 // newStore is called once per subtest and must return an empty store that
 // nothing else uses. The suite also checks the optional interfaces
-// [tether.UserIndex] and [tether.Pinger] when the store implements them, and
-// skips those subtests otherwise.
+// [tether.UserIndex], [tether.Purger] and [tether.Pinger] when the store
+// implements them, and skips those subtests otherwise.
 //
 // Deadlines are relative to the real clock and "later" is simulated by
 // passing a future now, which the interface takes explicitly, so the suite
@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tether.Store) {
 		{"DeleteRacingUpdates", testDeleteRacingUpdates},
 		{"UserIndex", testUserIndex},
 		{"DeleteUser", testDeleteUser},
+		{"DeleteAll", testDeleteAll},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

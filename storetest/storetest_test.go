@@ -47,6 +47,10 @@ var broken = map[string]struct {
 		func() tether.Store { return miscounting{memstore.New()} },
 		[]string{"DeleteUser"},
 	},
+	"purges only authenticated sessions": {
+		func() tether.Store { return partialPurge{memstore.New()} },
+		[]string{"DeleteAll"},
+	},
 }
 
 const brokenEnv = "STORETEST_BROKEN"
@@ -152,4 +156,20 @@ type miscounting struct{ *memstore.Store }
 func (s miscounting) DeleteUser(ctx context.Context, userID string) (int, error) {
 	_, err := s.Store.DeleteUser(ctx, userID)
 	return 0, err
+}
+
+// partialPurge's DeleteAll ends the sessions of users only, through the
+// per-user index, and leaves the anonymous ones.
+type partialPurge struct{ *memstore.Store }
+
+func (s partialPurge) DeleteAll(ctx context.Context) (int, error) {
+	n := 0
+	for _, user := range []string{"alice", "bob"} {
+		d, err := s.Store.DeleteUser(ctx, user)
+		if err != nil {
+			return n, err
+		}
+		n += d
+	}
+	return n, nil
 }
