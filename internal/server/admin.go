@@ -95,3 +95,27 @@ func (s *Server) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 	s.m.Emit(r, tether.EventSessionRevoked, slog.Int("count", n), slog.String("reason", "admin"), slog.String("targetUserId", u.ID))
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
 }
+
+// adminEndAllSessions handles DELETE /admin/sessions: it ends every session
+// of every user, anonymous ones included, without rotating the secrets
+// (ASVS 7.4.5), and answers {"ok":true,"endedSessions":N}. Every user's
+// credential generation is raised first, so that a login in flight, whose
+// password check came before, is refused at its next request too
+// (credGenKey); then the store is purged (tether.Manager.EndAllSessions).
+// The caller's own session ends with the others: its cookie is expired in
+// this answer. It emits session_revoked with reason revoke_all and the
+// count.
+func (s *Server) adminEndAllSessions(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.users.RaiseAllGenerations(r.Context()); err != nil {
+		s.credentialError(w, err, checkRefusals)
+		return
+	}
+	n, err := s.m.EndAllSessions(r.Context())
+	if err != nil {
+		s.sessionError(w, r, err)
+		return
+	}
+	s.m.Emit(r, tether.EventSessionRevoked, slog.Int("count", n), slog.String("reason", tether.ReasonRevokeAll))
+	tether.FromContext(r.Context()).Destroy()
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "endedSessions": n})
+}

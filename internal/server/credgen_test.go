@@ -120,6 +120,13 @@ func TestInFlightLoginDiesWithCredentialChange(t *testing.T) {
 				t.Fatalf("DELETE /admin/users/alice/sessions: got %d %s, want 200", rec.Code, rec.Body)
 			}
 		}, false},
+		{"revoke everything (DELETE /admin/sessions)", func(t *testing.T, s *Server, dir users.Directory, _ *client) {
+			root := &client{t: t, h: s.Handler()}
+			root.login("root", "root-password")
+			if rec := root.do("DELETE", "/admin/sessions", ""); rec.Code != 200 {
+				t.Fatalf("DELETE /admin/sessions: got %d %s, want 200", rec.Code, rec.Body)
+			}
+		}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -155,6 +155,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	// Its path has the 405 fallback of the GET route above.
 	app.handle("DELETE", "/admin/users/{name}/sessions", s.requireRecentAdmin(s.adminEndSessions))
 	app.route("DELETE", "/admin/users/{name}/sessions/{id}", s.requireRecentAdmin(s.adminEndSessions))
+	app.route("DELETE", "/admin/sessions", s.requireRecentAdmin(s.adminEndAllSessions))
 	// More specific than /sessions/{id}, so it needs no 405 fallback of its own.
 	app.handle("POST", "/sessions/revoke-others", s.requireRecentAuth(s.revokeOthers))
 	app.otherwise(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -137,7 +137,7 @@ func TestEveryRouteHasItsLabel(t *testing.T) {
 		seen[p] = true
 	}
 	for _, want := range []string{"GET /{$}", "GET /profile", "DELETE /sessions/{id}", "POST /sessions/revoke-others",
-		"GET /admin/users/{name}/sessions", "DELETE /admin/users/{name}/sessions", "DELETE /admin/users/{name}/sessions/{id}",
+		"GET /admin/users/{name}/sessions", "DELETE /admin/users/{name}/sessions", "DELETE /admin/users/{name}/sessions/{id}", "DELETE /admin/sessions",
 		"GET /healthz", "GET /readyz", "GET /metrics"} {
 		if !seen[want] {
 			t.Errorf("patterns %q: missing %q", patterns, want)
