@@ -18,7 +18,9 @@ const ReasonRevokeAll = "revoke_all"
 // rotating the signing secrets: the "revoke everything" of OWASP ASVS
 // 7.4.5, for after a breach or a leak of the store. It returns how many
 // session records the store deleted. It needs a Store that implements
-// [Purger] and returns [ErrNoPurger] otherwise; store failures wrap
+// [Purger], itself or behind wrappers that expose what they wrap with an
+// Unwrap() Store method (a wrapper that times store calls need not pass
+// every optional interface through), and returns [ErrNoPurger] otherwise; store failures wrap
 // [ErrStoreUnavailable]. Only ctx bounds it, not [Config.StoreTimeout]: a
 // purge of a large store takes longer than one request's store call. It
 // emits nothing: the caller records the action
@@ -35,8 +37,8 @@ const ReasonRevokeAll = "revoke_all"
 // calling EndAllSessions, and checks on the first request after a login.
 // Sessions created after the purge (new visitors) are not affected.
 func (m *Manager) EndAllSessions(ctx context.Context) (int, error) {
-	p, ok := m.cfg.Store.(Purger)
-	if !ok {
+	p := purgerOf(m.cfg.Store)
+	if p == nil {
 		return 0, ErrNoPurger
 	}
 	n, err := p.DeleteAll(ctx)
@@ -44,4 +46,22 @@ func (m *Manager) EndAllSessions(ctx context.Context) (int, error) {
 		return n, storeErr(err)
 	}
 	return n, nil
+}
+
+// purgerOf returns the Purger of s, looking through wrappers (Unwrap() Store)
+// as developmentStore does, or nil if there is none.
+func purgerOf(s Store) Purger {
+	for range maxUnwrap {
+		if p, ok := s.(Purger); ok {
+			return p
+		}
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return nil
+		}
+		if s = u.Unwrap(); s == nil {
+			return nil
+		}
+	}
+	return nil
 }

@@ -44,15 +44,44 @@ func TestEndAllSessions(t *testing.T) {
 	}
 }
 
-// A store without Purger: ErrNoPurger, and nothing deleted.
-func TestEndAllSessionsNeedsPurger(t *testing.T) {
-	mem := memstore.New()
-	m, err := tether.New(tether.Config{Store: struct{ tether.Store }{mem}, Secrets: [][]byte{secretA}})
-	if err != nil {
-		t.Fatal(err)
+// unwrapping hides the optional interfaces of the store it wraps but
+// exposes it with Unwrap, as a wrapper that times store calls does.
+type unwrapping struct{ tether.Store }
+
+func (u unwrapping) Unwrap() tether.Store { return u.Store }
+
+// EndAllSessions finds the Purger behind wrappers that expose what they
+// wrap, and answers ErrNoPurger, deleting nothing, when there is none.
+func TestEndAllSessionsFindsPurger(t *testing.T) {
+	cases := []struct {
+		name string
+		wrap func(tether.Store) tether.Store
+		want error
+	}{
+		{"the store itself", func(s tether.Store) tether.Store { return s }, nil},
+		{"behind two Unwrap wrappers", func(s tether.Store) tether.Store { return unwrapping{unwrapping{s}} }, nil},
+		{"hidden without Unwrap", func(s tether.Store) tether.Store { return struct{ tether.Store }{s} }, tether.ErrNoPurger},
 	}
-	if n, err := m.EndAllSessions(context.Background()); !errors.Is(err, tether.ErrNoPurger) || n != 0 {
-		t.Fatalf("EndAllSessions: got (%d, %v), want (0, ErrNoPurger)", n, err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memstore.New()
+			m, err := tether.New(tether.Config{Store: tc.wrap(mem), Secrets: [][]byte{secretA}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = tether.FromContext(r.Context()).Set("k", 1)
+			})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+			n, err := m.EndAllSessions(context.Background())
+			wantN, wantLeft := 1, 0
+			if tc.want != nil {
+				wantN, wantLeft = 0, 1
+			}
+			if !errors.Is(err, tc.want) || n != wantN || mem.Len() != wantLeft {
+				t.Fatalf("EndAllSessions: got (%d, %v) with %d records left, want (%d, %v) with %d", n, err, mem.Len(), wantN, tc.want, wantLeft)
+			}
+		})
 	}
 }
 

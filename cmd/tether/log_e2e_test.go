@@ -55,13 +55,41 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	stale := in.client()
 	stale.setSID(idleSID)
 	expect(t, "idle session", stale.get("/profile"), 401, "") // idle_timeout
+
+	// Revoke everything (ASVS 7.4.5): an admin's DELETE /admin/sessions ends
+	// the anonymous session too, then the CLI's `sessions revoke --all`.
+	cliIn(t, dir, "root-password-1\n", "user", "add", "root", "--role", "admin", "--password-stdin")
+	anon, root := in.client(), in.client()
+	expect(t, "anonymous before revoke-all", anon.get("/views"), 200, `{"views":1}`)
+	keep(anon.sid())
+	expect(t, "admin login", root.login("root", "root-password-1"), 200, "")
+	rootCSRF := root.csrfToken()
+	keep(root.sid(), rootCSRF)
+	revoked := root.do("DELETE", "/admin/sessions", "", "", "X-CSRF-Token", rootCSRF) // session_revoked, revoke_all
+	if revoked.status != 200 || !strings.Contains(revoked.body, `"endedSessions":`) {
+		t.Fatalf("DELETE /admin/sessions: got %d %s, want 200 with endedSessions", revoked.status, revoked.body)
+	}
+	expect(t, "anonymous after revoke-all", anon.get("/views"), 200, `{"views":1}`)
+	keep(anon.sid())
+	var cliOut, cliEvents strings.Builder
+	if err := run(t.Context(), []string{"sessions", "revoke", "--all"}, env("DATA_DIR", dir), strings.NewReader(""), &cliOut, &cliEvents); err != nil {
+		t.Fatalf("tether sessions revoke --all: %v", err)
+	}
+	if !strings.HasPrefix(cliOut.String(), "1 session(s) ended") {
+		t.Fatalf("tether sessions revoke --all: got %q, want the one anonymous session ended", cliOut.String())
+	}
+	if ev := cliEvents.String(); !strings.Contains(ev, `"event":"session_revoked"`) || !strings.Contains(ev, `"reason":"revoke_all"`) ||
+		!strings.Contains(ev, `"count":1`) || !strings.Contains(ev, `"actor":"cli"`) {
+		t.Fatalf("the CLI's event: got %q, want session_revoked, reason revoke_all, count 1, actor cli", ev)
+	}
+	expect(t, "anonymous after the CLI's revoke-all", anon.get("/views"), 200, `{"views":1}`)
 	in.stop()
 
 	secret, err := os.ReadFile(filepath.Join(dir, "session.secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep(strings.TrimSpace(string(secret)), "correct-horse", "wrong-horse-1", "wrong-horse-2", "battery-staple-3", "forged-token-value")
+	keep(strings.TrimSpace(string(secret)), "correct-horse", "wrong-horse-1", "wrong-horse-2", "battery-staple-3", "forged-token-value", "root-password-1")
 	out := in.events.String() + in.stderr.String()
 	for _, s := range secrets {
 		if strings.Contains(out, s) {
@@ -74,6 +102,9 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 		if !strings.Contains(in.events.String(), `"event":"`+e+`"`) {
 			t.Errorf("no %s event in the scenario:\n%s", e, in.events)
 		}
+	}
+	if !strings.Contains(in.events.String(), `"reason":"revoke_all"`) {
+		t.Errorf("no session_revoked event with reason revoke_all:\n%s", in.events)
 	}
 	checkEventLines(t, in.events.String())
 }

@@ -4,6 +4,7 @@
 //	tether user add NAME [--role admin] [--password-stdin]
 //	tether user passwd|disable|enable|role|list …
 //	tether sessions list|revoke --user NAME
+//	tether sessions revoke --all
 //	tether secret generate
 //	tether doctor
 //	tether version
@@ -45,6 +46,7 @@ const usage = `usage:
   tether user role NAME user|admin
   tether user list
   tether sessions list|revoke --user NAME [--id ID]
+  tether sessions revoke --all
   tether secret generate
   tether doctor
   tether version

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tetherhq/tether/internal/users"
 )
 
 // sessions list and revoke name the account they cannot find, and print
@@ -42,5 +45,55 @@ func TestSessionsRevokeUnknownID(t *testing.T) {
 	}
 	if out.Len() != 0 || events.Len() != 0 {
 		t.Fatalf("got output %q and events %q, want neither", out.String(), events.String())
+	}
+}
+
+// `sessions revoke --all` goes alone: with --user, --id, a name or list it
+// is a usage error (exit status 2) that ends nothing.
+func TestSessionsRevokeAllUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"sessions", "revoke", "--all", "--user", "carol"},
+		{"sessions", "revoke", "--all", "--id", "0123456789abcdef"},
+		{"sessions", "revoke", "--all", "carol"},
+		{"sessions", "list", "--all"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			out, err := runCLI(t, dir, "", args...)
+			var ue usageError
+			if !errors.As(err, &ue) || out != "" {
+				t.Fatalf("got %q, %v; want no output and a usage error", out, err)
+			}
+		})
+	}
+}
+
+// `sessions revoke --all` raises every user's credential generation before
+// it purges the store (issue 11 row 3: a login in flight is refused at its
+// next request), and prints the count.
+func TestSessionsRevokeAllRaisesGenerations(t *testing.T) {
+	dir := t.TempDir()
+	for _, u := range []string{"carol", "dave"} {
+		if _, err := runCLI(t, dir, u+"-password\n", "user", "add", u, "--password-stdin"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runCLI(t, dir, "", "sessions", "revoke", "--all")
+	if want := "0 session(s) ended: every user's, anonymous ones included\n"; err != nil || out != want {
+		t.Fatalf("got %q, %v; want %q", out, err, want)
+	}
+	d, err := users.Open(filepath.Join(dir, "tether.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	list, err := d.List(context.Background())
+	if err != nil || len(list) != 2 {
+		t.Fatalf("users: got %d, %v; want 2", len(list), err)
+	}
+	for _, u := range list {
+		if u.Generation != 1 {
+			t.Errorf("%s's credential generation: got %d, want 1", u.Username, u.Generation)
+		}
 	}
 }
