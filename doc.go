@@ -56,7 +56,9 @@
 //     ([CookieRolling], [CookieSession], [CookiePersistent],
 //     [Session.SetPersistent] for "remember me").
 //   - users.go: a user's sessions across devices ([Manager.UserSessions],
-//     [Manager.EndUserSessions], [Session.EndOtherSessions]).
+//     [Manager.EndUserSessions], [Session.EndOtherSessions]); purge.go:
+//     every session at once ([Manager.EndAllSessions], the optional
+//     [Purger]).
 //   - outside.go: a session outside an HTTP request, by its cookie value
 //     ([Manager.Load], [Session.Save]): WebSocket message loops, gRPC,
 //     background jobs.
