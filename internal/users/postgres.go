@@ -33,7 +33,9 @@ type Postgres struct {
 var _ Directory = (*Postgres)(nil)
 
 // OpenPostgres connects to url, applies the embedded migrations (under an
-// advisory lock) and returns the directory. Errors never contain the URL.
+// advisory lock), counts the parameters of up to 1000 stored hashes for h's
+// dummy work (passwords.Hasher.CountStored) and returns the directory.
+// Errors never contain the URL.
 func OpenPostgres(ctx context.Context, url string, h *passwords.Hasher) (*Postgres, error) {
 	if h == nil {
 		h = passwords.NewHasher()
@@ -52,6 +54,10 @@ func OpenPostgres(ctx context.Context, url string, h *passwords.Hasher) (*Postgr
 			cfg.ConnConfig.Host, cfg.ConnConfig.Port, redactPG(err))
 	}
 	if err := pgMigrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := countPostgres(ctx, pool, h); err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -40,8 +40,9 @@ type SQLite struct {
 var _ Directory = (*SQLite)(nil)
 
 // Open opens, creating if needed, the user directory in the SQLite file at
-// path (the directory holding it must exist) and applies its migrations.
-// Passwords are hashed and verified with h; nil means passwords.NewHasher().
+// path (the directory holding it must exist), applies its migrations and
+// counts the parameters of up to 1000 stored hashes for h's dummy work
+// (passwords.Hasher.CountStored). Passwords are hashed and verified with h; nil means passwords.NewHasher().
 // Share one Hasher per process so its concurrency bound is global. Close the
 // SQLite when done.
 func Open(path string, h *passwords.Hasher) (*SQLite, error) {
@@ -54,6 +55,10 @@ func Open(path string, h *passwords.Hasher) (*SQLite, error) {
 	}
 	db.SetMaxOpenConns(maxOpenConns)
 	if err := migrate(context.Background(), db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := countSQLite(context.Background(), db, h); err != nil {
 		db.Close()
 		return nil, err
 	}
