@@ -97,3 +97,49 @@ func TestSessionsRevokeAllRaisesGenerations(t *testing.T) {
 		}
 	}
 }
+
+// issue 11 row 3: the admin commands that end all of a user's sessions
+// raise the credential generation before they do (a login in flight is then
+// refused at its next request; internal/server's
+// TestInFlightLoginDiesWithCredentialChange shows it); the others leave it.
+func TestAdminCommandsRaiseGeneration(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := runCLI(t, dir, "carols-password\n", "user", "add", "carol", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	generation := func() int64 {
+		d, err := users.Open(filepath.Join(dir, "tether.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		u, err := d.Get(context.Background(), "carol")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Generation
+	}
+	cases := []struct {
+		stdin string
+		args  []string
+		raise int64
+	}{
+		{"new-carol-password\n", []string{"user", "passwd", "carol", "--password-stdin"}, 1},
+		{"", []string{"user", "disable", "carol"}, 1},
+		{"", []string{"user", "enable", "carol"}, 0},
+		{"", []string{"user", "role", "carol", "admin"}, 0},
+		{"", []string{"sessions", "revoke", "--user", "carol"}, 1},
+		{"", []string{"sessions", "list", "--user", "carol"}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			before := generation()
+			if _, err := runCLI(t, dir, tc.stdin, tc.args...); err != nil {
+				t.Fatal(err)
+			}
+			if got := generation() - before; got != tc.raise {
+				t.Fatalf("generation raised by %d, want %d", got, tc.raise)
+			}
+		})
+	}
+}
