@@ -42,9 +42,9 @@ var _ Directory = (*SQLite)(nil)
 // Open opens, creating if needed, the user directory in the SQLite file at
 // path (the directory holding it must exist), applies its migrations and
 // counts the parameters of up to 1000 stored hashes for h's dummy work
-// (passwords.Hasher.CountStored). Passwords are hashed and verified with h; nil means passwords.NewHasher().
-// Share one Hasher per process so its concurrency bound is global. Close the
-// SQLite when done.
+// (passwords.Hasher.CountStored). Passwords are hashed and verified with h;
+// nil means passwords.NewHasher(). Share one Hasher per process so its
+// concurrency bound is global. Close the SQLite when done.
 func Open(path string, h *passwords.Hasher) (*SQLite, error) {
 	if h == nil {
 		h = passwords.NewHasher()
