@@ -179,3 +179,30 @@ func TestInFlightLoginDiesWithCredentialChange(t *testing.T) {
 		})
 	}
 }
+
+// The re-check on the first request after a login fails closed: while the
+// directory cannot be read it answers 503 and keeps the flag; once it can,
+// the request goes through, and from then on the once-a-minute re-check
+// fails open as before.
+func TestFirstRequestAfterLoginFailsClosed(t *testing.T) {
+	dir := &flakyUsers{Directory: aliceDir(t)}
+	s := testServer(t, tether.Config{}, Options{Users: dir})
+	c := &client{t: t, h: s.Handler()}
+	c.login("alice", "correct-horse") // GET /csrf-token does not re-check the account: still flagged
+	steps := []struct {
+		name string
+		down bool
+		want int
+	}{
+		{"first request, directory down", true, 503},
+		{"again, still down: the flag was kept", true, 503},
+		{"directory back", false, 200},
+		{"down again: the periodic check lets it through", true, 200},
+	}
+	for _, st := range steps {
+		dir.down.Store(st.down)
+		if rec := c.do("GET", "/profile", ""); rec.Code != st.want {
+			t.Fatalf("%s: got %d %s, want %d", st.name, rec.Code, rec.Body, st.want)
+		}
+	}
+}
