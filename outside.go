@@ -85,6 +85,16 @@ type outside struct {
 // a context for code that calls [FromContext] (a gRPC interceptor's
 // handler).
 //
+// Renewal ([Config.RenewInterval]): Load checks the value's renewal secret
+// as a request does (a secret the session never had ends it, with
+// [EventTokenReuse]), but never renews: only an HTTP response can hand the
+// browser its new cookie, and a browser left with the old one would be
+// taken for a thief after the grace. A value that the browser's own
+// requests renewed meanwhile still loads for [Config.RenewGrace]; after
+// that Load returns [ErrSessionEnded] (session_rejected, reason
+// renewed_token) and leaves the browser's session alone: end the loop, and
+// let the client reconnect with the cookie it holds now.
+//
 // Cost: one store call to load (which also refreshes the idle deadline);
 // each [Session.Incr] one more; Save none without changes, one with
 // changes, and for a Login or Regenerate what a request spends on it.
