@@ -72,23 +72,117 @@ type renewRecord struct {
 	RenewedAt int64  `json:"renewedAt"`
 }
 
+// hashLen is the length of an encoded secret hash.
+var hashLen = b64.EncodedLen(sha256.Size)
+
 // secretHash is what the record keeps of a renewal secret. A version-1
 // cookie's secret is empty.
 func secretHash(rs []byte) string {
-	sum := sha256.Sum256(rs)
-	return b64.EncodeToString(sum[:])
+	var buf [43]byte
+	return string(appendSecretHash(buf[:0], rs))
 }
 
-func sameHash(a, b string) bool {
-	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+// appendSecretHash appends secretHash(rs) to dst.
+func appendSecretHash(dst, rs []byte) []byte {
+	sum := sha256.Sum256(rs)
+	return b64.AppendEncode(dst, sum[:])
+}
+
+// sameHash compares two encoded hashes in constant time.
+func sameHash(a, b []byte) bool {
+	return len(a) == len(b) && subtle.ConstantTimeCompare(a, b) == 1
+}
+
+// renewView is a stored renewal state as read: cur and prev point into
+// the stored bytes (or a decoded copy).
+type renewView struct {
+	cur, prev            []byte
+	prevUntil, renewedAt int64
+}
+
+// parseRenew reads a stored renewal state. The hot path reads the form
+// json.Marshal writes without encoding/json (no allocation: every request
+// of a session reads it); a store that re-encodes JSON (reorders keys, adds
+// spaces) gets the general decoder.
+func parseRenew(raw []byte) (renewView, bool) {
+	if v, ok := parseRenewExact(raw); ok {
+		return v, true
+	}
+	var st renewRecord
+	if json.Unmarshal(raw, &st) != nil || len(st.Cur) != hashLen || (st.Prev != "" && len(st.Prev) != hashLen) {
+		return renewView{}, false
+	}
+	v := renewView{cur: []byte(st.Cur), prevUntil: st.PrevUntil, renewedAt: st.RenewedAt}
+	if st.Prev != "" {
+		v.prev = []byte(st.Prev)
+	}
+	return v, true
+}
+
+// parseRenewExact reads exactly the form json.Marshal writes for a
+// renewRecord: {"cur":"…"[,"prev":"…","prevUntil":N],"renewedAt":N}.
+func parseRenewExact(b []byte) (v renewView, ok bool) {
+	str := func(p string) []byte {
+		if len(b) < len(p)+hashLen+1 || string(b[:len(p)]) != p || b[len(p)+hashLen] != '"' {
+			ok = false
+			return nil
+		}
+		s := b[len(p) : len(p)+hashLen]
+		for _, c := range s {
+			// base64url only (found by FuzzParseRenew: a quote inside
+			// was read as part of the hash, where JSON ends the string)
+			if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				ok = false
+				return nil
+			}
+		}
+		b = b[len(p)+hashLen+1:]
+		return s
+	}
+	num := func(p string) int64 {
+		if len(b) < len(p) || string(b[:len(p)]) != p {
+			ok = false
+			return 0
+		}
+		b = b[len(p):]
+		var n int64
+		i := 0
+		for ; i < len(b) && i < 18 && b[i] >= '0' && b[i] <= '9'; i++ {
+			n = n*10 + int64(b[i]-'0')
+		}
+		if i == 0 || (i > 1 && b[0] == '0') {
+			ok = false
+		}
+		b = b[i:]
+		return n
+	}
+	sep := func(c byte) {
+		if len(b) == 0 || b[0] != c {
+			ok = false
+			return
+		}
+		b = b[1:]
+	}
+	ok = true
+	sep('{')
+	v.cur = str(`"cur":"`)
+	sep(',')
+	if ok && len(b) > 7 && string(b[:7]) == `"prev":` {
+		v.prev = str(`"prev":"`)
+		sep(',')
+		v.prevUntil = num(`"prevUntil":`)
+		sep(',')
+	}
+	v.renewedAt = num(`"renewedAt":`)
+	sep('}')
+	return v, ok && len(b) == 0
 }
 
 // renewState is a request's part in renewal.
 type renewState struct {
 	secret []byte          // the renewal secret of the token in use (nil: a version-1 cookie)
 	raw    json.RawMessage // the stored state as loaded (nil: none), for Patch.Expect
-	loaded renewRecord
-	due    bool // this request renews at commit
+	due    bool            // this request renews at commit
 	// quiet: the request's secret is, or is about to be, no longer the
 	// current one (served in its grace, another request is renewing, or
 	// did): its response must not re-send the cookie.
@@ -115,22 +209,25 @@ func (s *Session) checkRenewLocked(rec *Record, now time.Time) verdict {
 	delete(rec.Values, keyRenew)
 	s.rn.raw = raw
 	c := &s.m.cfg
-	var st renewRecord
-	if has && (json.Unmarshal(raw, &st) != nil || st.Cur == "") {
-		return secretReused // unreadable state: fail closed
+	var st renewView
+	if has {
+		var ok bool
+		if st, ok = parseRenew(raw); !ok {
+			return secretReused // unreadable state: fail closed
+		}
 	}
-	s.rn.loaded = st
-	h := secretHash(s.rn.secret)
+	var buf [43]byte
+	h := appendSecretHash(buf[:0], s.rn.secret)
 	due := false
 	switch {
 	case !has && s.rn.secret == nil:
 		due = true // a session from before renewal: renew it now
 	case !has:
 		return secretReused // a version-2 cookie always has state
-	case sameHash(h, st.Cur):
-		due = now.Sub(time.UnixMilli(st.RenewedAt)) >= c.RenewInterval
-	case st.Prev != "" && sameHash(h, st.Prev):
-		if now.Before(time.UnixMilli(st.PrevUntil)) {
+	case sameHash(h, st.cur):
+		due = now.Sub(time.UnixMilli(st.renewedAt)) >= c.RenewInterval
+	case st.prev != nil && sameHash(h, st.prev):
+		if now.Before(time.UnixMilli(st.prevUntil)) {
 			s.rn.quiet = true
 			return secretInGrace
 		}
@@ -230,8 +327,8 @@ func (s *Session) noteStoredLocked(rec *Record) {
 		return
 	}
 	delete(rec.Values, keyRenew)
-	var st renewRecord
-	if json.Unmarshal(raw, &st) != nil || !sameHash(secretHash(s.rn.secret), st.Cur) {
+	var buf [43]byte
+	if st, ok := parseRenew(raw); !ok || !sameHash(appendSecretHash(buf[:0], s.rn.secret), st.cur) {
 		s.rn.quiet = true
 	}
 }
