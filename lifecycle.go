@@ -120,7 +120,10 @@ func (s *Session) confirmLocked() bool {
 	var p Patch
 	if s.rollingDueLocked() && !s.ck.expiryWritten {
 		s.setCookieExpiryLocked(&p)
-	} else if now.Sub(s.ck.loadedAt) < recheckAfter {
+	} else if now.Sub(s.ck.loadedAt) < recheckAfter && (s.rn.raw == nil || s.candValue != "") {
+		// Quick, and not re-signing a cookie whose renewal secret another
+		// request may have replaced since the load: a re-signed replaced
+		// secret would sign the browser out after the grace.
 		return true
 	}
 	ctx, cancel := m.cfg.storeCtx(s.r.Context())

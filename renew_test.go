@@ -397,3 +397,50 @@ func TestRenewConfig(t *testing.T) {
 		})
 	}
 }
+
+// A quick request that re-signs its cookie (signed by a previous secret of
+// Config.Secrets) while another request renews the session must not send
+// the replaced renewal secret back: the browser would keep it and be
+// signed out after the grace. It asks the store before re-sending.
+func TestRenewNoResignOfReplacedSecret(t *testing.T) {
+	// Session cookies: no rolling expiry write that would ask the store anyway.
+	f := renewFixture(t, func(c *tether.Config) { c.Secrets, c.CookieMode = [][]byte{secretB}, tether.CookieSession })
+	_, c := f.do(t, "/login", "")
+	m, err := tether.New(tether.Config{Store: f.store, Secrets: [][]byte{secretA, secretB}, Now: f.clock.Now, OnEvent: f.events.add,
+		RenewInterval: testInterval, RenewGrace: testGrace, CookieMode: tether.CookieSession})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.Handle("/", testMux(t))
+	mux.HandleFunc("GET /hold", func(w http.ResponseWriter, r *http.Request) {
+		_ = tether.FromContext(r.Context()).UserID()
+		close(loaded)
+		<-release
+	})
+	h := m.Handler(mux)
+	f.clock.Add(testInterval - 100*time.Millisecond) // not due yet
+	held := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req := httptest.NewRequest("GET", "/hold", nil)
+		req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+		h.ServeHTTP(held, req)
+	}()
+	<-loaded
+	f.clock.Add(200 * time.Millisecond) // due now; the held request is still quick
+	req := httptest.NewRequest("GET", "/get", nil)
+	req.AddCookie(&http.Cookie{Name: "sid", Value: c})
+	renewing := httptest.NewRecorder()
+	h.ServeHTTP(renewing, req)
+	if setCookie(renewing, "sid") == "" {
+		t.Fatalf("the request after the interval sent no cookie, want the renewed one")
+	}
+	close(release)
+	<-done
+	if got := setCookie(held, "sid"); got != "" {
+		t.Fatalf("Set-Cookie of the held request, re-signing a replaced secret: got one, want none")
+	}
+}
