@@ -244,7 +244,8 @@ func TestRenewStoreCalls(t *testing.T) {
 		{"read, rolling cookie (its expiry is written anyway)", tether.CookieRolling, "/get", 0},
 		{"change, session cookie", tether.CookieSession, "/set?k=a&v=1", 0},
 		{"change, rolling cookie", tether.CookieRolling, "/set?k=a&v=1", 0},
-		{"increment as first use", tether.CookieSession, "/incr", 1},
+		{"increment as first use, session cookie", tether.CookieSession, "/incr", 1},
+		{"increment as first use, rolling cookie (its expiry is written anyway)", tether.CookieRolling, "/incr", 0},
 	}
 	calls := func(t *testing.T, interval time.Duration, mode tether.CookieMode, path string, wait time.Duration) (renewing, next [4]int64) {
 		f := newFixture(t, func(c *tether.Config) { c.CookieMode, c.RenewInterval, c.RenewGrace = mode, interval, testGrace })
