@@ -60,7 +60,7 @@ const (
 	RenewOff time.Duration = -1
 )
 
-// keyRenew holds a session's renewState (see ReservedKeyPrefix).
+// keyRenew holds a session's renewRecord (see ReservedKeyPrefix).
 const keyRenew = ReservedKeyPrefix + "renew"
 
 // renewRecord is the stored renewal state: hashes (base64url SHA-256) of the
