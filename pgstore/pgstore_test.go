@@ -2,7 +2,9 @@ package pgstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/testenv/pgtest"
@@ -25,4 +27,16 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) tether.Store {
 		return open(t, pgtest.URL(t), pgstore.Options{})
 	})
+}
+
+func record(user string, idle time.Duration) *tether.Record {
+	now := time.Now().Truncate(time.Millisecond)
+	return &tether.Record{
+		Values:           map[string]json.RawMessage{"views": json.RawMessage("3")},
+		UserID:           user,
+		CreatedAt:        now,
+		AuthenticatedAt:  now,
+		IdleDeadline:     now.Add(idle),
+		AbsoluteDeadline: now.Add(8 * time.Hour),
+	}
 }
