@@ -57,7 +57,10 @@ const (
 	Production  = "production"
 )
 
-// Session stores (SESSION_STORE).
+// Session stores (SESSION_STORE): where sessions live. StoreSQLite is the
+// embedded file in DATA_DIR, StoreRedis is at REDIS_URL and StorePostgres
+// at DATABASE_URL. Unset, Load picks StoreRedis when REDIS_URL is set, else
+// StoreSQLite; it refuses a store whose URL is unset.
 const (
 	StoreSQLite   = "sqlite"
 	StoreRedis    = "redis"
@@ -76,11 +79,7 @@ type Config struct {
 	DataDir       string // DATA_DIR
 	RedisURL      string // REDIS_URL: secret (may hold a password)
 	DatabaseURL   string // DATABASE_URL: secret (may hold a password)
-	// SESSION_STORE: where sessions live: StoreSQLite (the embedded file
-	// in DATA_DIR), StoreRedis (REDIS_URL) or StorePostgres (DATABASE_URL).
-	// Unset, StoreRedis when REDIS_URL is set, else StoreSQLite; Load
-	// always fills it in, and refuses a store whose URL is unset.
-	SessionStore string
+	SessionStore  string // SESSION_STORE: StoreSQLite, StoreRedis or StorePostgres; never empty after Load
 	SessionSecret string // SESSION_SECRET: secret; see Secrets
 	// SESSION_SECRET_PREVIOUS split at commas, entries trimmed, empty ones
 	// dropped (so a secret cannot contain a comma; generated ones are hex).
