@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -75,65 +73,6 @@ func TestOpenBadURL(t *testing.T) {
 	}
 }
 
-// proxy forwards a loopback port to the PostgreSQL server until it is cut,
-// which closes the listener and every connection (a server or network that
-// went away), and can be resumed on the same port.
-type proxy struct {
-	t      *testing.T
-	addr   string
-	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, target: target, addr: fmt.Sprintf("127.0.0.1:%d", closedPort(t))}
-	p.resume()
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *proxy) resume() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, s)
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-	}
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
 // calls runs every operation of s with ctx and returns the errors.
 func calls(ctx context.Context, s *pgstore.Store, key string) map[string]error {
 	now := time.Now()
@@ -176,26 +115,18 @@ func checkUnavailable(t *testing.T, what string, errs map[string]error) {
 // every operation fail with ErrStoreUnavailable; when it is back, the store
 // recovers by itself with nothing lost.
 func TestServerGoneAndBack(t *testing.T) {
-	su, err := url.Parse(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := startProxy(t, su.Host)
-	su.Host = p.addr
-	q := su.Query()
-	q.Set("connect_timeout", "2")
-	su.RawQuery = q.Encode()
-	s := open(t, su.String(), pgstore.Options{SweepInterval: -1})
+	p, u := pgtest.StartProxy(t, pgtest.URL(t)+"&connect_timeout=2")
+	s := open(t, u, pgstore.Options{SweepInterval: -1})
 	ctx := context.Background()
 	if err := s.Create(ctx, leakyKey, record("user-1001", time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	p.cut()
+	p.Cut()
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	checkUnavailable(t, "with the server gone", calls(tctx, s, leakyKey))
 
-	p.resume()
+	p.Resume()
 	got, err := s.Load(ctx, leakyKey, time.Now(), time.Now().Add(time.Hour))
 	if err != nil || string(got.Values["views"]) != "3" {
 		t.Fatalf("Load once the server is back: got %v (%v), want the record with views 3", got, err)

@@ -121,3 +121,35 @@ func TestPostgresSessionsUnreachableAtStart(t *testing.T) {
 		t.Fatalf("the password of DATABASE_URL appears in the output: %q", all)
 	}
 }
+
+// Guarantee 4 (DESIGN) with SESSION_STORE=postgres: when PostgreSQL goes
+// away (every connection cut, nothing listening), requests with a session
+// get 503 and /readyz fails, never a 500 or a logout; when it is back, the
+// same cookie works again without a new login.
+func TestPostgresSessionsOutage(t *testing.T) {
+	proxy, dbURL := pgtest.StartProxy(t, pgtest.URL(t)+"&connect_timeout=2")
+	in := start(t, t.TempDir(), env("SESSION_STORE", "postgres", "DATABASE_URL", dbURL))
+	c := in.client()
+	expect(t, "login", c.login("alice", "correct-horse"), 200, "")
+	expect(t, "views", c.get("/views"), 200, `{"views":1}`)
+
+	proxy.Cut()
+	for _, path := range []string{"/profile", "/views"} {
+		began := time.Now()
+		r := c.get(path)
+		if r.status != 503 || r.body != `{"error":"Session store unavailable"}` {
+			t.Fatalf("%s with PostgreSQL gone: got %d %s, want 503 {\"error\":\"Session store unavailable\"}", path, r.status, r.body)
+		}
+		if took := time.Since(began); took > 5*time.Second {
+			t.Fatalf("%s with PostgreSQL gone: took %v, want an answer within the connect timeout", path, took)
+		}
+	}
+	if r := c.get("/readyz"); r.status != 503 {
+		t.Fatalf("/readyz with PostgreSQL gone: got %d, want 503", r.status)
+	}
+
+	proxy.Resume()
+	expect(t, "profile once PostgreSQL is back, same cookie", c.get("/profile"), 200, `{"userId":"user-1001","username":"alice"}`)
+	expect(t, "the counter kept its value", c.get("/views"), 200, `{"views":2}`)
+	expect(t, "ready again", c.get("/readyz"), 200, "")
+}
