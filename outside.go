@@ -125,7 +125,7 @@ func (m *Manager) LoadRequest(ctx context.Context, origin *http.Request, cookieV
 	// Verified here, before anything else, so that a forged value can reach
 	// neither the store nor the header below (a verified value is base64url
 	// and one dot: nothing that could smuggle a second cookie in).
-	if _, _, ok := m.signer.verify(cookieValue); !ok {
+	if _, _, _, ok := m.signer.verify(cookieValue); !ok {
 		m.emit(req, nil, EventSessionRejected, slog.String("reason", "bad_signature"))
 		return nil, ErrInvalidCookie
 	}
@@ -226,5 +226,5 @@ func (s *Session) Save(ctx context.Context) (string, error) {
 	if s.key == s.candKey {
 		s.m.emit(s.r, s, EventSessionResigned)
 	}
-	return s.m.signer.sign(s.token), nil
+	return s.m.signer.sign(s.token, s.rn.secret), nil
 }
