@@ -32,7 +32,10 @@
 //     deadline passed.
 //   - Update merges the patch into the stored values inside one UPDATE
 //     (json_each, json_object_agg): only the changed keys travel, and the
-//     row lock is held for that statement only.
+//     row lock is held for that statement only. A Patch.Expect
+//     (compare-and-set) is part of the same statement's WHERE clause; only
+//     when it fails does a second statement tell a conflict from a missing
+//     session.
 //   - Create is an INSERT, Delete a DELETE; a request without a valid
 //     signed cookie costs none (the Manager never calls the store).
 //

@@ -44,14 +44,15 @@ func (e *storeError) Unwrap() []error {
 // classify returns err as the error of operation op, marked unavailable
 // when it means that the database could not answer rather than that the
 // request was wrong. The store's own verdicts ([tether.ErrNotFound],
-// [tether.ErrExists], [tether.ErrNotInteger]) and errors classified already
-// pass through unchanged.
+// [tether.ErrExists], [tether.ErrNotInteger], [tether.ErrConflict]) and
+// errors classified already pass through unchanged.
 func classify(op string, err error) error {
 	var se *storeError
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &se), errors.Is(err, tether.ErrNotFound), errors.Is(err, tether.ErrExists), errors.Is(err, tether.ErrNotInteger):
+	case errors.As(err, &se), errors.Is(err, tether.ErrNotFound), errors.Is(err, tether.ErrExists), errors.Is(err, tether.ErrNotInteger),
+		errors.Is(err, tether.ErrConflict):
 		return err
 	}
 	return &storeError{op: op, err: err, unavailable: unavailable(err)}

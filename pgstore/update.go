@@ -20,7 +20,12 @@ import (
 //
 // Parameters: $1 key, $2 now, $3/$4 the keys and JSON texts of Patch.Set,
 // $5 Patch.Delete, $6/$7 the keys and deltas of Patch.Incr, $8 the new idle
-// deadline and $9 the new authentication time (0: unchanged). The new
+// deadline, $9 the new authentication time (0: unchanged), and $10/$11 the
+// keys and values of Patch.Expect (NULL: the key must be absent), compared
+// byte for byte with the stored JSON text of each value; like the liveness
+// test, the comparison is made again on the newest version of the row when
+// the statement had to wait for its lock, so of concurrent compare-and-set
+// updates exactly one applies. The new
 // values are, as in [tether.Patch.Apply]: the stored values whose keys are
 // neither set, deleted nor incremented; the set values whose keys are not
 // deleted; and each increment, the stored value plus the delta. A stored
@@ -43,6 +48,8 @@ const updateSQL = `UPDATE tether_sessions AS s SET
 	idle_deadline = CASE WHEN $8::bigint <> 0 THEN LEAST($8::bigint, s.absolute_deadline) ELSE s.idle_deadline END,
 	authenticated_at = CASE WHEN $9::bigint <> 0 THEN $9::bigint ELSE s.authenticated_at END
 WHERE s.key = $1 AND s.idle_deadline > $2::bigint AND s.absolute_deadline > $2::bigint
+	AND NOT EXISTS (SELECT FROM unnest($10::text[], $11::text[]) AS x (k, v)
+		WHERE (s.vals -> x.k)::text COLLATE "C" IS DISTINCT FROM x.v)
 RETURNING ` + recordColumns
 
 // readSQL is Update's statement for an empty patch: the record, only while
@@ -52,7 +59,9 @@ const readSQL = `SELECT ` + recordColumns + ` FROM tether_sessions
 
 // Update implements [tether.Store] in one statement (one round trip): the
 // patch is applied by PostgreSQL to the row as it is when the statement
-// gets its lock, only if the row exists and is live at now. A value
+// gets its lock, only if the row exists, is live at now and matches
+// Patch.Expect. A patch whose Expect did not match costs a second statement,
+// which tells [tether.ErrConflict] from [tether.ErrNotFound]. A value
 // holding U+0000 is refused (see the package documentation).
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
 	if p.Empty() {
@@ -72,11 +81,29 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	for k, d := range p.Incr {
 		incKeys, incDeltas = append(incKeys, k), append(incDeltas, d)
 	}
+	expKeys, expVals := make([]string, 0, len(p.Expect)), make([]*string, 0, len(p.Expect))
+	for k, v := range p.Expect {
+		var want *string
+		if len(v) > 0 {
+			w := string(v)
+			want = &w
+		}
+		expKeys, expVals = append(expKeys, k), append(expVals, want)
+	}
 	rec, err := s.queryRecord(ctx, "update", updateSQL, key, unixms.From(now), setKeys, setVals, del, incKeys, incDeltas,
-		unixms.From(p.IdleDeadline), unixms.From(p.AuthenticatedAt))
+		unixms.From(p.IdleDeadline), unixms.From(p.AuthenticatedAt), expKeys, expVals)
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Code == "22P02" || pe.Code == "22003") {
+	switch {
+	case errors.As(err, &pe) && (pe.Code == "22P02" || pe.Code == "22003"):
 		return nil, tether.ErrNotInteger
+	case errors.Is(err, tether.ErrNotFound) && len(p.Expect) > 0:
+		// Nothing matched: a missing or expired record, or an Expect that
+		// failed. Only this path pays a second statement to tell them apart.
+		if _, rerr := s.queryRecord(ctx, "update", readSQL, key, unixms.From(now)); rerr == nil {
+			return nil, tether.ErrConflict
+		} else if !errors.Is(rerr, tether.ErrNotFound) {
+			return nil, rerr
+		}
 	}
 	return rec, err
 }
