@@ -188,3 +188,43 @@ func TestBackendTerminated(t *testing.T) {
 		})
 	}
 }
+
+// A closed Store answers ErrStoreUnavailable, never ErrNotFound (which
+// would log everyone out); Close may be called again.
+func TestClosedStore(t *testing.T) {
+	s, err := pgstore.Open(context.Background(), pgtest.URL(t), pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(context.Background(), leakyKey, record("user-1001", time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close %d: got %v, want nil", i+1, err)
+		}
+	}
+	checkUnavailable(t, "on a closed Store", calls(context.Background(), s, leakyKey))
+}
+
+// A done context means the store could not answer in time: 503, and
+// nothing changed.
+func TestContextDone(t *testing.T) {
+	s := open(t, pgtest.URL(t), pgstore.Options{SweepInterval: -1})
+	if err := s.Create(context.Background(), leakyKey, record("user-1001", time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	errs := calls(ctx, s, leakyKey)
+	checkUnavailable(t, "with a canceled context", errs)
+	for op, err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context: got %v, want it to wrap context.Canceled", op, err)
+		}
+	}
+	got, err := s.Load(context.Background(), leakyKey, time.Now(), time.Now().Add(time.Hour))
+	if err != nil || string(got.Values["views"]) != "3" {
+		t.Fatalf("Load after the canceled calls: got %v (%v), want views 3", got, err)
+	}
+}

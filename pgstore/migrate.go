@@ -59,7 +59,7 @@ func migrations() ([]string, error) {
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	names, err := migrations()
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, `+schemaKey+`)`, migrateLockClass); err != nil {
@@ -73,13 +73,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			return classify("migrate", err)
 		}
 		if current > len(names) {
-			return fmt.Errorf("pgstore: migrate: %w: the database has schema version %d, this program knows up to %d; run a newer version of the program or use another schema",
+			return fmt.Errorf("%w: the database has schema version %d, this program knows up to %d; run a newer version of the program or use another schema",
 				ErrNewerSchema, current, len(names))
 		}
 		for i := current; i < len(names); i++ {
 			body, err := migrationFiles.ReadFile(names[i])
 			if err != nil {
-				return fmt.Errorf("pgstore: migrate: %w", err)
+				return err
 			}
 			if _, err := tx.Exec(ctx, string(body)); err != nil {
 				return classify("migration "+names[i], err)

@@ -67,7 +67,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if err == nil {
 		s.Close()
 	}
-	if !errors.Is(err, pgstore.ErrNewerSchema) || !strings.Contains(err.Error(), "version 99") {
-		t.Fatalf("Open of a newer schema: got %v, want ErrNewerSchema naming version 99", err)
+	if !errors.Is(err, pgstore.ErrNewerSchema) || !strings.Contains(err.Error(), "version 99") || strings.Count(err.Error(), "pgstore:") != 1 {
+		t.Fatalf("Open of a newer schema: got %v, want ErrNewerSchema naming version 99, with one pgstore: prefix", err)
 	}
 }

@@ -92,6 +92,9 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, own bool, opts Options) (
 		return nil, fmt.Errorf("pgstore: open: the database encoding is %s; session values are JSON and need a UTF8 database", enc)
 	}
 	if err := migrate(ctx, pool); err != nil {
+		if errors.Is(err, ErrNewerSchema) {
+			return nil, err
+		}
 		return nil, classify("migrate", err)
 	}
 	s := &Store{pool: pool, ownPool: own, sweeperDone: make(chan struct{})}
