@@ -61,7 +61,10 @@
 // its own statement that skips rows locked by requests (FOR UPDATE SKIP
 // LOCKED), so it never holds many locks or holds them for long. Only one
 // instance sweeps at a time: a sweep runs under pg_try_advisory_lock, and an
-// instance that finds the lock taken skips its turn. Close stops it.
+// instance that finds the lock taken skips its turn. Close stops it. The
+// lock is session-level, held on one connection for the sweep: behind a
+// pooler in transaction mode (PgBouncer's pool_mode=transaction), set
+// Options.SweepInterval to -1 on all but one instance instead.
 //
 // # Values
 //
