@@ -40,8 +40,10 @@ type app struct {
 // dbPath is the embedded database in the data directory.
 func dbPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "tether.db") }
 
-// openApp opens the stores the configuration names: sessions in Redis
-// (REDIS_URL) or in the SQLite file in DATA_DIR, users in PostgreSQL
+// openApp opens the stores the configuration names: sessions where
+// SESSION_STORE says (Redis at REDIS_URL, PostgreSQL at DATABASE_URL, or the
+// SQLite file in DATA_DIR), Redis for the login throttling counters
+// whenever REDIS_URL is set, users in PostgreSQL
 // (DATABASE_URL) or in that same file. It creates DATA_DIR (mode 0700) when
 // it is missing; warnings (DATA_DIR open to other users, those of the
 // secrets) and where the stores are go to log.
@@ -63,17 +65,35 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 	}
 	a := &app{secrets: secrets}
 	if cfg.RedisURL != "" {
+		// With another SESSION_STORE, Redis still holds the login
+		// throttling counters that every instance shares.
 		store, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), log)
 		if err != nil {
 			return nil, err
 		}
-		a.sessions, a.rdb = store, rdb
+		a.rdb = rdb
 		a.ping = append(a.ping, store.Ping)
 		a.closers = append(a.closers, rdb.Close)
-		log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","))
-	} else {
+		if cfg.SessionStore == config.StoreRedis {
+			a.sessions = store
+			log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","))
+		}
+	}
+	switch cfg.SessionStore {
+	case config.StorePostgres:
+		store, err := openPostgresSessions(ctx, cfg)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.sessions = store
+		a.ping = append(a.ping, store.Ping)
+		a.closers = append(a.closers, store.Close)
+		log.Info("sessions in PostgreSQL (DATABASE_URL)")
+	case config.StoreSQLite:
 		store, err := sqlitestore.Open(dbPath(cfg), sqlitestore.Options{})
 		if err != nil {
+			a.Close()
 			return nil, fmt.Errorf("cannot open the session database %s: %s; check that DATA_DIR is a directory you can write", dbPath(cfg), cause(err))
 		}
 		a.sessions = store

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/internal/users"
+	"github.com/tetherhq/tether/pgstore"
 	"github.com/tetherhq/tether/sqlitestore"
 )
 
@@ -178,7 +179,18 @@ func doctorDataDir(r *report, cfg *config.Config) {
 }
 
 func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv func(string) string) {
-	if cfg.RedisURL != "" {
+	if cfg.SessionStore == config.StorePostgres {
+		ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+		defer cancel()
+		st, err := pgstore.Inspect(ctx, cfg.DatabaseURL) // read-only: no migration, no sweep
+		if err != nil {
+			r.fail("session store: PostgreSQL (DATABASE_URL): %s; check that it runs and the URL's user, password and database", stripPrefixes(err.Error()))
+			return
+		}
+		r.schema("session store: PostgreSQL (DATABASE_URL)", st.Schema, st.Latest, fmt.Sprintf("%d live session(s)", st.Live))
+		return
+	}
+	if cfg.SessionStore == config.StoreRedis {
 		ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 		defer cancel()
 		_, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), slog.New(slog.DiscardHandler))
@@ -277,8 +289,8 @@ func doctorDeployment(r *report, cfg *config.Config) {
 		// issue 11 row 8: a hop count believes X-Forwarded-For from any peer.
 		r.warn("TRUST_PROXY=%d is a hop count: the immediate peer is believed whoever it is, so a client that reaches tether without passing the proxy picks its own IP address (rate limits, audit log) and https; set TRUST_PROXY to the proxies' addresses or CIDRs instead (e.g. 10.0.0.0/8 or 192.168.1.10), or make sure only the proxy can reach tether", n)
 	}
-	if cfg.RedisURL == "" && cfg.DatabaseURL != "" {
-		r.warn("users are shared through DATABASE_URL but sessions stay in this instance's SQLite file: set REDIS_URL too when running several instances")
+	if cfg.SessionStore == config.StoreSQLite && cfg.DatabaseURL != "" {
+		r.warn("users are shared through DATABASE_URL but sessions stay in this instance's SQLite file: set SESSION_STORE=postgres (or REDIS_URL) when running several instances")
 	}
 	if cfg.AbsoluteTimeout > 24*time.Hour {
 		r.warn("SESSION_ABSOLUTE_TIMEOUT %v is over a day (ASVS 7.3.2 asks for a limit set by risk; a day is already long)", cfg.AbsoluteTimeout)

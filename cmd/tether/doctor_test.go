@@ -96,6 +96,10 @@ func TestDoctor(t *testing.T) {
 		{"invalid configuration", tmp, []string{"SESSION_IDLE_TIMEOUT", "soon"}, true, []string{"FAIL  configuration: SESSION_IDLE_TIMEOUT"}},
 		{"users shared but sessions not", tmp, []string{"DATABASE_URL", pgtest.URL(t)}, false, []string{
 			"warn  users are shared through DATABASE_URL but sessions stay in this instance's SQLite file"}},
+		{"sessions in PostgreSQL", tmp, []string{"SESSION_STORE", "postgres", "DATABASE_URL", pgtest.URL(t)}, false, []string{
+			"ok    session store: PostgreSQL (DATABASE_URL) has no tables yet", "0 problem(s), 0 warning(s)"}},
+		{"sessions in unreachable PostgreSQL", tmp, []string{"SESSION_STORE", "postgres", "DATABASE_URL", fmt.Sprintf("postgres://u:%s@127.0.0.1:%d/db", pw, redistest.FreePort(t))}, true, []string{
+			"FAIL  session store: PostgreSQL (DATABASE_URL): inspect: connect: 127.0.0.1:", "check that it runs", "2 problem(s)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,7 +49,7 @@ func cause(err error) string {
 
 // pkgPrefix matches the package prefixes Go errors carry ("users: ",
 // "redisstore: ping: "…) at the start of a message or of a wrapped part.
-var pkgPrefix = regexp.MustCompile(`(^|: )(?:tether|users|passwords|redisstore|sqlitestore|sqlmigrate|metrics|audit|config): `)
+var pkgPrefix = regexp.MustCompile(`(^|: )(?:tether|users|passwords|redisstore|sqlitestore|pgstore|sqlmigrate|metrics|audit|config): `)
 
 // stripPrefixes removes package prefixes from msg; the words after them
 // stay.

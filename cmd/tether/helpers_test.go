@@ -264,7 +264,8 @@ func redisEnv(url string, kv ...string) func(string) string {
 
 // deployments gives the environment of a server for each way to deploy it:
 // everything in the embedded SQLite file; sessions in Redis; sessions in
-// Redis and users in PostgreSQL (the several-instance set-up). Each starts
+// Redis and users in PostgreSQL (the several-instance set-up); sessions and
+// users in PostgreSQL (SESSION_STORE=postgres, no Redis). Each starts
 // its own redis-server and takes a PostgreSQL schema of its own.
 var deployments = map[string]func(t *testing.T) func(string) string{
 	"sqlite": func(t *testing.T) func(string) string { return env() },
@@ -274,6 +275,7 @@ var deployments = map[string]func(t *testing.T) func(string) string{
 	"redis+postgres": func(t *testing.T) func(string) string {
 		return redisEnv("redis://"+redistest.Start(t, redistest.Config{}).Addr, "DATABASE_URL", pgtest.URL(t))
 	},
+	"postgres": func(t *testing.T) func(string) string { return postgresEnv(t) },
 }
 
 // unreachablePassword is the password in the URLs of unreachableAtStart.

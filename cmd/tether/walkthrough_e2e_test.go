@@ -11,9 +11,12 @@ import (
 
 // TestWalkthrough replays the seed tutorial's curl walkthrough and the
 // session guarantees against the real server.
-func TestWalkthrough(t *testing.T) {
+func TestWalkthrough(t *testing.T) { walkthrough(t, env()) }
+
+// walkthrough is TestWalkthrough on a server started with getenv.
+func walkthrough(t *testing.T, getenv func(string) string) {
 	dir := t.TempDir()
-	in := start(t, dir, env())
+	in := start(t, dir, getenv)
 	c := in.client()
 
 	expect(t, "GET /", c.get("/"), 200, "Server is running.")

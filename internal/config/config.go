@@ -11,6 +11,7 @@
 //	PORT                            3000          0 picks a free port
 //	DATA_DIR                        ./data        SQLite database, dev secret
 //	REDIS_URL, DATABASE_URL         unset
+//	SESSION_STORE                   redis with REDIS_URL, else sqlite; or postgres
 //	SESSION_SECRET                  dev: generated once into DATA_DIR
 //	SESSION_SECRET_PREVIOUS         unset         comma list, newest first
 //	SESSION_IDLE_TIMEOUT            30m           Go durations, > 0,
@@ -58,6 +59,16 @@ const (
 	Production  = "production"
 )
 
+// Session stores (SESSION_STORE): where sessions live. StoreSQLite is the
+// embedded file in DATA_DIR, StoreRedis is at REDIS_URL and StorePostgres
+// at DATABASE_URL. Unset, Load picks StoreRedis when REDIS_URL is set, else
+// StoreSQLite; it refuses a store whose URL is unset.
+const (
+	StoreSQLite   = "sqlite"
+	StoreRedis    = "redis"
+	StorePostgres = "postgres"
+)
+
 // MinIdleTimeout is the shortest SESSION_IDLE_TIMEOUT: cookie lifetimes are
 // whole seconds.
 const MinIdleTimeout = time.Second
@@ -70,6 +81,7 @@ type Config struct {
 	DataDir       string // DATA_DIR
 	RedisURL      string // REDIS_URL: secret (may hold a password)
 	DatabaseURL   string // DATABASE_URL: secret (may hold a password)
+	SessionStore  string // SESSION_STORE: StoreSQLite, StoreRedis or StorePostgres; never empty after Load
 	SessionSecret string // SESSION_SECRET: secret; see Secrets
 	// SESSION_SECRET_PREVIOUS split at commas, entries trimmed, empty ones
 	// dropped (so a secret cannot contain a comma; generated ones are hex).
@@ -158,6 +170,26 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 	c.DatabaseURL = get("DATABASE_URL")
 	if msg := checkSecretURL(c.DatabaseURL, "postgres", "postgresql"); msg != "" {
 		bad("DATABASE_URL: %s (value not shown: it may hold a password)", msg)
+	}
+
+	c.SessionStore = get("SESSION_STORE")
+	switch c.SessionStore {
+	case "":
+		c.SessionStore = StoreSQLite
+		if c.RedisURL != "" {
+			c.SessionStore = StoreRedis
+		}
+	case StoreSQLite:
+	case StoreRedis:
+		if c.RedisURL == "" {
+			bad("SESSION_STORE: redis keeps sessions at REDIS_URL, which is not set")
+		}
+	case StorePostgres:
+		if c.DatabaseURL == "" {
+			bad("SESSION_STORE: postgres keeps sessions at DATABASE_URL, which is not set")
+		}
+	default:
+		bad("SESSION_STORE: %q is not sqlite, redis or postgres", c.SessionStore)
 	}
 
 	c.SessionSecret = get("SESSION_SECRET")

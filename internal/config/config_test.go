@@ -78,6 +78,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"DATA_DIR":                       "/var/lib/tether",
 		"REDIS_URL":                      "rediss://default:pw@redis.internal:6380/0",
 		"DATABASE_URL":                   "postgres://app:pw@db/tether?sslmode=verify-full",
+		"SESSION_STORE":                  "postgres",
 		"SESSION_SECRET":                 "current",
 		"SESSION_SECRET_PREVIOUS":        " old1 ,, old2 ",
 		"SESSION_IDLE_TIMEOUT":           "15m",
@@ -103,6 +104,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		Env: "production", Host: "0.0.0.0", Port: 0, DataDir: "/var/lib/tether",
 		RedisURL:              "rediss://default:pw@redis.internal:6380/0",
 		DatabaseURL:           "postgres://app:pw@db/tether?sslmode=verify-full",
+		SessionStore:          StorePostgres,
 		SessionSecret:         "current",
 		SessionSecretPrevious: []string{"old1", "old2"},
 		IdleTimeout:           15 * time.Minute, AbsoluteTimeout: 4 * time.Hour,
@@ -553,6 +555,46 @@ func TestCookieMode(t *testing.T) {
 			}
 			if c.CookieMode != tc.want {
 				t.Fatalf("CookieMode: got %v, want %v", c.CookieMode, tc.want)
+			}
+		})
+	}
+}
+
+// SESSION_STORE picks the session store; unset, REDIS_URL decides. A store
+// whose URL is missing is refused at start, naming the variable.
+func TestSessionStore(t *testing.T) {
+	const redisURL, pgURL = "redis://127.0.0.1:6379", "postgres://u:hunter2@db/tether"
+	cases := []struct {
+		name    string
+		env     map[string]string
+		want    string
+		wantErr string
+	}{
+		{"default", nil, StoreSQLite, ""},
+		{"REDIS_URL decides", map[string]string{"REDIS_URL": redisURL}, StoreRedis, ""},
+		{"DATABASE_URL alone keeps sessions in SQLite", map[string]string{"DATABASE_URL": pgURL}, StoreSQLite, ""},
+		{"postgres", map[string]string{"SESSION_STORE": "postgres", "DATABASE_URL": pgURL}, StorePostgres, ""},
+		{"postgres beside Redis", map[string]string{"SESSION_STORE": "postgres", "DATABASE_URL": pgURL, "REDIS_URL": redisURL}, StorePostgres, ""},
+		{"sqlite beside Redis", map[string]string{"SESSION_STORE": "sqlite", "REDIS_URL": redisURL}, StoreSQLite, ""},
+		{"redis", map[string]string{"SESSION_STORE": "redis", "REDIS_URL": redisURL}, StoreRedis, ""},
+		{"postgres without DATABASE_URL", map[string]string{"SESSION_STORE": "postgres"}, "", "SESSION_STORE: postgres keeps sessions at DATABASE_URL, which is not set"},
+		{"redis without REDIS_URL", map[string]string{"SESSION_STORE": "redis", "DATABASE_URL": pgURL}, "", "SESSION_STORE: redis keeps sessions at REDIS_URL, which is not set"},
+		{"unknown", map[string]string{"SESSION_STORE": "Postgres"}, "", `SESSION_STORE: "Postgres" is not sqlite, redis or postgres`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(envOf(tc.env), noFile(t))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("got %v, want an error containing %q and no password", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.SessionStore != tc.want {
+				t.Fatalf("SessionStore: got %q, want %q", c.SessionStore, tc.want)
 			}
 		})
 	}
