@@ -48,7 +48,7 @@ func TestRoutes(t *testing.T) {
 		{"multipart refused", "POST", "/login", "multipart/form-data; boundary=x", "--x--", 415, ""},
 		{"405 has JSON", "GET", "/logout", "", "", 405, `{"error":"Method not allowed"}`},
 		{"unsafe method without a CSRF token", "PUT", "/views", "", "", 403, `{"error":"Invalid CSRF token"}`},
-		{"404 has JSON", "GET", "/admin", "", "", 404, `{"error":"Not found"}`},
+		{"404 has JSON", "GET", "/nowhere", "", "", 404, `{"error":"Not found"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
