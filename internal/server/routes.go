@@ -82,8 +82,9 @@ type Server struct {
 	devices      *deviceCookies
 	maxPerUser   int
 	seenEvery    time.Duration // seenEvery, shortened by tests
-	pages        *pages        // the HTML pages' templates (render.go)
-	signin       signinState   // why a browser's session ended (endreason.go)
+
+	pages  *pages      // the HTML pages' templates (render.go)
+	signin signinState // why a browser's session ended (endreason.go)
 }
 
 // New returns a Server; Manager and Users are required.
