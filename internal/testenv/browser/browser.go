@@ -154,7 +154,9 @@ func (b *Browser) watch(ctx context.Context) error {
 		case *page.EventJavascriptDialogOpening:
 			// Accept confirm() dialogs (destructive forms ask first); the
 			// answer cannot be sent from here (see chromedp.Listen).
-			go func() { _, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}) }()
+			go func() {
+				_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			}()
 		}
 	})
 }
