@@ -36,7 +36,9 @@ var reasonMessages = map[string]string{
 // only which message of reasonMessages the browser sees. It is HttpOnly,
 // SameSite=Lax, on Path=/, and in production __Host- and Secure, like the
 // session cookie; it lasts a day past the absolute deadline (an hour for
-// "out").
+// "out"). It is not deleted once the sign-in page has told why: another tab
+// of the same browser may still have to be told, and the next page shown
+// to a live session writes it anew.
 //
 // The session cookie cannot carry this: in the rolling cookie mode the
 // browser drops it at the idle deadline, so an idled-out request arrives
@@ -69,12 +71,6 @@ func (s *Server) signedIn(w http.ResponseWriter, idle, absolute time.Time) {
 
 // signedOut records a sign-out by this browser.
 func (s *Server) signedOut(w http.ResponseWriter) { s.signin.set(w, s.production, "out", time.Hour) }
-
-// forgetSignin deletes the state cookie once the sign-in page has told why.
-func (s *Server) forgetSignin(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: s.signin.name, Value: "", Path: "/", HttpOnly: true, Secure: s.production,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
-}
 
 // endReason tells why a page request has no live session, "" when the
 // browser shows no sign of having had one (a first visit). A reason noted

@@ -34,9 +34,6 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := loginView{Next: next, Reason: reasonMessages[q.Get("reason")]}
-	if v.Reason != "" {
-		s.forgetSignin(w)
-	}
 	s.render(w, r, http.StatusOK, "login", view{Title: "Sign in", Body: v})
 }
 
