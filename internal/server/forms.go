@@ -110,7 +110,9 @@ func (s *Server) answerForm(w http.ResponseWriter, r *http.Request, vals url.Val
 		s.showLogin(w, r, status, vals, msg)
 	case status == http.StatusUnauthorized && sess.UserID() == "":
 		seeOther(w, loginURL(back, s.endReason(r, time.Now())))
-	case path == "/password" || path == "/reauth":
+	case (path == "/password" || path == "/reauth") && status != http.StatusForbidden && sess.UserID() != "":
+		// A failed password check of a signed-in page (not a refused
+		// origin or CSRF token: those get the error page, below).
 		form, field := strings.TrimPrefix(path, "/"), ""
 		switch {
 		case path == "/password" && status == http.StatusBadRequest:

@@ -233,3 +233,26 @@ func TestEndReason(t *testing.T) {
 		})
 	}
 }
+
+// TestCrossSiteFormGetsErrorPage: a form posted from another site to
+// /password is refused with the 403 error page, never answered with the
+// account page (issue 15; the browser test TestBrowserCrossSiteForms found
+// the account page re-rendered for a refused origin).
+func TestCrossSiteFormGetsErrorPage(t *testing.T) {
+	h := testServer(t, tether.Config{}, Options{}).Handler()
+	b := newBrowser(t, h)
+	b.signIn("")
+	r := httptest.NewRequest("POST", "/password", strings.NewReader("currentPassword=correct-horse&newPassword=attacker-chosen-1"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Accept", browserAccept)
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	r.Header.Set("Origin", "http://evil.example")
+	for _, c := range b.cookies {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if body := rec.Body.String(); rec.Code != 403 || !strings.Contains(body, "Not allowed") || strings.Contains(body, "My devices") {
+		t.Fatalf("cross-site form to /password: got %d, want the 403 error page\n%s", rec.Code, body)
+	}
+}
