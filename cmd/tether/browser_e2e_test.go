@@ -119,6 +119,7 @@ func noCSPViolations(t *testing.T, b *browser.Browser) {
 // cookie stays, and document.cookie never shows the session cookie
 // (HttpOnly). Then the same with JavaScript off (issue 15).
 func TestBrowserSignInOut(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	in := start(t, t.TempDir(), env())
 	b := browser.Start(t, browser.Options{})
 	ctx := b.Main()

@@ -11,6 +11,7 @@ import (
 // TestBrowserTwoTabs: signing out in one tab sends the other tab's next
 // navigation to /login with the message (issue 15).
 func TestBrowserTwoTabs(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	in := start(t, t.TempDir(), env())
 	b := browser.Start(t, browser.Options{})
 	one, two := b.Main(), b.Tab()
@@ -34,6 +35,7 @@ func TestBrowserTwoTabs(t *testing.T) {
 // browser context (another device) ends the first one's session, whose next
 // navigation lands on /login saying why (issue 15).
 func TestBrowserSignOutOtherDevices(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	in := start(t, t.TempDir(), env())
 	b := browser.Start(t, browser.Options{})
 	first, second := b.Main(), b.Device()
@@ -68,6 +70,7 @@ func TestBrowserSignOutOtherDevices(t *testing.T) {
 // TestBrowserIdleTimeout: with SESSION_IDLE_TIMEOUT=2s, a page opened after
 // the idle time lands on /login with the message (issue 15).
 func TestBrowserIdleTimeout(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	in := start(t, t.TempDir(), env("SESSION_IDLE_TIMEOUT", "2s"))
 	b := browser.Start(t, browser.Options{})
 	ctx := b.Main()
@@ -88,6 +91,7 @@ func TestBrowserIdleTimeout(t *testing.T) {
 // /admin after signing in, sees the users and their sessions, and disables
 // one, whose browser is signed out (issue 15).
 func TestBrowserAdminPage(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	dir := t.TempDir()
 	cliIn(t, dir, "admin-password-1\n", "user", "add", "root", "--role", "admin", "--password-stdin")
 	in := start(t, dir, env())
@@ -111,6 +115,6 @@ func TestBrowserAdminPage(t *testing.T) {
 	waitPath(t, user, "/login?reason=revoked")
 
 	navigate(t, user, in.base+"/admin")
-	waitPath(t, user, "/login?next=%2Fadmin")
+	waitPath(t, user, "/login?next=%2Fadmin&reason=revoked")
 	noCSPViolations(t, b)
 }

@@ -72,6 +72,7 @@ func csrfFailures(in *instance) []string {
 // to POST /logout, POST /password and POST /sessions/revoke-others change
 // nothing, and the app logs csrf_failure for each (issue 15).
 func TestBrowserCrossSiteForms(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	in := start(t, t.TempDir(), env())
 	b := browser.Start(t, browser.Options{})
 	victim, other := b.Main(), b.Device()
@@ -113,6 +114,7 @@ func TestBrowserCrossSiteForms(t *testing.T) {
 // browser refuses (frame-ancestors 'none', X-Frame-Options: DENY), and the
 // frame never shows the app's page (issue 15).
 func TestBrowserFraming(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	in := start(t, t.TempDir(), env())
 	b := browser.Start(t, browser.Options{})
 	ctx := b.Main()
@@ -148,6 +150,7 @@ func TestBrowserFraming(t *testing.T) {
 // page does not run, the script carrying the request's nonce does, and the
 // page's own script from /static runs (issue 15).
 func TestBrowserCSP(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	dir, err := users.Open(filepath.Join(t.TempDir(), "u.db"),
 		passwords.NewHasherWith(passwords.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 2))
 	if err != nil {
@@ -195,6 +198,7 @@ func TestBrowserCSP(t *testing.T) {
 // through the NSS database in its $HOME, the session cookie in the
 // browser is __Host-sid with Secure (issue 15).
 func TestBrowserProductionTLS(t *testing.T) {
+	t.Parallel() // each has its own server and browser; they mostly wait
 	dir := t.TempDir()
 	cliIn(t, dir, "correct-horse\n", "user", "add", "alice", "--password-stdin")
 	getenv := env("APP_ENV", "production", "SESSION_SECRET", strings.Repeat("ab", 32), "TRUST_PROXY", "127.0.0.1/32")

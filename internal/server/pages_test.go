@@ -256,3 +256,44 @@ func TestCrossSiteFormGetsErrorPage(t *testing.T) {
 		t.Fatalf("cross-site form to /password: got %d, want the 403 error page\n%s", rec.Code, body)
 	}
 }
+
+// TestHeaderSets: JSON answers carry the API header set, pages and the
+// error pages of browsers the document set with a nonce (DESIGN "Contract
+// additions").
+func TestHeaderSets(t *testing.T) {
+	for _, production := range []bool{false, true} {
+		h := testServer(t, tether.Config{}, Options{Production: production}).Handler()
+		cases := []struct {
+			name, path, accept string
+			api                bool
+		}{
+			{"json answer", "/healthz", "*/*", true},
+			{"json error", "/profile", "application/json", true},
+			{"page", "/login", browserAccept, false},
+			{"error page", "/nowhere", browserAccept, false},
+		}
+		for _, tc := range cases {
+			r := httptest.NewRequest("GET", tc.path, nil)
+			r.Header.Set("Accept", tc.accept)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			hd := rec.Header()
+			csp := hd.Get("Content-Security-Policy")
+			if tc.api {
+				if csp != "default-src 'none'; frame-ancestors 'none'" || hd.Get("Cache-Control") != "no-store" || hd.Get("Permissions-Policy") != "" || hd.Get("Cross-Origin-Opener-Policy") != "" {
+					t.Errorf("production=%v %s: got CSP %q Cache-Control %q Permissions-Policy %q, want the API set", production, tc.name, csp, hd.Get("Cache-Control"), hd.Get("Permissions-Policy"))
+				}
+			} else if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "'nonce-") || hd.Get("Permissions-Policy") == "" {
+				t.Errorf("production=%v %s: got CSP %q, want the document set with a nonce", production, tc.name, csp)
+			}
+			for _, name := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Resource-Policy"} {
+				if hd.Get(name) == "" {
+					t.Errorf("production=%v %s: %s missing", production, tc.name, name)
+				}
+			}
+			if (hd.Get("Strict-Transport-Security") != "") != production {
+				t.Errorf("production=%v %s: HSTS %q", production, tc.name, hd.Get("Strict-Transport-Security"))
+			}
+		}
+	}
+}

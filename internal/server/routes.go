@@ -188,7 +188,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	}
 	top.route("GET", "/static/{file}", s.static)
 	top.otherwise(s.m.Handler(s.forms(s.csrf.Handler(app.mux))))
-	return s.headers.Handler(s.htmlErrors(s.warnPlainHTTP(top.mux))), patterns
+	return s.headers.Handler(apiHeaders(s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
 }
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain

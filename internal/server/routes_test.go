@@ -155,7 +155,7 @@ func TestEveryRouteHasItsLabel(t *testing.T) {
 		t.Fatalf("csrf token: %v", err)
 	}
 	const id = "0123456789abcdef"
-	concrete := strings.NewReplacer("{id}", id, "{name}", "alice", "{$}", "")
+	concrete := strings.NewReplacer("{id}", id, "{name}", "alice", "{$}", "", "{file}", "app.css")
 	last := func(p string) int { // logout: it ends the session
 		if strings.HasSuffix(p, " /logout") {
 			return 1
