@@ -26,7 +26,8 @@ import (
 // HTML forms can only GET and POST: a form for a DELETE route posts with a
 // hidden field _method=DELETE, and forms turns that POST into the DELETE
 // before the CSRF check and the routing (both see DELETE: an unsafe method
-// either way). No other method can be asked for, and a GET never changes.
+// either way), on the paths that have DELETE routes (/sessions/…,
+// /admin/…). No other method can be asked for, and a GET never changes.
 
 // browserForm reports whether r is a form posted by a browser page.
 func browserForm(r *http.Request) bool {
@@ -53,8 +54,8 @@ func (s *Server) forms(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(raw))
 		vals, _ := url.ParseQuery(string(raw)) // a malformed body is the route's to refuse
-		if vals.Get("_method") == http.MethodDelete {
-			r.Method = http.MethodDelete
+		if vals.Get("_method") == http.MethodDelete && (strings.HasPrefix(r.URL.Path, "/sessions/") || strings.HasPrefix(r.URL.Path, "/admin/")) {
+			r.Method = http.MethodDelete // only where DELETE routes are
 		}
 		r = withEndNote(r)
 		fw := &formWriter{ResponseWriter: w}
