@@ -94,6 +94,7 @@ func TestBrowserCrossSiteForms(t *testing.T) {
 			t.Fatalf("the app's answer to the cross-site post to %s: got heading %q, want the 403 page", tc.target, got)
 		}
 	}
+	shot(t, attack, "error-403")
 	if got := csrfFailures(in); strings.Join(got, " ") != "/logout /password /sessions/revoke-others" {
 		t.Fatalf("csrf_failure events: got paths %q, want /logout /password /sessions/revoke-others", got)
 	}
