@@ -297,3 +297,24 @@ func TestHeaderSets(t *testing.T) {
 		}
 	}
 }
+
+// TestPageBindingEnded: with SESSION_BINDING=strict, a page asked for from
+// another browser context ends the session and lands on /login saying why
+// (issue 15: binding).
+func TestPageBindingEnded(t *testing.T) {
+	h := testServer(t, tether.Config{}, Options{Binding: "strict"}).Handler()
+	b := newBrowser(t, h)
+	b.signIn("")
+	b.do("GET", "/account", nil)
+	r := httptest.NewRequest("GET", "/account", nil)
+	r.Header.Set("Accept", browserAccept)
+	r.Header.Set("User-Agent", "Another Browser/1.0")
+	for _, c := range b.cookies {
+		r.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != 303 || rec.Header().Get("Location") != "/login?reason=binding" {
+		t.Fatalf("page from another context: got %d Location %q, want 303 /login?reason=binding", rec.Code, rec.Header().Get("Location"))
+	}
+}
