@@ -29,6 +29,20 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
 fi
 step "redis: $(redis-server --version | cut -d' ' -f1-3)"
 
+# The browser tests (cmd/tether TestBrowser*, issue 15) drive headless
+# Chromium, and trust a test CA through an NSS database made with certutil.
+chromium_bin() { command -v chromium || command -v chromium-browser || command -v google-chrome || true; }
+if [ -z "${TETHER_CHROMIUM:-}" ] && { [ -z "$(chromium_bin)" ] || ! command -v certutil >/dev/null; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "installing chromium and libnss3-tools (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libnss3-tools >/dev/null \
+      || fail "apt-get install chromium libnss3-tools failed"
+  else
+    fail "the browser tests need Chromium and certutil: install the Debian packages chromium and libnss3-tools (or run this script as root to have it done, or set TETHER_CHROMIUM to a Chromium binary)"
+  fi
+fi
+step "chromium: $("${TETHER_CHROMIUM:-$(chromium_bin)}" --version 2>/dev/null | head -1)"
+
 # PostgreSQL for the user-directory tests (package internal/testenv/pgtest gives
 # each test a schema of its own). In order: TETHER_TEST_DATABASE_URL as
 # given; a server on 127.0.0.1:5432 that lets user postgres in without a

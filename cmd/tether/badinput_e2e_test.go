@@ -30,7 +30,7 @@ func TestBadInput(t *testing.T) {
 		{"body over 1 MiB", "POST", "/login", "application/json", big, nil, 413},
 		{"oversized cookie", "GET", "/profile", "", "", []string{"Cookie", "sid=" + strings.Repeat("A", 8000)}, 431},
 		{"duplicate cookies", "GET", "/profile", "", "", []string{"Cookie", "sid=" + sid + "; sid=" + sid}, 400},
-		{"wrong method", "GET", "/login", "", "", nil, 405},
+		{"wrong method", "GET", "/logout", "", "", nil, 405}, // GET /login is the sign-in page
 		{"unsafe method without a CSRF token", "DELETE", "/profile", "", "", nil, 403},
 		{"unknown route", "GET", "/nope", "", "", nil, 404},
 	}

@@ -99,6 +99,7 @@ func (s *Server) checkBinding(w http.ResponseWriter, r *http.Request, sess *teth
 	if s.binding == "strict" {
 		s.m.Emit(r, tether.EventBindingMismatch, slog.String("changed", changed), slog.String("action", "session_ended"))
 		sess.Destroy()
+		noteEnded(r, reasonBinding)
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Session ended: its context changed; log in again")
 		return false
 	}

@@ -1,8 +1,9 @@
 // Package server holds the reference server's HTTP handlers: the seed
 // tutorial's API (/, /views, /csrf-token, /login, /profile, /logout), the
 // sensitive actions (/reauth, /password), the user's sessions (/sessions),
-// the admin routes (/admin/users/{name}/sessions) and /healthz and /readyz,
-// on a tether.Manager.
+// the admin routes (/admin/users/{name}/sessions, disable, enable), the HTML
+// pages for people (/login, /account, /admin) and /healthz and /readyz, on a
+// tether.Manager.
 //
 // One concept a file:
 //
@@ -15,4 +16,16 @@
 //	admin.go     the admin routes
 //	device.go    device cookies (login throttling per browser)
 //	json.go      request decoding, JSON answers and errors
+//	adminusers.go  POST /admin/users/{name}/disable and /enable
+//
+// The pages (issue 15):
+//
+//	pages.go       GET /login, /account, /admin and the page guard
+//	render.go      embedded templates (templates/) and static files (static/)
+//	forms.go       browser form posts: 303 to a page, errors on the page, _method
+//	htmlerrors.go  errors to Accept: text/html as HTML pages
+//	endreason.go   why a browser's session ended (?reason=, the state cookie)
+//	nextpath.go    the sign-in return path (no open redirect)
+//	accept.go      does a request prefer HTML to JSON
+//	useragent.go   browser and OS for "my devices"
 package server

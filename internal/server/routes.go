@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -55,6 +56,10 @@ type Options struct {
 	// verify. Derive them from the session secrets (DeviceKeys does). Nil
 	// turns device cookies off: every attempt then counts on its account.
 	DeviceKeys [][]byte
+	// Templates, when set, holds page templates (layout.html, login.html,
+	// account.html, admin.html, error.html) that replace the embedded ones
+	// of the same name: a deployment's own look. Default: the embedded set.
+	Templates fs.FS
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -77,6 +82,9 @@ type Server struct {
 	devices      *deviceCookies
 	maxPerUser   int
 	seenEvery    time.Duration // seenEvery, shortened by tests
+
+	pages  *pages      // the HTML pages' templates (render.go)
+	signin signinState // why a browser's session ended (endreason.go)
 }
 
 // New returns a Server; Manager and Users are required.
@@ -116,11 +124,16 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	pg, err := newPages(o.Templates)
+	if err != nil {
+		return nil, err
+	}
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
-		maxPerUser: o.MaxPerUser, seenEvery: seenEvery, devices: devices}, nil
+		maxPerUser: o.MaxPerUser, seenEvery: seenEvery, devices: devices,
+		pages: pg, signin: newSigninState(o.Production)}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -158,6 +171,12 @@ func (s *Server) routes() (http.Handler, []string) {
 	app.route("DELETE", "/admin/sessions", s.requireRecentAdmin(s.adminEndAllSessions))
 	// More specific than /sessions/{id}, so it needs no 405 fallback of its own.
 	app.handle("POST", "/sessions/revoke-others", s.requireRecentAuth(s.revokeOthers))
+	// The HTML pages (pages.go) and the admin's account switches.
+	app.handle("GET", "/login", http.HandlerFunc(s.loginPage)) // POST /login gave the path its 405
+	app.route("GET", "/account", s.page(false, s.accountPage))
+	app.route("GET", "/admin", s.page(true, s.adminPage))
+	app.route("POST", "/admin/users/{name}/disable", s.requireRecentAdmin(s.adminDisable))
+	app.route("POST", "/admin/users/{name}/enable", s.requireRecentAdmin(s.adminEnable))
 	app.otherwise(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
 	}))
@@ -168,8 +187,9 @@ func (s *Server) routes() (http.Handler, []string) {
 	if s.metrics != nil && s.metricsOn {
 		top.handle("GET", "/metrics", s.metrics.Handler())
 	}
-	top.otherwise(s.m.Handler(s.csrf.Handler(app.mux)))
-	return s.headers.Handler(s.warnPlainHTTP(top.mux)), patterns
+	top.route("GET", "/static/{file}", s.static)
+	top.otherwise(s.m.Handler(s.forms(s.csrf.Handler(app.mux))))
+	return s.headers.Handler(apiHeaders(s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
 }
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain

@@ -48,7 +48,7 @@ func TestRoutes(t *testing.T) {
 		{"multipart refused", "POST", "/login", "multipart/form-data; boundary=x", "--x--", 415, ""},
 		{"405 has JSON", "GET", "/logout", "", "", 405, `{"error":"Method not allowed"}`},
 		{"unsafe method without a CSRF token", "PUT", "/views", "", "", 403, `{"error":"Invalid CSRF token"}`},
-		{"404 has JSON", "GET", "/admin", "", "", 404, `{"error":"Not found"}`},
+		{"404 has JSON", "GET", "/nowhere", "", "", 404, `{"error":"Not found"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,7 +155,7 @@ func TestEveryRouteHasItsLabel(t *testing.T) {
 		t.Fatalf("csrf token: %v", err)
 	}
 	const id = "0123456789abcdef"
-	concrete := strings.NewReplacer("{id}", id, "{name}", "alice", "{$}", "")
+	concrete := strings.NewReplacer("{id}", id, "{name}", "alice", "{$}", "", "{file}", "app.css")
 	last := func(p string) int { // logout: it ends the session
 		if strings.HasSuffix(p, " /logout") {
 			return 1
