@@ -352,4 +352,3 @@ func TestEncryptStoreReservedValue(t *testing.T) {
 		t.Fatal("Create with the reserved value: got nil error, want a refusal")
 	}
 }
-
