@@ -82,6 +82,11 @@ var ErrExists = errors.New("tether: session record already exists")
 // is present but is not a JSON integer that fits in an int64.
 var ErrNotInteger = errors.New("tether: session value is not an integer")
 
+// ErrConflict is returned by Store.Update when a [Patch.Expect] precondition
+// does not hold: another writer changed the value first. The patch changed
+// nothing.
+var ErrConflict = errors.New("tether: session value changed by another request")
+
 // ErrStoreUnavailable wraps errors of a store that cannot be reached (network
 // failure, timeout, closed pool). The middleware answers such requests with 503
 // and never treats them as "logged out".

@@ -1,6 +1,7 @@
 package tether
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"time"
@@ -74,21 +75,40 @@ type Patch struct {
 	IdleDeadline time.Time
 	// AuthenticatedAt, when not zero, replaces the record's authentication time.
 	AuthenticatedAt time.Time
+	// Expect is a precondition (compare-and-set): the patch applies only if,
+	// for every key, the record's current value is byte-equal to the given
+	// one, and a nil or empty value requires the key to be absent. Otherwise
+	// the Update changes nothing, not even the idle deadline, and returns
+	// [ErrConflict]. Values are compared as the store holds them, byte for
+	// byte, not as decoded JSON: pass a value as a Load or Update of this
+	// store returned it, or compact JSON exactly as it was stored (a store
+	// may re-encode what it is given, e.g. escape '<', '>' and '&'). Keys may
+	// also appear in Set, Delete or Incr: the comparison is with the value
+	// before the patch.
+	Expect map[string]json.RawMessage
 }
 
-// Empty reports whether p changes nothing.
+// Empty reports whether p changes nothing. A patch with an Expect is not
+// empty: its precondition must be checked.
 func (p *Patch) Empty() bool {
 	return p == nil || (len(p.Set) == 0 && len(p.Delete) == 0 && len(p.Incr) == 0 &&
-		p.IdleDeadline.IsZero() && p.AuthenticatedAt.IsZero())
+		p.IdleDeadline.IsZero() && p.AuthenticatedAt.IsZero() && len(p.Expect) == 0)
 }
 
 // Apply applies p to r in place. Stores that read, modify and write a record
 // under their own lock or transaction use it so that every store has the same
-// semantics. It returns [ErrNotInteger], leaving r unchanged, if an increment
-// meets a value that is not an integer.
+// semantics. It returns [ErrConflict], leaving r unchanged, if a value of
+// [Patch.Expect] does not match, and [ErrNotInteger], leaving r unchanged, if
+// an increment meets a value that is not an integer.
 func (p *Patch) Apply(r *Record) error {
 	if p == nil {
 		return nil
+	}
+	for k, want := range p.Expect {
+		got, ok := r.Values[k]
+		if ok != (len(want) > 0) || !bytes.Equal(got, want) {
+			return ErrConflict
+		}
 	}
 	sums := make(map[string]int64, len(p.Incr))
 	for k, d := range p.Incr {
@@ -140,10 +160,10 @@ func minTime(a, b time.Time) time.Time {
 // method; [storetest.Run] checks all of them for any Store, and every store
 // in this module passes it.
 //
-// Errors other than [ErrNotFound], [ErrExists] and [ErrNotInteger] mean the
-// store could not answer; a store wraps connectivity failures (network,
-// timeout, closed pool) in [ErrStoreUnavailable], which the middleware
-// answers with 503 and never treats as a logout. Records may be dropped any
+// Errors other than [ErrNotFound], [ErrExists], [ErrNotInteger] and
+// [ErrConflict] mean the store could not answer; a store wraps connectivity
+// failures (network, timeout, closed pool) in [ErrStoreUnavailable], which
+// the middleware answers with 503 and never treats as a logout. Records may be dropped any
 // time after min(IdleDeadline, AbsoluteDeadline), and a store must not keep
 // expired records forever.
 //
@@ -177,7 +197,11 @@ type Store interface {
 	// cannot bring the session back. Concurrent Updates of different keys of
 	// one record all take effect, and increments are never lost. An
 	// increment of a value that is not an integer fails the whole patch with
-	// [ErrNotInteger]. An empty patch reads the record, only while it is live.
+	// [ErrNotInteger]. A patch whose [Patch.Expect] does not match the
+	// record's current values changes nothing and returns [ErrConflict]
+	// (checked atomically with the write: compare-and-set); a missing or
+	// expired record is still [ErrNotFound]. An empty patch reads the record,
+	// only while it is live.
 	Update(ctx context.Context, key string, now time.Time, p *Patch) (*Record, error)
 
 	// Delete removes the record under key, and its entry in the per-user

@@ -48,3 +48,38 @@ func TestPatchApplyIncr(t *testing.T) {
 		})
 	}
 }
+
+// Patch.Expect is checked before anything is applied, byte for byte, with
+// a nil or empty value meaning "absent".
+func TestPatchApplyExpect(t *testing.T) {
+	cases := []struct {
+		name   string
+		expect map[string]json.RawMessage
+		err    error
+	}{
+		{"match", map[string]json.RawMessage{"a": json.RawMessage(`"x"`)}, nil},
+		{"absent expected absent", map[string]json.RawMessage{"b": nil}, nil},
+		{"absent expected absent, empty value", map[string]json.RawMessage{"b": {}}, nil},
+		{"different bytes", map[string]json.RawMessage{"a": json.RawMessage(`"y"`)}, ErrConflict},
+		{"equal JSON, different bytes", map[string]json.RawMessage{"a": json.RawMessage(` "x"`)}, ErrConflict},
+		{"present expected absent", map[string]json.RawMessage{"a": nil}, ErrConflict},
+		{"absent expected present", map[string]json.RawMessage{"b": json.RawMessage(`1`)}, ErrConflict},
+		{"one of two differs", map[string]json.RawMessage{"a": json.RawMessage(`"x"`), "b": json.RawMessage(`1`)}, ErrConflict},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Record{Values: map[string]json.RawMessage{"a": json.RawMessage(`"x"`)}}
+			p := &Patch{Expect: tc.expect, Set: map[string]json.RawMessage{"s": json.RawMessage("1")}, Incr: map[string]int64{"n": 1}}
+			if p.Empty() {
+				t.Errorf("Empty: got true, want false (a patch with Expect is never empty)")
+			}
+			err := p.Apply(r)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("Apply: got %v, want %v", err, tc.err)
+			}
+			if got, want := len(r.Values), map[bool]int{true: 1, false: 3}[err != nil]; got != want {
+				t.Fatalf("values after Apply: got %d (%v), want %d", got, r.Values, want)
+			}
+		})
+	}
+}

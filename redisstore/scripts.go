@@ -40,11 +40,13 @@ return v
 // so a request in flight during a logout cannot resurrect the session.
 // ARGV: now, idle (0 = keep), authenticated (0 = keep), grace,
 //
-//	nset, name, json, …, ndel, name, …, nincr, name, delta, …
+//	nset, name, json, …, ndel, name, …, nincr, name, delta, …,
+//	nexpect, name, json ("" = absent), …
 //
-// Returns false if the session is missing or expired, NOTINT (changing
-// nothing) if an increment meets a non-integer or would overflow int64,
-// else the session as stored after the patch.
+// Returns false if the session is missing or expired, CONFLICT (changing
+// nothing) if an expected value differs from the stored bytes, NOTINT
+// (changing nothing) if an increment meets a non-integer or would overflow
+// int64, else the session as stored after the patch.
 var updateScript = redis.NewScript(`
 local v = redis.pcall('GET', KEYS[1])
 if type(v) ~= 'string' then return false end
@@ -55,9 +57,10 @@ if idle <= now or abs <= now then return false end
 local i = 5
 local nset = tonumber(ARGV[i]); local sets = i + 1; i = i + 1 + 2 * nset
 local ndel = tonumber(ARGV[i]); local dels = i + 1; i = i + 1 + ndel
-local nincr = tonumber(ARGV[i]); local incrs = i + 1
+local nincr = tonumber(ARGV[i]); local incrs = i + 1; i = i + 1 + 2 * nincr
+local nexp = tonumber(ARGV[i]); local exps = i + 1
 local ni, auth = tonumber(ARGV[2]), tonumber(ARGV[3])
-if nset + ndel + nincr == 0 and ni == 0 and auth == 0 then return v end
+if nset + ndel + nincr + nexp == 0 and ni == 0 and auth == 0 then return v end
 
 -- a JSON integer that fits in int64, written as Go writes one
 local function isint(s)
@@ -104,7 +107,7 @@ if type(t) ~= 'table' or #t % 2 ~= 1 then return redis.error_reply('CORRUPT') en
 -- the position of name in t, or nil. A patch names few keys, so a scan
 -- costs less than indexing every name; a large patch indexes them once.
 local pos
-if nset + ndel + nincr > 8 then
+if nset + ndel + nincr + nexp > 8 then
   pos = {}
   for j = 2, #t, 2 do pos[t[j]] = j end
 end
@@ -118,6 +121,11 @@ local function put(name, val)
   if p then t[p + 1] = val; return end
   t[#t + 1] = name; t[#t + 1] = val
   if pos then pos[name] = #t - 1 end
+end
+-- compare-and-set: the stored bytes, before the patch
+for j = 0, nexp - 1 do
+  local p, want = find(ARGV[exps + 2 * j]), ARGV[exps + 2 * j + 1]
+  if (p and t[p + 1] or '') ~= want or (p and want == '') then return redis.error_reply('CONFLICT') end
 end
 for j = 0, nincr - 1 do
   local p = find(ARGV[incrs + 2 * j])

@@ -195,7 +195,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 
 // Update implements [tether.Store] in one command.
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
-	args := make([]any, 0, 7+2*len(p.Set)+len(p.Delete)+2*len(p.Incr))
+	args := make([]any, 0, 8+2*len(p.Set)+len(p.Delete)+2*len(p.Incr)+2*len(p.Expect))
 	args = append(args, unixms.From(now), unixms.From(p.IdleDeadline), unixms.From(p.AuthenticatedAt), s.grace, len(p.Set))
 	for k, v := range p.Set {
 		args = append(args, k, string(v))
@@ -208,12 +208,18 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	for k, d := range p.Incr {
 		args = append(args, k, d)
 	}
+	args = append(args, len(p.Expect))
+	for k, v := range p.Expect {
+		args = append(args, k, string(v))
+	}
 	res, err := updateScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).Text()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, tether.ErrNotFound
 	case isScriptError(err, "NOTINT"):
 		return nil, tether.ErrNotInteger
+	case isScriptError(err, "CONFLICT"):
+		return nil, tether.ErrConflict
 	case err != nil:
 		return nil, s.fail("update", err)
 	}

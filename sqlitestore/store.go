@@ -313,7 +313,7 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	switch {
 	case err == nil:
 		return rec, nil
-	case errors.Is(err, tether.ErrNotFound), errors.Is(err, tether.ErrNotInteger):
+	case errors.Is(err, tether.ErrNotFound), errors.Is(err, tether.ErrNotInteger), errors.Is(err, tether.ErrConflict):
 		return nil, err
 	default:
 		return nil, fmt.Errorf("sqlitestore: update: %w", classify(err))

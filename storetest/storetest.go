@@ -63,6 +63,8 @@ func Run(t *testing.T, newStore func(t *testing.T) tether.Store) {
 		{"UpdateNeverCreates", testUpdateNeverCreates},
 		{"IncrNotInteger", testIncrNotInteger},
 		{"IncrExactInt64", testIncrExact},
+		{"UpdateExpect", testUpdateExpect},
+		{"UpdateExpectConcurrent", testExpectConcurrent},
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"DeleteRacingUpdates", testDeleteRacingUpdates},
 		{"UserIndex", testUserIndex},

@@ -43,6 +43,14 @@ var broken = map[string]struct {
 		func() tether.Store { return lossy{memstore.New()} },
 		[]string{"ConcurrentUpdates"},
 	},
+	"ignores Patch.Expect": {
+		func() tether.Store { return unconditional{memstore.New()} },
+		[]string{"UpdateExpect", "UpdateExpectConcurrent"},
+	},
+	"checks Patch.Expect apart from the write": {
+		func() tether.Store { return checkThenWrite{memstore.New()} },
+		[]string{"UpdateExpectConcurrent"},
+	},
 	"miscounts DeleteUser": {
 		func() tether.Store { return miscounting{memstore.New()} },
 		[]string{"DeleteUser"},
@@ -123,6 +131,29 @@ func (s resurrecting) Update(ctx context.Context, key string, now time.Time, p *
 		return nil, err
 	}
 	return rec, s.Store.Create(ctx, key, rec)
+}
+
+// unconditional applies a patch without its Expect precondition.
+type unconditional struct{ *memstore.Store }
+
+func (s unconditional) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
+	q := *p
+	q.Expect = nil
+	return s.Store.Update(ctx, key, now, &q)
+}
+
+// checkThenWrite checks Expect on a read, then writes in a second step.
+type checkThenWrite struct{ *memstore.Store }
+
+func (s checkThenWrite) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
+	check := &tether.Patch{Expect: p.Expect}
+	if _, err := s.Store.Update(ctx, key, now, check); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Millisecond) // another request checks the same value meanwhile
+	q := *p
+	q.Expect = nil
+	return s.Store.Update(ctx, key, now, &q)
 }
 
 // lossy reads, changes and writes back the whole record in separate steps.
