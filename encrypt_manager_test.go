@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -130,5 +131,35 @@ func TestManagerUndecryptableSession(t *testing.T) {
 				t.Fatalf("events: got %v, want %s", events.types(), tc.wantEvent)
 			}
 		})
+	}
+}
+
+// Increments stay exact with encryption, where the store cannot add to a
+// value it holds encrypted: N concurrent requests of M increments each on
+// one session end at exactly N×M (DESIGN guarantee 3), and the counter is
+// stored sealed.
+func TestManagerEncryptedIncrExact(t *testing.T) {
+	const goroutines, increments = 8, 25
+	store := &keyLog{Store: memstore.New()}
+	h := encManager(t, store, &eventLog{}, newEncKey(t))
+	_, c := get(t, h, "/login", "")
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range increments {
+				if rec, _ := get(t, h, "/incr", c); rec.Code != http.StatusOK {
+					t.Errorf("/incr: got %d %s, want 200", rec.Code, rec.Body)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rec, _ := get(t, h, "/incr", c)
+	if got, want := rec.Body.String(), strconv.Itoa(goroutines*increments+1); got != want {
+		t.Fatalf("after %d×%d concurrent increments, the next one: got %s, want %s", goroutines, increments, got, want)
+	}
+	if dump := store.dump(t); bytes.Contains(dump, []byte(`"n":`+rec.Body.String())) {
+		t.Fatalf("the counter is stored in the clear: %s", dump)
 	}
 }
