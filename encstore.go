@@ -115,6 +115,7 @@ var errUIDValue = fmt.Errorf("tether: the session value %q is reserved to the en
 type encStore struct {
 	inner Store
 	ring  *keyring
+	locks keyLocks // see updateCAS
 }
 
 // Unwrap returns the wrapped store.

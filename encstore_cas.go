@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -54,7 +55,15 @@ func expects(p *Patch, name string) bool {
 // condition that those values still hold the ciphertext just read. When
 // another request changed one of them meanwhile, it starts again, at most
 // maxCASAttempts times. Changes to other values do not conflict.
+//
+// Within one process, such Updates of one record take turns (see keyLocks),
+// so they conflict only with other processes sharing the store.
 func (e *encStore) updateCAS(ctx context.Context, key string, now time.Time, p *Patch) (*Record, error) {
+	unlock, err := e.locks.lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	pause := casBackoffMin
 	for attempt := 1; ; attempt++ {
 		cur, err := e.inner.Update(ctx, key, now, &Patch{}) // reads, only while live
@@ -78,7 +87,7 @@ func (e *encStore) updateCAS(ctx context.Context, key string, now time.Time, p *
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, ctx.Err())
+			return nil, storeErr(ctx.Err())
 		case <-t.C:
 		}
 		pause = min(2*pause, casBackoffMax)
@@ -135,4 +144,51 @@ func casKeys(p *Patch) []string {
 		}
 	}
 	return keys
+}
+
+// keyLocks makes the compare-and-set Updates of one record, in one process,
+// take turns. Without it, N concurrent increments of one counter (a burst
+// of GET /views) would each read, lose the race to one of the others and
+// retry: O(N^2) store calls, and under a slow store some would run out of
+// attempts. Taking turns, they cost two store calls each. A lock is held
+// only for the store calls of one Update, and only for its record: other
+// sessions never wait. The zero value is ready for use.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+type keyLock struct {
+	turn chan struct{} // holds a token while the lock is taken
+	refs int           // holders and waiters; the entry goes at 0
+}
+
+// lock waits for key's turn, or for ctx to end (an ErrStoreUnavailable,
+// as for a store that does not answer in time).
+func (l *keyLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*keyLock{}
+	}
+	k := l.m[key]
+	if k == nil {
+		k = &keyLock{turn: make(chan struct{}, 1)}
+		l.m[key] = k
+	}
+	k.refs++
+	l.mu.Unlock()
+	release := func() {
+		l.mu.Lock()
+		if k.refs--; k.refs == 0 {
+			delete(l.m, key)
+		}
+		l.mu.Unlock()
+	}
+	select {
+	case k.turn <- struct{}{}:
+		return func() { <-k.turn; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, storeErr(ctx.Err())
+	}
 }
