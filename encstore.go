@@ -160,13 +160,14 @@ func (e *encStore) Update(ctx context.Context, key string, now time.Time, p *Pat
 	if needsCAS(p) {
 		return e.updateCAS(ctx, key, now, p)
 	}
+	c := e.ring.forRecord(key)
 	q := *p
-	q.Set = e.sealAll(key, p.Set)
+	q.Set = c.sealAll(p.Set)
 	rec, err := e.inner.Update(ctx, key, now, &q)
 	if err != nil {
 		return nil, err
 	}
-	return e.open(key, rec)
+	return e.openWith(c, rec)
 }
 
 // Delete implements [Store].
@@ -174,12 +175,11 @@ func (e *encStore) Delete(ctx context.Context, key string) error {
 	return e.inner.Delete(ctx, key)
 }
 
-// sealAll seals the values of set for the record under key.
-func (e *encStore) sealAll(key string, set map[string]json.RawMessage) map[string]json.RawMessage {
+// sealAll seals the values of set for c's record.
+func (c *recordCipher) sealAll(set map[string]json.RawMessage) map[string]json.RawMessage {
 	if len(set) == 0 {
 		return nil
 	}
-	c := e.ring.forRecord(key)
 	out := make(map[string]json.RawMessage, len(set))
 	for name, v := range set {
 		out[name] = c.seal(name, v)
@@ -191,7 +191,11 @@ func (e *encStore) sealAll(key string, set map[string]json.RawMessage) map[strin
 // user ID. Every value must open, and the stored user pseudonym must belong
 // to the encrypted user ID; otherwise the error matches [ErrUndecryptable].
 func (e *encStore) open(key string, rec *Record) (*Record, error) {
-	c := e.ring.forRecord(key)
+	return e.openWith(e.ring.forRecord(key), rec)
+}
+
+// openWith is open with the cipher of the record's key.
+func (e *encStore) openWith(c *recordCipher, rec *Record) (*Record, error) {
 	out := *rec
 	out.UserID = ""
 	out.Values = make(map[string]json.RawMessage, len(rec.Values))

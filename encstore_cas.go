@@ -64,20 +64,21 @@ func (e *encStore) updateCAS(ctx context.Context, key string, now time.Time, p *
 		return nil, err
 	}
 	defer unlock()
+	c := e.ring.forRecord(key)
 	pause := casBackoffMin
 	for attempt := 1; ; attempt++ {
 		cur, err := e.inner.Update(ctx, key, now, &Patch{}) // reads, only while live
 		if err != nil {
 			return nil, err
 		}
-		q, err := e.casPatch(key, p, cur)
+		q, err := casPatch(c, p, cur)
 		if err != nil {
 			return nil, err
 		}
 		rec, err := e.inner.Update(ctx, key, now, q)
 		switch {
 		case err == nil:
-			return e.open(key, rec)
+			return e.openWith(c, rec)
 		case !errors.Is(err, ErrConflict):
 			return nil, err
 		case attempt == maxCASAttempts:
@@ -98,9 +99,8 @@ func (e *encStore) updateCAS(ctx context.Context, key string, now time.Time, p *
 // record as stored (cur). Only the values p increments or compares are
 // opened: a round costs one decryption per such value, however many values
 // the session holds (the whole record is opened once, on success).
-func (e *encStore) casPatch(key string, p *Patch, cur *Record) (*Patch, error) {
+func casPatch(c *recordCipher, p *Patch, cur *Record) (*Patch, error) {
 	keys := casKeys(p)
-	c := e.ring.forRecord(key)
 	next := &Record{Values: make(map[string]json.RawMessage, len(keys))}
 	for _, k := range keys {
 		if v, ok := cur.Values[k]; ok {
@@ -124,7 +124,7 @@ func (e *encStore) casPatch(key string, p *Patch, cur *Record) (*Patch, error) {
 	}
 	q := *p
 	q.Incr = nil
-	q.Set = e.sealAll(key, set)
+	q.Set = c.sealAll(set)
 	q.Expect = make(map[string]json.RawMessage, len(keys))
 	for _, k := range keys {
 		q.Expect[k] = cur.Values[k] // nil when absent: must still be absent
