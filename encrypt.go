@@ -153,10 +153,9 @@ func (r *keyring) recordAEAD(i int, storeKey string) cipher.AEAD {
 	return aead
 }
 
-// aad returns the associated data of a value named name in the record
-// under storeKey, sealed with header.
-func aad(header []byte, storeKey, name string) []byte {
-	b := make([]byte, 0, len(sealLabel)+len(header)+4+len(storeKey)+len(name))
+// appendAAD appends to b the associated data of a value named name in the
+// record under storeKey, sealed with header.
+func appendAAD(b, header []byte, storeKey, name string) []byte {
 	b = append(b, sealLabel...)
 	b = append(b, header...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(storeKey)))
@@ -165,11 +164,12 @@ func aad(header []byte, storeKey, name string) []byte {
 }
 
 // recordCipher seals and opens the values of one record, deriving each
-// key's AEAD once.
+// key's AEAD once. It is used by one goroutine at a time.
 type recordCipher struct {
 	ring     *keyring
 	storeKey string
 	aeads    []cipher.AEAD // by key index, derived on first use
+	ad       []byte        // associated data, reused from value to value
 }
 
 func (r *keyring) forRecord(storeKey string) *recordCipher {
@@ -190,7 +190,8 @@ func (c *recordCipher) seal(name string, v json.RawMessage) json.RawMessage {
 	raw[0] = sealVersion
 	copy(raw[1:sealHeader], c.ring.keys[0].id[:])
 	_, _ = rand.Read(raw[sealHeader:]) // crypto/rand never fails
-	raw = c.aead(0).Seal(raw, raw[sealHeader:], v, aad(raw[:sealHeader], c.storeKey, name))
+	c.ad = appendAAD(c.ad[:0], raw[:sealHeader], c.storeKey, name)
+	raw = c.aead(0).Seal(raw, raw[sealHeader:], v, c.ad)
 	out := make([]byte, 0, sealB64.EncodedLen(len(raw))+2)
 	out = append(out, '"')
 	out = sealB64.AppendEncode(out, raw)
@@ -201,19 +202,20 @@ func (c *recordCipher) seal(name string, v json.RawMessage) json.RawMessage {
 // Everything else (malformed, unknown key, tampered, moved) is an error
 // matching [ErrUndecryptable].
 func (c *recordCipher) open(name string, v json.RawMessage) (json.RawMessage, error) {
-	what := fmt.Sprintf("value %q", name)
+	what := func() string { return fmt.Sprintf("value %q", name) }
 	raw, err := decodeSealed(v)
 	if err != nil {
-		return nil, undecryptable(what, err.Error())
+		return nil, undecryptable(what(), err.Error())
 	}
 	i, ok := c.ring.find(raw[1:sealHeader])
 	if !ok {
-		return nil, undecryptable(what, "sealed with a key that is not configured")
+		return nil, undecryptable(what(), "sealed with a key that is not configured")
 	}
 	nonce, ct := raw[sealHeader:sealHeader+nonceBytes], raw[sealHeader+nonceBytes:]
-	plain, err := c.aead(i).Open(nil, nonce, ct, aad(raw[:sealHeader], c.storeKey, name))
+	c.ad = appendAAD(c.ad[:0], raw[:sealHeader], c.storeKey, name)
+	plain, err := c.aead(i).Open(ct[:0], nonce, ct, c.ad) // in place: raw is ours
 	if err != nil {
-		return nil, undecryptable(what, "authentication failed (changed, or moved from another record or name)")
+		return nil, undecryptable(what(), "authentication failed (changed, or moved from another record or name)")
 	}
 	return plain, nil
 }
@@ -225,16 +227,22 @@ func decodeSealed(v json.RawMessage) ([]byte, error) {
 	if len(v) > maxSealedBytes {
 		return nil, errors.New("too large")
 	}
-	var s string
+	var s []byte
 	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 {
-		s = string(v[1 : len(v)-1]) // the form seal writes
-	} else if err := json.Unmarshal(v, &s); err != nil {
-		return nil, errors.New("not a sealed value (not a JSON string)")
+		s = v[1 : len(v)-1] // the form seal writes
+	} else {
+		var str string
+		if err := json.Unmarshal(v, &str); err != nil {
+			return nil, errors.New("not a sealed value (not a JSON string)")
+		}
+		s = []byte(str)
 	}
-	raw, err := sealB64.DecodeString(s)
+	raw := make([]byte, sealB64.DecodedLen(len(s)))
+	n, err := sealB64.Decode(raw, s)
 	if err != nil {
 		return nil, errors.New("not a sealed value (not base64url)")
 	}
+	raw = raw[:n]
 	if len(raw) < sealOverhead {
 		return nil, errors.New("truncated")
 	}
