@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // EncryptionKeyBytes is the size of an encryption key ([Config.EncryptionKeys]):
@@ -86,8 +88,14 @@ const pseudonymPrefix = "enc1."
 // sealKey is one configured key, expanded into purpose-bound subkeys.
 type sealKey struct {
 	id     [keyIDBytes]byte
-	record []byte // derives the per-record AES-256-GCM keys
-	user   []byte // keys the user-ID pseudonyms
+	record *sync.Pool // HMAC-SHA256 states that derive the per-record AES-256-GCM keys
+	user   []byte     // keys the user-ID pseudonyms
+}
+
+// macPool returns a pool of HMAC-SHA256 states keyed with key: keying one
+// costs two hash states and the padded key, so they are reused.
+func macPool(key []byte) *sync.Pool {
+	return &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
 }
 
 // keyring holds the configured keys: the first seals, all open.
@@ -107,7 +115,7 @@ func newKeyring(keys [][]byte) (*keyring, []error) {
 			continue
 		}
 		sk := sealKey{
-			record: deriveKey(k, "tether/encryption/record/v1"),
+			record: macPool(deriveKey(k, "tether/encryption/record/v1")),
 			user:   deriveKey(k, "tether/encryption/user/v1"),
 		}
 		copy(sk.id[:], deriveKey(k, "tether/encryption/key-id/v1"))
@@ -139,10 +147,15 @@ func (r *keyring) find(id []byte) (int, bool) {
 // key by the writes of one session, instead of every write the deployment
 // ever makes (NIST SP 800-38D caps random 96-bit nonces at 2^32 per key).
 func (r *keyring) recordAEAD(i int, storeKey string) cipher.AEAD {
-	h := hmac.New(sha256.New, r.keys[i].record)
+	pool := r.keys[i].record
+	h := pool.Get().(hash.Hash)
+	h.Reset()
 	h.Write([]byte(recordLabel))
 	h.Write([]byte(storeKey))
-	block, err := aes.NewCipher(h.Sum(nil))
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	pool.Put(h)
+	block, err := aes.NewCipher(key[:])
 	if err != nil {
 		panic(err) // a 32-byte key is always valid
 	}
