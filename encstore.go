@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -273,10 +274,17 @@ func (x encIndex) ListUser(ctx context.Context, userID string, now time.Time) (m
 	return out, nil
 }
 
-// DeleteUser implements [UserIndex].
+// DeleteUser implements [UserIndex]. It deletes under the previous keys'
+// pseudonyms first and the current key's last: a rotation (a Regenerate)
+// that runs meanwhile moves a session from an old pseudonym to the current
+// one, never back, so the current one, deleted last, catches it (the
+// Manager's rotation re-checks the old record after creating the new one,
+// and the inner store's DeleteUser repeats its own listing).
 func (x encIndex) DeleteUser(ctx context.Context, userID string) (int, error) {
 	total := 0
-	for _, p := range x.e.pseudonymsOf(userID) {
+	ps := x.e.pseudonymsOf(userID)
+	slices.Reverse(ps)
+	for _, p := range ps {
 		n, err := x.inner.DeleteUser(ctx, p)
 		total += n
 		if err != nil {
