@@ -38,6 +38,17 @@ type Config struct {
 	// Required; in production each must be at least [MinSecretBytes] long.
 	Secrets [][]byte
 
+	// EncryptionKeys, when set, make the Manager keep every session value
+	// AES-256-GCM encrypted in the Store, and no user ID in the clear (see
+	// [EncryptStore], which wraps the Store; the associated data is the store
+	// key, so a record moved to another key does not decrypt). Each key is
+	// exactly [EncryptionKeyBytes] random bytes. The first encrypts; every
+	// one decrypts, so a key is rotated by putting the new one first and
+	// dropping the old one once every session it encrypted has ended (after
+	// AbsoluteTimeout). Default: none (values stored as the application
+	// wrote them).
+	EncryptionKeys [][]byte
+
 	// Production turns on Secure cookies and the __Host- cookie-name prefix,
 	// and refuses stores that mark themselves development-only (memstore).
 	Production bool
@@ -167,6 +178,15 @@ func (c Config) withDefaults() (Config, error) {
 			bad("Config.Secrets[%d] is empty", i)
 		case c.Production && len(s) < MinSecretBytes:
 			bad("Config.Secrets[%d] is %d bytes; production needs at least %d random bytes", i, len(s), MinSecretBytes)
+		}
+	}
+	if len(c.EncryptionKeys) > 0 {
+		ring, kerrs := newKeyring(c.EncryptionKeys)
+		for _, err := range kerrs {
+			bad("Config.%w", err)
+		}
+		if ring != nil && c.Store != nil {
+			c.Store = newEncStore(c.Store, ring)
 		}
 	}
 	if c.Production {

@@ -68,6 +68,10 @@
 //   - store.go: the [Store] contract and the optional [UserIndex] and
 //     [Pinger]; errors.go and httperror.go: every error and its HTTP status
 //     ([StatusOf]); events.go: every security event name.
+//   - encrypt.go, encstore.go and encstore_cas.go: encryption at rest
+//     ([Config.EncryptionKeys], [EncryptStore]): the sealed value format
+//     and keys, the Store wrapper, and increments and compare-and-set on
+//     values the store holds encrypted.
 //
 // # Values
 //

@@ -31,7 +31,9 @@ func New(cfg Config) (*Manager, error) {
 // CookieName returns the name of the session cookie.
 func (m *Manager) CookieName() string { return m.cfg.CookieName }
 
-// Store returns the Manager's store.
+// Store returns the Manager's store: with [Config.EncryptionKeys], the
+// encrypting wrapper of the configured one (see [EncryptStore]), so that
+// what it returns is what the application wrote.
 func (m *Manager) Store() Store { return m.cfg.Store }
 
 // PublicID returns the public ID of the session stored under storeKey: 16

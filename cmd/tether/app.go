@@ -193,7 +193,8 @@ func openAdmin(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	if err != nil {
 		return nil, err
 	}
-	m, err := tether.New(tether.Config{Store: a.sessions, Secrets: a.secrets, Production: cfg.Production()})
+	m, err := tether.New(tether.Config{Store: a.sessions, Secrets: a.secrets, Production: cfg.Production(),
+		EncryptionKeys: cfg.EncryptionKeys}) // the sessions serve wrote, and its user index
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -61,6 +61,7 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 
 	doctorPorts(r, cfg)
 	doctorSecrets(r, cfg)
+	doctorEncryption(r, cfg)
 	doctorDataDir(r, cfg)
 	doctorSessions(ctx, r, cfg, getenv)
 	doctorUsers(ctx, r, cfg)

@@ -94,6 +94,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	m, err := tether.New(tether.Config{
 		Store:                mets.Store(app.sessions),
 		Secrets:              app.secrets,
+		EncryptionKeys:       cfg.EncryptionKeys,
 		Production:           cfg.Production(),
 		IdleTimeout:          cfg.IdleTimeout,
 		AbsoluteTimeout:      cfg.AbsoluteTimeout,

@@ -14,6 +14,8 @@
 //	SESSION_STORE                   redis with REDIS_URL, else sqlite; or postgres
 //	SESSION_SECRET                  dev: generated once into DATA_DIR
 //	SESSION_SECRET_PREVIOUS         unset         comma list, newest first
+//	SESSION_ENCRYPTION_KEY          unset         64 hex digits: values stored encrypted
+//	SESSION_ENCRYPTION_KEY_PREVIOUS unset         comma list, newest first: still decrypt
 //	SESSION_IDLE_TIMEOUT            30m           Go durations, > 0,
 //	SESSION_ABSOLUTE_TIMEOUT        8h            idle <= absolute
 //	SESSION_ADMIN_ABSOLUTE_TIMEOUT  1h
@@ -31,8 +33,8 @@
 // Threat model: configuration holds secrets (the signing secrets, and
 // passwords inside REDIS_URL and DATABASE_URL) and ends up in logs through
 // error messages. Every error names the variable and what it expects; the
-// values of SESSION_SECRET, SESSION_SECRET_PREVIOUS, REDIS_URL and
-// DATABASE_URL never appear in an error or a warning, and .env parse errors
+// values of SESSION_SECRET, SESSION_SECRET_PREVIOUS, SESSION_ENCRYPTION_KEY,
+// SESSION_ENCRYPTION_KEY_PREVIOUS, REDIS_URL and DATABASE_URL never appear in an error or a warning, and .env parse errors
 // name a line, never its text. The development secret file is created with
 // mode 0600 and refused when other users can read it.
 //
@@ -121,6 +123,10 @@ type Config struct {
 	// SESSION_RENEW_GRACE: how long a replaced cookie still works, for
 	// requests in flight; presented later it ends the session (token_reuse).
 	RenewGrace time.Duration
+	// EncryptionKeys: SESSION_ENCRYPTION_KEY then the entries of
+	// SESSION_ENCRYPTION_KEY_PREVIOUS, decoded (32 bytes each), for
+	// tether.Config.EncryptionKeys; nil (encryption off) when unset. Secret.
+	EncryptionKeys [][]byte
 }
 
 // Production reports whether APP_ENV is production.
@@ -198,6 +204,8 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 			c.SessionSecretPrevious = append(c.SessionSecretPrevious, s)
 		}
 	}
+	keys, keyErrs := parseEncryptionKeys(get("SESSION_ENCRYPTION_KEY"), get("SESSION_ENCRYPTION_KEY_PREVIOUS"))
+	c.EncryptionKeys, errs = keys, append(errs, keyErrs...)
 
 	dur := func(name, def string) time.Duration {
 		raw := or(get(name), def)
