@@ -35,7 +35,7 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	keep(a.sid())
 	expect(t, "second anonymous session", in.client().get("/views"), 200, "")
 	expect(t, "third anonymous session", in.client().get("/csrf-token"), 429, "") // rate_limited session_create
-	expect(t, "failed login", a.login("alice", "wrong-horse-1"), 401, "") // login_failure
+	expect(t, "failed login", a.login("alice", "wrong-horse-1"), 401, "")         // login_failure
 	expect(t, "login", a.do("POST", "/login", "application/json", `{"username":"alice","password":"correct-horse"}`, "User-Agent", "UA/1"), 200, "")
 	keep(a.sid(), a.csrfToken()) // login_success, session_regenerated
 	expect(t, "login B", b.login("alice", "correct-horse"), 200, "")
