@@ -70,7 +70,8 @@ type Config struct {
 	// session.
 	CookieMode CookieMode
 
-	// IdleTimeout ends a session that has seen no request for this long.
+	// IdleTimeout ends a session that has seen no request for this long
+	// (one that never logged in: AnonymousIdleTimeout, below).
 	// Default 30 minutes. The server enforces it from its stored deadline;
 	// with [CookieRolling] the cookie's Max-Age follows it.
 	IdleTimeout time.Duration
