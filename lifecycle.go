@@ -172,7 +172,8 @@ func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (
 	}
 	s.loaded = true
 	s.adopt(rec, now)
-	if s.fitIdleLocked(ctx, now); s.loadErr != nil || s.ended {
+	s.fitIdleLocked(ctx, now)
+	if s.loadErr != nil || s.ended {
 		return 0, true, cmp.Or(s.loadErr, ErrSessionEnded)
 	}
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
