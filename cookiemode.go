@@ -32,7 +32,8 @@ const (
 	// session's absolute lifetime, so it survives a browser restart ("remember
 	// me"). Set-Cookie is sent only when the token changes. A persistent
 	// cookie outlives the idle deadline in the browser; the server still
-	// ends the session after IdleTimeout without requests.
+	// ends the session after IdleTimeout (AnonymousIdleTimeout before a
+	// login) without requests.
 	CookiePersistent
 )
 

@@ -11,3 +11,10 @@ func WithRenewalSecret(m *Manager, value string, rs []byte) string {
 	}
 	return m.signer.sign(tok, rs)
 }
+
+// SignToken returns the version-1 cookie value of tok (no renewal secret),
+// signed as m signs.
+func SignToken(m *Manager, tok []byte) string { return m.signer.sign(tok, nil) }
+
+// AnonTokenTag is the first byte of a token minted for an anonymous record.
+const AnonTokenTag = anonTokenTag

@@ -17,9 +17,11 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	// The idle timeout must outlast the scenario's Argon2id work under -race
 	// (B's session has to be alive for the password change to revoke it).
 	// A tiny renewal interval lets the scenario replay a renewed cookie
-	// (token_reuse, issue 11.3).
+	// (token_reuse, issue 11.3). Two new anonymous sessions a minute per IP:
+	// the scenario's third is refused (rate_limited, limit session_create:
+	// issue 11 row 5).
 	in := start(t, dir, env("SESSION_IDLE_TIMEOUT", "4s", "SESSION_ABSOLUTE_TIMEOUT", "1h",
-		"SESSION_RENEW_INTERVAL", "1500ms", "SESSION_RENEW_GRACE", "500ms"))
+		"SESSION_RENEW_INTERVAL", "1500ms", "SESSION_RENEW_GRACE", "500ms", "SESSION_CREATE_PER_IP", "2"))
 	var secrets []string
 	keep := func(v ...string) {
 		for _, s := range v {
@@ -34,6 +36,9 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	a, b := in.client(), in.client()
 	expect(t, "anonymous views", a.get("/views"), 200, "") // session_created
 	keep(a.sid())
+	expect(t, "second anonymous session", in.client().get("/views"), 200, "")
+	// rate_limited, limit session_create:
+	expect(t, "third anonymous session", in.client().get("/csrf-token"), 429, "")
 	expect(t, "failed login", a.login("alice", "wrong-horse-1"), 401, "") // login_failure
 	expect(t, "login", a.do("POST", "/login", "application/json", `{"username":"alice","password":"correct-horse"}`, "User-Agent", "UA/1"), 200, "")
 	keep(a.sid(), a.csrfToken()) // login_success, session_regenerated
@@ -115,13 +120,16 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	}
 	for _, e := range []string{"session_created", "login_failure", "login_success", "session_regenerated", "csrf_failure",
 		"binding_mismatch", "reauth_failure", "reauth_success", "password_changed", "session_revoked", "session_rejected",
-		"idle_timeout", "logout", "token_reuse"} {
+		"idle_timeout", "logout", "token_reuse", "rate_limited"} {
 		if !strings.Contains(in.events.String(), `"event":"`+e+`"`) {
 			t.Errorf("no %s event in the scenario:\n%s", e, in.events)
 		}
 	}
 	if !strings.Contains(in.events.String(), `"reason":"revoke_all"`) {
 		t.Errorf("no session_revoked event with reason revoke_all:\n%s", in.events)
+	}
+	if !strings.Contains(in.events.String(), `"limit":"session_create"`) {
+		t.Errorf("no rate_limited event with limit session_create:\n%s", in.events)
 	}
 	checkEventLines(t, in.events.String())
 }
