@@ -28,6 +28,17 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
   fi
 fi
 step "redis: $(redis-server --version | cut -d' ' -f1-3)"
+# The Sentinel failover test (cmd/tether TestRedisSentinelFailover) starts
+# three redis-sentinel processes beside a master and a replica.
+if ! command -v redis-sentinel >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "installing redis-sentinel (Debian)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-sentinel >/dev/null \
+      || fail "apt-get install redis-sentinel failed"
+  else
+    fail "redis-sentinel is needed by the Sentinel failover test: install the Debian package redis-sentinel (or run this script as root to have it done)"
+  fi
+fi
 
 # PostgreSQL for the user-directory tests (package internal/testenv/pgtest gives
 # each test a schema of its own). In order: TETHER_TEST_DATABASE_URL as
