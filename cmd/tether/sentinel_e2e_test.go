@@ -177,3 +177,50 @@ func TestRedisSentinelFailover(t *testing.T) {
 		t.Fatalf("/readyz after the failover: got %d %s, want 200", r.status, r.body)
 	}
 }
+
+// TestRedisMinReplicasRefusal is the mitigation that README "Failover" gives
+// for what an asynchronous failover can lose: with min-replicas-to-write on
+// the master, Redis refuses writes while no replica is connected, and
+// tether must turn that refusal (NOREPLICAS) into 503, never a 500 and
+// never a session that seems to exist but was not written (issue 12
+// deliverable 3).
+func TestRedisMinReplicasRefusal(t *testing.T) {
+	master := redistest.Start(t, redistest.Config{Lines: []string{"min-replicas-to-write 1", "min-replicas-max-lag 10"}})
+	replica := redistest.Start(t, redistest.Config{Lines: []string{"replicaof 127.0.0.1 " + fmt.Sprint(master.Port)}})
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: master.Addr})
+	defer rdb.Close()
+	waitWritable := func() {
+		t.Helper()
+		for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if rdb.Set(ctx, "min-replicas-test", "1", 0).Err() == nil {
+				return
+			}
+			if time.Now().After(end) {
+				t.Fatalf("the master did not accept writes within 20s of its replica connecting")
+			}
+		}
+	}
+	waitWritable()
+	in := start(t, t.TempDir(), redisEnv("redis://"+master.Addr))
+	c := in.client()
+	expect(t, "login with the replica connected", c.login("alice", "correct-horse"), 200, "")
+
+	replica.Kill()
+	for end := time.Now().Add(20 * time.Second); rdb.Set(ctx, "min-replicas-test", "1", 0).Err() == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the master still accepts writes 20s after its only replica died")
+		}
+	}
+	expect(t, "login with no replica: the write is refused", in.client().login("alice", "correct-horse"),
+		503, `{"error":"Login temporarily unavailable"}`)
+	expect(t, "a cookieless GET /views with no replica: the new session is refused", in.client().get("/views"),
+		503, `{"error":"Session store unavailable"}`)
+	if r := c.get("/views"); r.status != 503 {
+		t.Fatalf("GET /views on a live session with no replica: got %d %s, want 503 (the increment is a write)", r.status, r.body)
+	}
+
+	replica.Restart()
+	waitWritable()
+	expect(t, "GET /views once a replica is back", c.get("/views"), 200, `{"views":1}`)
+}
