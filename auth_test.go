@@ -41,7 +41,7 @@ func TestLoginRegenerates(t *testing.T) {
 }
 
 func TestRegenerateKeepsAbsoluteDeadline(t *testing.T) {
-	f := newFixture(t, func(c *tether.Config) { c.IdleTimeout = 8 * time.Hour })
+	f := newFixture(t, func(c *tether.Config) { c.IdleTimeout, c.AnonymousIdleTimeout = 8*time.Hour, 8*time.Hour })
 	_, c := f.do(t, "/set?k=a&v=1", "")
 	f.clock.Add(7 * time.Hour)
 	_, c2 := f.do(t, "/regen", c)

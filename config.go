@@ -80,6 +80,32 @@ type Config struct {
 	// RoleAbsoluteTimeouts overrides AbsoluteTimeout for sessions logged in
 	// with a given role, e.g. {"admin": time.Hour}. Each must be > 0.
 	RoleAbsoluteTimeouts map[string]time.Duration
+	// AnonymousIdleTimeout ends a session that never logged in (no user)
+	// after this long without requests, instead of IdleTimeout: any client
+	// can make the server store one with a single request, so they are
+	// short-lived. Default [DefaultAnonymousIdleTimeout] (5 minutes), or
+	// IdleTimeout if that is shorter; it must be at least 1s and no longer
+	// than IdleTimeout. [Session.Login] stores the signed-in session under
+	// a new token with the full IdleTimeout. With [CookieRolling] the
+	// cookie's Max-Age follows it.
+	AnonymousIdleTimeout time.Duration
+	// AllowCreate, when set, is asked just before a request stores a new
+	// anonymous session (the first change of a request that arrived without
+	// a live session), so that a client cannot fill the store. It returns
+	// 0 and nil to allow. A positive retryAfter refuses: nothing is stored,
+	// an [EventRateLimited] event with limit "session_create" is emitted,
+	// and the request is answered through ErrorHandler with a
+	// [*CreateLimitedError] (429 with Retry-After by default), whatever the
+	// handler wrote. An error refuses as a store outage does (503). Logins
+	// are never asked (they have their own throttling), nor are requests
+	// that store nothing (a read of an empty session). It runs on the
+	// request's goroutine while the session is being saved: it must not use
+	// the request's Session, and must be safe for concurrent use. Default
+	// nil: no limit. The reference server allows SESSION_CREATE_PER_IP per
+	// client IP (IPv6: per /64) and minute ([throttle.Rate]).
+	//
+	// [throttle.Rate]: https://pkg.go.dev/github.com/tetherhq/tether/throttle#Rate
+	AllowCreate func(r *http.Request) (retryAfter time.Duration, err error)
 
 	// MaxCookieBytes bounds the session cookie's value; a longer one is
 	// refused with 431 before any work is done. Default 4096.
@@ -215,6 +241,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AbsoluteTimeout < c.IdleTimeout {
 		bad("Config.AbsoluteTimeout %v must not be shorter than IdleTimeout %v", c.AbsoluteTimeout, c.IdleTimeout)
 	}
+	c.anonDefaults(bad)
 	for role, d := range c.RoleAbsoluteTimeouts {
 		if d <= 0 {
 			bad("Config.RoleAbsoluteTimeouts[%q] %v must be > 0", role, d)

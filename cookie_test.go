@@ -260,7 +260,7 @@ func cookieSent(t *testing.T, rec *httptest.ResponseRecorder) string {
 }
 
 // The cookie modes: which events send Set-Cookie, and with what lifetime
-// (idle 30 minutes, absolute 8 hours).
+// (idle 30 minutes, 5 before the login, absolute 8 hours).
 func TestCookieModes(t *testing.T) {
 	type step struct {
 		event   string
@@ -283,7 +283,7 @@ func TestCookieModes(t *testing.T) {
 		first string
 		steps []step
 	}{
-		{"rolling", "max=1800", steps("", "", "max=1800", "max=1800")},
+		{"rolling", "max=300", steps("", "", "max=300", "max=1800")},
 		{"session", "session", steps("", "", "", "session")},
 		{"persistent", "max=28800", steps("", "", "", "max=28800")},
 	}
@@ -399,7 +399,7 @@ func TestCookiePathAndPartitioned(t *testing.T) {
 		c.Partitioned = true
 	})
 	rec, c := f.do(t, "/set?k=a&v=1", "")
-	want := "; Path=/app; Max-Age=1800; HttpOnly; Secure; SameSite=None; Partitioned"
+	want := "; Path=/app; Max-Age=300; HttpOnly; Secure; SameSite=None; Partitioned"
 	if sc := rec.Header().Get("Set-Cookie"); !strings.HasSuffix(sc, want) {
 		t.Fatalf("Set-Cookie: got %q, want it to end with %q", sc, want)
 	}

@@ -113,6 +113,12 @@
 //     may send it deliberately.
 //   - Store outages answer 503 ([ErrStoreUnavailable]) and never look like a
 //     logout.
+//   - Store flooding: any client makes the server store an anonymous
+//     session with one cookieless request. Sessions that never logged in
+//     live [Config.AnonymousIdleTimeout] (5 minutes by default) instead of
+//     the full idle timeout, and [Config.AllowCreate] can refuse new ones
+//     (429, [ErrCreateLimited]); the reference server allows a number per
+//     client IP and minute. idle.go and createlimit.go hold both.
 //
 // # Cost
 //
@@ -120,7 +126,9 @@
 // session, costs no store call. A request that reads its session costs one
 // Load (which also refreshes the idle deadline); a change costs one more
 // call; when the first use is [Session.Incr], loading and incrementing are
-// one call. A login costs a Create and a Delete.
+// one call. A login costs a Create and a Delete. [Config.AllowCreate] costs
+// what it does (one Redis script call for the reference server's limit
+// with Redis), and only on a request that stores a new anonymous session.
 //
 // # Concurrency
 //

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 )
 
 // StatusOf maps an error from the middleware or a Session method to the HTTP
@@ -14,6 +15,9 @@ import (
 //     ([ErrCookieTooLarge]), 413 ([ErrValueTooLarge]).
 //   - A session that is not (or no longer) authenticated: 401
 //     ([ErrNotAuthenticated], [ErrSessionEnded], [ErrSessionDestroyed]).
+//   - Too many new anonymous sessions from one client ([ErrCreateLimited],
+//     refused by [Config.AllowCreate]): 429, with Retry-After from
+//     DefaultErrorHandler.
 //   - A store that cannot be reached: 503, with Retry-After from
 //     DefaultErrorHandler (errors wrapping [ErrStoreUnavailable]: tether wraps
 //     every store failure in it). It never looks like a logout.
@@ -34,6 +38,8 @@ func StatusOf(err error) (int, string) {
 		return http.StatusUnauthorized, "Session ended"
 	case errors.Is(err, ErrValueTooLarge):
 		return http.StatusRequestEntityTooLarge, "Session data too large"
+	case errors.Is(err, ErrCreateLimited):
+		return http.StatusTooManyRequests, "Too many new sessions; retry later"
 	case errors.Is(err, ErrNotInteger), errors.Is(err, ErrExists), errors.Is(err, ErrNoSession), errors.Is(err, ErrResponseStarted):
 		// Before the store check: a Create that finds its fresh key taken
 		// (a broken random source) reaches here wrapped as a store error,
@@ -61,10 +67,16 @@ func (m *Manager) Error(w http.ResponseWriter, r *http.Request, err error) {
 	m.cfg.ErrorHandler(w, r, err)
 }
 
-// DefaultErrorHandler writes {"error":"…"} with the status [StatusOf] gives.
+// DefaultErrorHandler writes {"error":"…"} with the status [StatusOf] gives,
+// and Retry-After on a 503 (1 second) and on a [*CreateLimitedError] (its
+// RetryAfter, in whole seconds rounded up).
 func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := StatusOf(err)
-	if status == http.StatusServiceUnavailable {
+	var limited *CreateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(limited.RetryAfter), 10))
+	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "1")
 	}
 	WriteJSONError(w, status, msg)

@@ -1,6 +1,7 @@
 package tether
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,7 @@ func (s *Session) loadLocked() {
 	m, key := s.m, s.candKey
 	now := m.cfg.Now()
 	ctx, cancel := m.cfg.storeCtx(s.r.Context())
-	rec, err := m.cfg.Store.Load(ctx, key, now, now.Add(m.cfg.IdleTimeout))
+	rec, err := m.cfg.Store.Load(ctx, key, now, m.cfg.guessIdleDeadline(s.cand, now))
 	cancel()
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -75,6 +76,7 @@ func (s *Session) loadLocked() {
 		return
 	}
 	s.adopt(rec, now)
+	s.fitIdleLocked(s.r.Context(), now)
 }
 
 // adopt makes rec, stored under the cookie's key and read at now, the
@@ -150,10 +152,10 @@ func reasonOf(err error) string {
 func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (n int64, done bool, err error) {
 	m := s.m
 	now := m.cfg.Now()
-	ctx, cancel := m.cfg.storeCtx(ctx)
-	rec, err := m.cfg.Store.Update(ctx, s.candKey, now, &Patch{
+	sctx, cancel := m.cfg.storeCtx(ctx)
+	rec, err := m.cfg.Store.Update(sctx, s.candKey, now, &Patch{
 		Incr:         map[string]int64{key: delta},
-		IdleDeadline: now.Add(m.cfg.IdleTimeout),
+		IdleDeadline: m.cfg.guessIdleDeadline(s.cand, now),
 	})
 	cancel()
 	switch {
@@ -170,6 +172,9 @@ func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (
 	}
 	s.loaded = true
 	s.adopt(rec, now)
+	if s.fitIdleLocked(ctx, now); s.loadErr != nil || s.ended {
+		return 0, true, cmp.Or(s.loadErr, ErrSessionEnded)
+	}
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
 		return 0, true, ErrNotInteger
 	}
@@ -243,7 +248,7 @@ func (s *Session) commitCreate() error {
 	rec := s.rec
 	rec.CreatedAt = now
 	rec.AbsoluteDeadline = now.Add(m.cfg.AbsoluteTimeout)
-	rec.IdleDeadline = minTime(now.Add(m.cfg.IdleTimeout), rec.AbsoluteDeadline)
+	rec.IdleDeadline = m.cfg.idleDeadline(rec, now)
 	if err := s.create(rec); err != nil {
 		return err
 	}
@@ -308,7 +313,7 @@ func (s *Session) commitRegenerate() error {
 	}
 	// A plain Regenerate keeps the absolute deadline: a new token must not
 	// extend the session's life.
-	rec.IdleDeadline = minTime(now.Add(m.cfg.IdleTimeout), rec.AbsoluteDeadline)
+	rec.IdleDeadline = m.cfg.idleDeadline(rec, now)
 	if err := s.create(rec); err != nil {
 		return err
 	}
@@ -359,6 +364,9 @@ func (s *Session) commitRegenerate() error {
 // create stores rec under a new token and makes it the session's. rec is
 // s.rec, with its deadlines set.
 func (s *Session) create(rec *Record) error {
+	if err := s.allowCreateLocked(rec); err != nil {
+		return err
+	}
 	s.takeCookieExpiry(rec) // the old token's, carried over by a rotation
 	s.ck.hasExpiry, s.ck.expiryWritten = false, false
 	if s.cookieModeLocked() == CookieRolling {
@@ -368,7 +376,7 @@ func (s *Session) create(rec *Record) error {
 		rec.Values[keyCookieExpiry] = p.Set[keyCookieExpiry]
 		defer delete(rec.Values, keyCookieExpiry)
 	}
-	tok := newToken()
+	tok := newTokenFor(rec)
 	key := storeKey(tok)
 	ctx, cancel := s.m.cfg.storeCtx(s.r.Context())
 	err := s.m.cfg.Store.Create(ctx, key, rec)

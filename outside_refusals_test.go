@@ -27,7 +27,7 @@ func TestLoadExpiredIsRefused(t *testing.T) {
 		{"absolute", []time.Duration{25 * time.Minute, 25 * time.Minute, 25 * time.Minute}, tether.EventAbsoluteTimeout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			forEachStore(t, func(c *tether.Config) { c.AbsoluteTimeout = time.Hour }, func(t *testing.T, f *fixture) {
+			forEachStore(t, func(c *tether.Config) { c.AbsoluteTimeout, c.AnonymousIdleTimeout = time.Hour, 30*time.Minute }, func(t *testing.T, f *fixture) {
 				ctx := context.Background()
 				c := f.session(t, "a", "1")
 				for i, d := range tc.steps {

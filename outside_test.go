@@ -84,7 +84,7 @@ func forEachStore(t *testing.T, mod func(*tether.Config), test func(t *testing.T
 }
 
 func TestLoadChangeSaveSeenByNextRequest(t *testing.T) {
-	forEachStore(t, nil, func(t *testing.T, f *fixture) {
+	forEachStore(t, func(c *tether.Config) { c.AnonymousIdleTimeout = 30 * time.Minute }, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		c := f.session(t, "a", "1")
 		f.clock.Add(10 * time.Minute)

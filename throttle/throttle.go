@@ -60,7 +60,13 @@
 // every instance, one script call per key (run that Redis with
 // maxmemory-policy noeviction, or eviction would forget live windows).
 // throttletest checks any other [Counter]. All are safe for concurrent use,
-// and so are [Limiter] and [DeviceCookies].
+// and so are [Limiter], [Rate] and [DeviceCookies].
+//
+// # Rates
+//
+// [Rate] is the plain form: at most a limit of events per client network
+// (keyed as above) and window, for requests that have no password to
+// guess; the reference server limits new anonymous sessions per IP with it.
 package throttle
 
 import (

@@ -16,7 +16,9 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	dir := t.TempDir()
 	// The idle timeout must outlast the scenario's Argon2id work under -race
 	// (B's session has to be alive for the password change to revoke it).
-	in := start(t, dir, env("SESSION_IDLE_TIMEOUT", "4s", "SESSION_ABSOLUTE_TIMEOUT", "1h"))
+	// Two new anonymous sessions a minute per IP: the scenario's third is
+	// refused (rate_limited, limit session_create: issue 11 row 5).
+	in := start(t, dir, env("SESSION_IDLE_TIMEOUT", "4s", "SESSION_ABSOLUTE_TIMEOUT", "1h", "SESSION_CREATE_PER_IP", "2"))
 	var secrets []string
 	keep := func(v ...string) {
 		for _, s := range v {
@@ -31,6 +33,9 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	a, b := in.client(), in.client()
 	expect(t, "anonymous views", a.get("/views"), 200, "") // session_created
 	keep(a.sid())
+	expect(t, "second anonymous session", in.client().get("/views"), 200, "")
+	// rate_limited, limit session_create:
+	expect(t, "third anonymous session", in.client().get("/csrf-token"), 429, "")
 	expect(t, "failed login", a.login("alice", "wrong-horse-1"), 401, "") // login_failure
 	expect(t, "login", a.do("POST", "/login", "application/json", `{"username":"alice","password":"correct-horse"}`, "User-Agent", "UA/1"), 200, "")
 	keep(a.sid(), a.csrfToken()) // login_success, session_regenerated
@@ -70,10 +75,13 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	}
 	for _, e := range []string{"session_created", "login_failure", "login_success", "session_regenerated", "csrf_failure",
 		"binding_mismatch", "reauth_failure", "reauth_success", "password_changed", "session_revoked", "session_rejected",
-		"idle_timeout", "logout"} {
+		"idle_timeout", "logout", "rate_limited"} {
 		if !strings.Contains(in.events.String(), `"event":"`+e+`"`) {
 			t.Errorf("no %s event in the scenario:\n%s", e, in.events)
 		}
+	}
+	if !strings.Contains(in.events.String(), `"limit":"session_create"`) {
+		t.Errorf("no rate_limited event with limit session_create:\n%s", in.events)
 	}
 	checkEventLines(t, in.events.String())
 }

@@ -87,9 +87,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	resolver := clientip.New(cfg.TrustProxy)
 	mets := metrics.New()
 	mets.Passwords(app.hasher)
-	var counter throttle.Counter = throttle.NewMemory(nil)
+	var counter, sharedCounter throttle.Counter = throttle.NewMemory(nil), nil
 	if app.rdb != nil {
 		counter = redisthrottle.New(app.rdb, "") // shared by every instance
+		sharedCounter = counter
+	}
+	allow, err := allowCreate(cfg.CreatePerIP, sharedCounter, resolver.ClientIP)
+	if err != nil {
+		return err
 	}
 	m, err := tether.New(tether.Config{
 		Store:                mets.Store(app.sessions),
@@ -99,6 +104,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AbsoluteTimeout:      cfg.AbsoluteTimeout,
 		RoleAbsoluteTimeouts: map[string]time.Duration{"admin": cfg.AdminAbsoluteTimeout},
 		CookieMode:           cfg.CookieMode,
+		AnonymousIdleTimeout: cfg.AnonIdleTimeout,
+		AllowCreate:          allow,
 		ClientIP:             resolver.ClientIP,
 		OnEvent: func(e tether.Event) {
 			mets.Event(e.Type)

@@ -18,6 +18,8 @@
 //	SESSION_ADMIN_ABSOLUTE_TIMEOUT  1h
 //	SESSION_REAUTH_WINDOW           10m
 //	SESSION_MAX_PER_USER            10            >= 1
+//	SESSION_ANON_IDLE_TIMEOUT       5m            <= idle (unset: at most idle)
+//	SESSION_CREATE_PER_IP           120           per minute; 0 turns it off
 //	SESSION_COOKIE_MODE             rolling       rolling, session or persistent
 //	LOGIN_MAX_FAILURES              10            per account and window, >= 1
 //	LOGIN_MAX_FAILURES_PER_IP       100           per client IP and window, >= 1
@@ -78,6 +80,13 @@ type Config struct {
 	AdminAbsoluteTimeout  time.Duration
 	ReauthWindow          time.Duration
 	MaxPerUser            int
+	// Anonymous sessions (issue 11 row 5): SESSION_ANON_IDLE_TIMEOUT, the
+	// idle timeout of sessions that never logged in (default 5m, or
+	// IdleTimeout if shorter; see [tether.Config.AnonymousIdleTimeout]),
+	// and SESSION_CREATE_PER_IP, the new anonymous sessions one client IP
+	// (IPv6: one /64) may create per minute (default 120; 0 = no limit).
+	AnonIdleTimeout time.Duration
+	CreatePerIP     int
 	// Login throttling: failed logins allowed per account and per client IP
 	// within LoginWindow before 429 (LOGIN_MAX_FAILURES,
 	// LOGIN_MAX_FAILURES_PER_IP, LOGIN_THROTTLE_WINDOW).
@@ -178,6 +187,23 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 	}
 	if c.IdleTimeout > 0 && c.AbsoluteTimeout > 0 && c.IdleTimeout > c.AbsoluteTimeout {
 		bad("SESSION_IDLE_TIMEOUT (%v) must not exceed SESSION_ABSOLUTE_TIMEOUT (%v)", c.IdleTimeout, c.AbsoluteTimeout)
+	}
+
+	c.AnonIdleTimeout = min(tether.DefaultAnonymousIdleTimeout, c.IdleTimeout)
+	if get("SESSION_ANON_IDLE_TIMEOUT") != "" {
+		c.AnonIdleTimeout = dur("SESSION_ANON_IDLE_TIMEOUT", "5m")
+		switch {
+		case c.AnonIdleTimeout > 0 && c.AnonIdleTimeout < MinIdleTimeout:
+			bad("SESSION_ANON_IDLE_TIMEOUT: %v is under the %v minimum", c.AnonIdleTimeout, MinIdleTimeout)
+		case c.AnonIdleTimeout > c.IdleTimeout && c.IdleTimeout > 0:
+			bad("SESSION_ANON_IDLE_TIMEOUT (%v) must not exceed SESSION_IDLE_TIMEOUT (%v)", c.AnonIdleTimeout, c.IdleTimeout)
+		}
+	}
+	raw = or(get("SESSION_CREATE_PER_IP"), "120")
+	if n, err := strconv.Atoi(raw); err != nil || n < 0 {
+		bad("SESSION_CREATE_PER_IP: %q is not a whole number >= 0 (new sessions per client IP and minute; 0 turns the limit off)", raw)
+	} else {
+		c.CreatePerIP = n
 	}
 
 	raw = or(get("SESSION_MAX_PER_USER"), "10")

@@ -53,6 +53,8 @@ func TestDefaults(t *testing.T) {
 				{"AdminAbsoluteTimeout", c.AdminAbsoluteTimeout, time.Hour},
 				{"ReauthWindow", c.ReauthWindow, 10 * time.Minute},
 				{"MaxPerUser", c.MaxPerUser, 10},
+				{"AnonIdleTimeout", c.AnonIdleTimeout, 5 * time.Minute},
+				{"CreatePerIP", c.CreatePerIP, 120},
 				{"LoginMaxFailures", c.LoginMaxFailures, 10},
 				{"LoginMaxFailuresPerIP", c.LoginMaxFailuresPerIP, 100},
 				{"LoginWindow", c.LoginWindow, 15 * time.Minute},
@@ -83,6 +85,8 @@ func TestLoadEveryVariable(t *testing.T) {
 		"SESSION_ADMIN_ABSOLUTE_TIMEOUT": "90m",
 		"SESSION_REAUTH_WINDOW":          "5m",
 		"SESSION_MAX_PER_USER":           "3",
+		"SESSION_ANON_IDLE_TIMEOUT":      "2m",
+		"SESSION_CREATE_PER_IP":          "30",
 		"TRUST_PROXY":                    "2",
 		"METRICS_ADDR":                   "127.0.0.1:9100",
 		"SESSION_BINDING":                "strict",
@@ -104,6 +108,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		IdleTimeout:           15 * time.Minute, AbsoluteTimeout: 4 * time.Hour,
 		AdminAbsoluteTimeout: 90 * time.Minute, ReauthWindow: 5 * time.Minute,
 		MaxPerUser: 3, TrustProxy: TrustProxy{Hops: 2},
+		AnonIdleTimeout: 2 * time.Minute, CreatePerIP: 30,
 		MetricsAddr: "127.0.0.1:9100", Binding: "strict", CookieMode: tether.CookiePersistent,
 		LoginMaxFailures: 5, LoginMaxFailuresPerIP: 50, LoginWindow: time.Hour,
 		TrustedOrigins: []string{"https://app.example.com", "http://localhost:5173"},
@@ -265,6 +270,12 @@ func TestValidation(t *testing.T) {
 		{"idle over absolute", map[string]string{"SESSION_IDLE_TIMEOUT": "9h"}, "SESSION_IDLE_TIMEOUT (9h0m0s) must not exceed SESSION_ABSOLUTE_TIMEOUT (8h0m0s)"},
 		{"max per user zero", map[string]string{"SESSION_MAX_PER_USER": "0"}, `SESSION_MAX_PER_USER: "0" is not a whole number >= 1`},
 		{"max per user not a number", map[string]string{"SESSION_MAX_PER_USER": "ten"}, `SESSION_MAX_PER_USER: "ten"`},
+		{"anon idle not a duration", map[string]string{"SESSION_ANON_IDLE_TIMEOUT": "5"}, `SESSION_ANON_IDLE_TIMEOUT: "5" is not a Go duration (e.g. 5m)`},
+		{"anon idle zero", map[string]string{"SESSION_ANON_IDLE_TIMEOUT": "0s"}, `SESSION_ANON_IDLE_TIMEOUT: "0s" must be positive`},
+		{"anon idle under a second", map[string]string{"SESSION_ANON_IDLE_TIMEOUT": "500ms"}, "SESSION_ANON_IDLE_TIMEOUT: 500ms is under the 1s minimum"},
+		{"anon idle over idle", map[string]string{"SESSION_ANON_IDLE_TIMEOUT": "31m"}, "SESSION_ANON_IDLE_TIMEOUT (31m0s) must not exceed SESSION_IDLE_TIMEOUT (30m0s)"},
+		{"create per IP negative", map[string]string{"SESSION_CREATE_PER_IP": "-1"}, `SESSION_CREATE_PER_IP: "-1" is not a whole number >= 0`},
+		{"create per IP not a number", map[string]string{"SESSION_CREATE_PER_IP": "many"}, `SESSION_CREATE_PER_IP: "many" is not a whole number >= 0`},
 		{"login failures zero", map[string]string{"LOGIN_MAX_FAILURES": "0"}, `LOGIN_MAX_FAILURES: "0" is not a whole number >= 1 (e.g. 10)`},
 		{"login failures per IP not a number", map[string]string{"LOGIN_MAX_FAILURES_PER_IP": "lots"}, `LOGIN_MAX_FAILURES_PER_IP: "lots" is not a whole number >= 1 (e.g. 100)`},
 		{"trusted origin with a path", map[string]string{"CSRF_TRUSTED_ORIGINS": "https://app.example.com/admin"}, `CSRF_TRUSTED_ORIGINS: "https://app.example.com/admin" is not an origin`},
@@ -305,6 +316,8 @@ func TestValidationAccepts(t *testing.T) {
 		{"port 65535", map[string]string{"PORT": "65535"}},
 		{"idle equal to absolute", map[string]string{"SESSION_IDLE_TIMEOUT": "1h", "SESSION_ABSOLUTE_TIMEOUT": "1h"}},
 		{"idle of one second", map[string]string{"SESSION_IDLE_TIMEOUT": "1s"}},
+		{"anon idle equal to idle", map[string]string{"SESSION_ANON_IDLE_TIMEOUT": "30m"}},
+		{"create per IP off", map[string]string{"SESSION_CREATE_PER_IP": "0"}},
 		{"redis unix socket", map[string]string{"REDIS_URL": "unix:///run/redis.sock"}},
 		{"redis with TLS and ACL user", map[string]string{"REDIS_URL": "rediss://app:p%40ss@redis:6380/2"}},
 		{"postgresql scheme", map[string]string{"DATABASE_URL": "postgresql://u:p@db:5432/tether"}},
@@ -548,6 +561,30 @@ func TestCookieMode(t *testing.T) {
 			}
 			if c.CookieMode != tc.want {
 				t.Fatalf("CookieMode: got %v, want %v", c.CookieMode, tc.want)
+			}
+		})
+	}
+}
+
+// SESSION_ANON_IDLE_TIMEOUT left unset never exceeds a short
+// SESSION_IDLE_TIMEOUT (the 5m default would otherwise refuse it).
+func TestAnonIdleTimeoutDefault(t *testing.T) {
+	for _, tc := range []struct {
+		idle string
+		want time.Duration
+	}{
+		{"", 5 * time.Minute},
+		{"1h", 5 * time.Minute},
+		{"2m", 2 * time.Minute},
+		{"4s", 4 * time.Second},
+	} {
+		t.Run("idle "+tc.idle, func(t *testing.T) {
+			c, err := Load(envOf(map[string]string{"SESSION_IDLE_TIMEOUT": tc.idle}), noFile(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.AnonIdleTimeout != tc.want {
+				t.Fatalf("AnonIdleTimeout: got %v, want %v", c.AnonIdleTimeout, tc.want)
 			}
 		})
 	}
