@@ -63,6 +63,9 @@ func startFloodTarget(cfg floodConfig, stdout io.Writer) (*floodTarget, func(), 
 	ft := &floodTarget{base: "http://127.0.0.1:" + strconv.Itoa(port), redis: redis.NewClient(&redis.Options{Addr: raddr})}
 	ft.t, err = newTether(cfg.work, bin, "tether", port, []string{
 		"REDIS_URL=redis://" + raddr, "SESSION_SECRET=" + fmt.Sprintf("%x", secret),
+		// The flood is its own proxy: X-Forwarded-For from loopback is
+		// believed, so the spread login burst can come from many clients.
+		"TRUST_PROXY=127.0.0.1",
 	})
 	if err == nil {
 		err = ft.t.start(httpReady(ft.base + "/healthz"))
@@ -81,7 +84,8 @@ type snapshot struct {
 	heap, gors        float64 // /metrics: go_memstats_heap_inuse_bytes, go_goroutines
 	storeCalls        float64 // every tether_store_duration_seconds_count
 	creates, rejected float64
-	keys, redisMem    int64 // DBSIZE, INFO memory used_memory
+	hashes            float64 // tether_password_hashes_total
+	keys, redisMem    int64   // DBSIZE, INFO memory used_memory
 }
 
 func (ft *floodTarget) snapshot(ctx context.Context) (snapshot, error) {
@@ -94,6 +98,7 @@ func (ft *floodTarget) snapshot(ctx context.Context) (snapshot, error) {
 		storeCalls: m.sum("tether_store_duration_seconds_count"),
 		creates:    m.sum("tether_store_duration_seconds_count", `op="create"`),
 		rejected:   m.sum("tether_security_events_total", `event="session_rejected"`),
+		hashes:     m.sum("tether_password_hashes_total"),
 	}
 	if s.keys, err = ft.redis.DBSize(ctx).Result(); err != nil {
 		return s, err

@@ -33,6 +33,8 @@ type workload struct {
 	ctrAmbiguous int64
 
 	anonCreated atomic.Int64 // anonymous sessions the server answered 200 to
+	anonMu      sync.Mutex
+	anonTimes   []time.Time // when each was made
 	relogins    atomic.Int64
 }
 
@@ -133,6 +135,9 @@ func (w *workload) increment() {
 func (w *workload) anonymous() {
 	if st, _, _ := w.do(w.anon, kindAnon, "GET", "/views", ""); st == 200 {
 		w.anonCreated.Add(1)
+		w.anonMu.Lock()
+		w.anonTimes = append(w.anonTimes, time.Now())
+		w.anonMu.Unlock()
 	}
 }
 
@@ -215,4 +220,17 @@ func (w *workload) counterCheck() (final, ok, ambiguous, extra int64, err error)
 		return final, ok, ambiguous, 0, fmt.Errorf("counter ends at %d after %d acknowledged increments: %d lost", final, ok, ok-final)
 	}
 	return final, ok, ambiguous, final - ok, nil
+}
+
+// anonSince counts the anonymous sessions made after t.
+func (w *workload) anonSince(t time.Time) int {
+	w.anonMu.Lock()
+	defer w.anonMu.Unlock()
+	n := 0
+	for _, at := range w.anonTimes {
+		if at.After(t) {
+			n++
+		}
+	}
+	return n
 }

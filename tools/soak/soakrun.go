@@ -8,8 +8,13 @@ import (
 	"time"
 )
 
-// quietFor is how long the load stops before the warm and end levels.
-const quietFor = 7 * time.Second
+// maxInFlight bounds the requests the soak has outstanding.
+const maxInFlight = 512
+
+// quietFor is how long the load stops before the warm and end levels:
+// the proxy closes idle connections after 5 s, and the levels are the
+// median of the last 5 samples.
+const quietFor = 11 * time.Second
 
 // runSoak runs the soak and returns an error naming every pass criterion
 // that failed.
@@ -33,6 +38,13 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 		rate = capacity / 2
 		fmt.Fprintf(stdout, "capacity through the proxy (16 clients back to back, 5 s): %.0f req/s; soaking at %.0f req/s\n", capacity, rate)
 	}
+	// Part of the warm-up: a burst as deep as the load generator's bound
+	// on requests in flight, so that the connection pools (go-redis's in
+	// each instance, up to 32 connections per CPU with 64 KiB of buffers
+	// each, kept open once opened) have reached the size an outage gives
+	// them before the warm level is taken. Without it the end level is
+	// above the warm one by those buffers (docs/benchmarks.md).
+	w.closedLoop(maxInFlight, 2*time.Second)
 
 	start := time.Now()
 	w.rec = newRecorder(start)
@@ -44,7 +56,7 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 	load := func(d time.Duration) {
 		lctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
-		w.openLoop(lctx, rate, cfg.anonPerSec, 512)
+		w.openLoop(lctx, rate, cfg.anonPerSec, maxInFlight)
 	}
 	now := func() float64 { return time.Since(start).Seconds() }
 	// quiet stops the load long enough for the proxy's idle connections to
@@ -53,7 +65,7 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 	quiet := func(what string) level {
 		fmt.Fprintf(stdout, "%6.1fs  no load for %v: %s levels\n", now(), quietFor, what)
 		time.Sleep(quietFor)
-		return smp.level(now()-2.5, now())
+		return smp.level(now()-5.5, now())
 	}
 
 	load(cfg.warm)
@@ -114,8 +126,9 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 		if end.rss[i] > 1.10*warm.rss[i] {
 			failf("%s: RSS at the end %s is more than 10 %% above its warm level %s", name, mib(end.rss[i]), mib(warm.rss[i]))
 		}
-		if end.gors[i] > 1.10*warm.gors[i] {
-			failf("%s: %.0f goroutines at the end, more than 10 %% above the warm %.0f", name, end.gors[i], warm.gors[i])
+		// At a dozen goroutines, 10 % is one: allow 2.
+		if end.gors[i] > max(1.10*warm.gors[i], warm.gors[i]+2) {
+			failf("%s: %.0f goroutines at the end, more than 10 %% (or 2) above the warm %.0f", name, end.gors[i], warm.gors[i])
 		}
 	}
 
@@ -128,8 +141,8 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 	// longer than the run): the users', the counter's, the anonymous ones
 	// and those of logins after a 401.
 	expect := int64(cfg.users) + 1 + w.anonCreated.Load() + w.relogins.Load()
-	fmt.Fprintf(stdout, "redis: %d session keys (expected at most %d: %d users, 1 counter, %d anonymous, %d re-logins), %d user index keys, DBSIZE %d\n",
-		sessions, expect, cfg.users, w.anonCreated.Load(), w.relogins.Load(), indexes, dbsize)
+	fmt.Fprintf(stdout, "redis: %d session keys (expected at most %d: %d users, 1 counter, %d anonymous, %d re-logins; of the anonymous, %d made in the last 5 min, the default anonymous idle timeout), %d user index keys, DBSIZE %d\n",
+		sessions, expect, cfg.users, w.anonCreated.Load(), w.relogins.Load(), w.anonSince(time.Now().Add(-5*time.Minute)), indexes, dbsize)
 	if sessions > expect {
 		failf("%d session keys in Redis, more than the %d live sessions the soak made", sessions, expect)
 	}
@@ -159,7 +172,7 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 	if len(fails) > 0 {
 		return fmt.Errorf("soak FAILED:\n  %s", strings.Join(fails, "\n  "))
 	}
-	fmt.Fprintln(stdout, "soak PASSED: no 500, RSS and goroutines within 10 % of warm, key count within the live sessions, no lost increment")
+	fmt.Fprintln(stdout, "soak PASSED: no 500, RSS and goroutines within 10 % of warm (goroutines: or 2), key count within the live sessions, no lost increment")
 	return nil
 }
 
