@@ -23,6 +23,7 @@ type floodConfig struct {
 	tether                           string
 	race                             bool
 	work                             string
+	env                              []string // extra NAME=VALUE for tether
 }
 
 // floodTarget is one tether instance on a Redis that keeps nothing on disk.
@@ -61,12 +62,12 @@ func startFloodTarget(cfg floodConfig, stdout io.Writer) (*floodTarget, func(), 
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	ft := &floodTarget{base: "http://127.0.0.1:" + strconv.Itoa(port), redis: redis.NewClient(&redis.Options{Addr: raddr})}
-	ft.t, err = newTether(cfg.work, bin, "tether", port, []string{
+	ft.t, err = newTether(cfg.work, bin, "tether", port, append([]string{
 		"REDIS_URL=redis://" + raddr, "SESSION_SECRET=" + fmt.Sprintf("%x", secret),
 		// The flood is its own proxy: X-Forwarded-For from loopback is
 		// believed, so the spread login burst can come from many clients.
 		"TRUST_PROXY=127.0.0.1",
-	})
+	}, cfg.env...))
 	if err == nil {
 		err = ft.t.start(httpReady(ft.base + "/healthz"))
 	}

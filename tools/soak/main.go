@@ -38,6 +38,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -64,7 +65,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		cfg := soakConfig{tether: "", anonPerSec: 1}
 		fs.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long the faults and the load run after the warm-up")
 		fs.DurationVar(&cfg.warm, "warm", 30*time.Second, "warm-up at the soak rate before the warm levels are taken")
-		short := fs.Bool("short", false, "the short version: -duration 60s -warm 10s")
+		short := fs.Bool("short", false, "the short version: -duration 60s -warm 8s")
 		fs.IntVar(&cfg.users, "users", 32, "logged-in users reading GET /profile")
 		fs.Float64Var(&cfg.rate, "rate", 0, "requests per second (default: half the capacity measured through the proxy)")
 		fs.StringVar(&cfg.out, "out", "", "directory for soak.csv and events.csv (default: none written)")
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		if *short {
-			cfg.duration, cfg.warm = 60*time.Second, 10*time.Second
+			cfg.duration, cfg.warm = 60*time.Second, 8*time.Second
 		}
 		if cfg.warm < 6*time.Second || cfg.duration < 20*time.Second || cfg.users < 1 {
 			return errors.New("soak: -warm must be at least 6s, -duration at least 20s, -users at least 1")
@@ -96,6 +97,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&cfg.forged, "forged", 10000, "requests with forged cookies")
 		fs.IntVar(&cfg.logins, "logins", 1000, "concurrent logins")
 		fs.IntVar(&cfg.conc, "c", 32, "concurrent clients for the cookieless and forged floods")
+		fs.Func("env", "extra NAME=VALUE for tether's environment, e.g. SESSION_CREATE_PER_IP=0 (repeatable)", func(v string) error {
+			if !strings.Contains(v, "=") {
+				return fmt.Errorf("-env %q: want NAME=VALUE", v)
+			}
+			cfg.env = append(cfg.env, v)
+			return nil
+		})
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
