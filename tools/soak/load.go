@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -210,16 +211,29 @@ func (w *workload) counterCheck() (final, ok, ambiguous, extra int64, err error)
 	w.ctrMu.Lock()
 	defer w.ctrMu.Unlock()
 	ok, ambiguous = w.ctrOK, w.ctrAmbiguous
-	for v, n := range w.ctrValues {
+	final, err = counterVerdict(w.ctrValues, ok)
+	return final, ok, ambiguous, final - ok, err
+}
+
+// counterVerdict checks the values the counter's 200 answers carried
+// (value -> how many answers carried it) against ok, the number of those
+// answers, and returns the highest value.
+func counterVerdict(values map[int64]int, ok int64) (final int64, err error) {
+	var repeated []int64
+	for v, n := range values {
 		final = max(final, v)
 		if n > 1 {
-			return final, ok, ambiguous, 0, fmt.Errorf("counter value %d was answered %d times: an acknowledged increment was lost", v, n)
+			repeated = append(repeated, v)
 		}
 	}
-	if final < ok {
-		return final, ok, ambiguous, 0, fmt.Errorf("counter ends at %d after %d acknowledged increments: %d lost", final, ok, ok-final)
+	if len(repeated) > 0 {
+		slices.Sort(repeated)
+		return final, fmt.Errorf("counter values %v were each answered more than once: acknowledged increments were lost", repeated)
 	}
-	return final, ok, ambiguous, final - ok, nil
+	if final < ok {
+		return final, fmt.Errorf("counter ends at %d after %d acknowledged increments: %d lost", final, ok, ok-final)
+	}
+	return final, nil
 }
 
 // anonSince counts the anonymous sessions made after t.

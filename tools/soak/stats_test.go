@@ -91,3 +91,31 @@ process_resident_memory_bytes 2.5e+07 1700000000000
 		t.Fatalf("a line without a value: got nil error, want one")
 	}
 }
+
+func TestCounterVerdict(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		values    map[int64]int
+		ok        int64
+		wantFinal int64
+		wantErr   string
+	}{
+		{"every increment answered once", map[int64]int{1: 1, 2: 1, 3: 1}, 3, 3, ""},
+		{"gaps: increments that counted without a 200", map[int64]int{1: 1, 4: 1, 5: 1}, 3, 5, ""},
+		{"a value repeated: the counter went back", map[int64]int{1: 1, 2: 2, 3: 1}, 4, 3, "counter values [2] were each answered more than once"},
+		{"fewer than answered", map[int64]int{7: 1}, 9, 7, "counter ends at 7 after 9 acknowledged increments: 2 lost"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			final, err := counterVerdict(tc.values, tc.ok)
+			if final != tc.wantFinal {
+				t.Errorf("final: got %d, want %d", final, tc.wantFinal)
+			}
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("got %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
