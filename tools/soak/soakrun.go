@@ -71,6 +71,7 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 	load(cfg.warm)
 	warmLoaded := smp.level(now()-5, now())
 	warmAt := now()
+	events := []event{{now(), "no load: warm levels"}}
 	warm := quiet("warm")
 	faultsFrom := time.Now()
 	type faultResult struct {
@@ -84,7 +85,7 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 	}()
 	load(cfg.duration)
 	fr := <-faults
-	events := fr.events
+	events = append(events, fr.events...)
 	if fr.err != nil {
 		return fmt.Errorf("fault injection: %w", fr.err)
 	}
@@ -93,6 +94,7 @@ func runSoak(ctx context.Context, cfg soakConfig, stdout io.Writer) error {
 	}
 	endAt := now()
 	endLoaded := smp.level(endAt-5, endAt)
+	events = append(events, event{now(), "no load: end levels"})
 	end := quiet("end")
 	stopSmp()
 
