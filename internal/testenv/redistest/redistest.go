@@ -35,6 +35,7 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	tls  bool
+	bin  string // redis-server, or redis-sentinel for a Sentinel
 }
 
 // Config is extra configuration for a server.
@@ -71,7 +72,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	Binary(t)
 	dir := t.TempDir()
-	s := &Server{t: t, dir: dir, tls: cfg.TLS != nil}
+	s := &Server{t: t, dir: dir, tls: cfg.TLS != nil, bin: Binary(t)}
 	for attempt := 0; ; attempt++ {
 		s.Port = FreePort(t)
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
@@ -105,7 +106,7 @@ func Start(t testing.TB, cfg Config) *Server {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command(Binary(s.t), s.conf)
+	cmd := exec.Command(s.bin, s.conf)
 	cmd.Dir = s.dir
 	if err := cmd.Start(); err != nil {
 		return err
