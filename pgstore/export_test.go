@@ -1,7 +1,8 @@
 package pgstore
 
-// The statements of the per-user index, for the plan test.
+// The statements that must use an index, for the plan test.
 const (
 	ListUserSQL   = listUserSQL
 	DeleteUserSQL = deleteUserSQL
+	SweepSQL      = sweepSQL
 )

@@ -12,12 +12,14 @@ import (
 // holds many row locks, or holds them for long.
 const sweepBatch = 500
 
-// sweepSQL deletes up to $2 rows expired at $1, found through the
-// idle_deadline index (the idle deadline is never after the absolute one).
+// sweepSQL deletes up to $2 rows expired at $1, found through the index on
+// expiry_slot, the idle deadline in 5-minute steps (the idle deadline is
+// never after the absolute one).
 // Rows locked by a request at that moment are skipped, not waited for; the
 // next sweep gets them.
 const sweepSQL = `DELETE FROM tether_sessions WHERE ctid = ANY (ARRAY(
-	SELECT ctid FROM tether_sessions WHERE idle_deadline <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`
+	SELECT ctid FROM tether_sessions WHERE expiry_slot <= $1::bigint / 300000 AND idle_deadline <= $1::bigint
+	LIMIT $2 FOR UPDATE SKIP LOCKED))`
 
 // Sweep deletes the rows that have expired now, in batches of at most 500,
 // and returns how many it deleted. One instance sweeps at a time: Sweep

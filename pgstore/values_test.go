@@ -122,9 +122,10 @@ func TestTwoInstances(t *testing.T) {
 	}
 }
 
-// ListUser and DeleteUser go through the partial user_id index, never a
-// scan of the table (with sequential scans disabled, the plan must use it).
-func TestUserIndexPlan(t *testing.T) {
+// ListUser and DeleteUser go through the partial user_id index, and the
+// sweeper through the expiry index, never a scan of the table (with
+// sequential scans disabled, the plan must use the index).
+func TestIndexPlans(t *testing.T) {
 	ctx := context.Background()
 	u := pgtest.URL(t)
 	open(t, u, pgstore.Options{SweepInterval: -1}).Close()
@@ -133,11 +134,12 @@ func TestUserIndexPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	statements := []struct {
-		name, sql string
-		args      []any
+		name, sql, index string
+		args             []any
 	}{
-		{"ListUser", pgstore.ListUserSQL, []any{"user-1001", time.Now().UnixMilli()}},
-		{"DeleteUser", pgstore.DeleteUserSQL, []any{"user-1001"}},
+		{"ListUser", pgstore.ListUserSQL, "tether_sessions_user", []any{"user-1001", time.Now().UnixMilli()}},
+		{"DeleteUser", pgstore.DeleteUserSQL, "tether_sessions_user", []any{"user-1001"}},
+		{"Sweep", pgstore.SweepSQL, "tether_sessions_expiry", []any{time.Now().UnixMilli(), 500}},
 	}
 	for _, st := range statements {
 		rows, err := conn.Query(ctx, `EXPLAIN `+st.sql, st.args...)
@@ -155,8 +157,8 @@ func TestUserIndexPlan(t *testing.T) {
 		if err := rows.Err(); err != nil {
 			t.Fatal(err)
 		}
-		if p := strings.Join(plan, "\n"); !strings.Contains(p, "tether_sessions_user") || strings.Contains(p, "Seq Scan") {
-			t.Errorf("%s plan: got\n%s\nwant a scan of the tether_sessions_user index", st.name, p)
+		if p := strings.Join(plan, "\n"); !strings.Contains(p, st.index) || strings.Contains(p, "Seq Scan") {
+			t.Errorf("%s plan: got\n%s\nwant a scan of the %s index", st.name, p, st.index)
 		}
 	}
 }

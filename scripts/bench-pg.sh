@@ -111,6 +111,6 @@ echo
 echo "== session-table writes over the whole run (every round, both routes, warm-ups and logins included)"
 awk '{ for (i=2;i<=NF;i++) { split($i,kv,"="); f[kv[1]]=kv[2] } n[f["label"]] += f["requests"] }
   END { for (l in n) printf "%-8s %d measured requests\n", l, n[l] }' "$RESULTS" | sort
-psqlq "SELECT format('%-8s %s rows updated, %s inserted (%s)', CASE schemaname WHEN 'tether_bench' THEN 'tether' ELSE 'scs-pg' END,
-  n_tup_upd, n_tup_ins, schemaname || '.' || relname) FROM pg_stat_user_tables
+psqlq "SELECT format('%-8s %s rows updated (%s of them HOT), %s inserted (%s)', CASE schemaname WHEN 'tether_bench' THEN 'tether' ELSE 'scs-pg' END,
+  n_tup_upd, n_tup_hot_upd, n_tup_ins, schemaname || '.' || relname) FROM pg_stat_user_tables
   WHERE (schemaname, relname) IN (('tether_bench', 'tether_sessions'), ('scs_bench', 'sessions')) ORDER BY 1"
