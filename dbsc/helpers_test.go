@@ -99,3 +99,8 @@ func part(t testing.TB, v any) string {
 func regHeader(alg string, k any) map[string]any {
 	return map[string]any{"alg": alg, "typ": "dbsc+jwt", "jwk": jwkOf(k)}
 }
+
+func sha256Sum(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
