@@ -198,7 +198,9 @@ func TestVerifyRegistration(t *testing.T) {
 		{"jti missing", func(t *testing.T) string { return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{}) }, "", ErrClaims},
 		{"jti empty", func(t *testing.T) string { return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{"jti": ""}) }, "", ErrClaims},
 		{"jti a number", func(t *testing.T) string { return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{"jti": 7}) }, "", ErrClaims},
-		{"jti null", func(t *testing.T) string { return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{"jti": nil}) }, "", ErrClaims},
+		{"jti null", func(t *testing.T) string {
+			return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{"jti": nil})
+		}, "", ErrClaims},
 		{"authorization offered, missing", func(t *testing.T) string {
 			return sign(t, ecKey, regHeader("ES256", ecKey), pay)
 		}, "ac", ErrAuthorization},
