@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tetherhq/tether"
 )
 
 // fakeClock is a settable clock for expiry tests.
@@ -155,18 +153,5 @@ func TestMemoryChallengesBound(t *testing.T) {
 	clock.Add(time.Minute)
 	if _, err := c.Issue(ctx); err != nil {
 		t.Fatalf("after expiry: got %v, want room", err)
-	}
-}
-
-// The session keys of challenges are tether-reserved: the application's data
-// API can neither read nor forge them.
-func TestChallengeKeyReserved(t *testing.T) {
-	const ch = "the-challenge-value"
-	k := ChallengeKey(ChallengeDigest(ch))
-	if !strings.HasPrefix(k, tether.ReservedKeyPrefix) || strings.Contains(k, ch) {
-		t.Fatalf("got key %q, want it under %q and holding a digest, not the challenge", k, tether.ReservedKeyPrefix)
-	}
-	if got, want := len(ChallengeDigest("c")), 43; got != want {
-		t.Fatalf("digest length %d, want %d", got, want)
 	}
 }
