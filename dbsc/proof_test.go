@@ -207,6 +207,9 @@ func TestVerifyRegistration(t *testing.T) {
 		{"authorization offered, different", func(t *testing.T) string {
 			return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{"jti": "chal-1", "authorization": "ad"})
 		}, "ac", ErrAuthorization},
+		{"authorization not offered, present and empty", func(t *testing.T) string {
+			return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{"jti": "chal-1", "authorization": ""})
+		}, "", ErrAuthorization},
 		{"authorization not offered, present", func(t *testing.T) string {
 			return sign(t, ecKey, regHeader("ES256", ecKey), map[string]any{"jti": "chal-1", "authorization": "ac"})
 		}, "", ErrAuthorization},

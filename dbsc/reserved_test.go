@@ -8,9 +8,9 @@ import (
 	"github.com/tetherhq/tether/dbsc"
 )
 
-// (An external test package: the session wiring may make tether import
-// dbsc, and an internal test importing tether would then be a cycle.)
-//
+// This is an external test package: the session wiring may make tether
+// import dbsc, and an internal test importing tether would then be a cycle.
+
 // The session keys of challenges are tether-reserved: the application's data
 // API can neither read nor forge them.
 func TestChallengeKeyReserved(t *testing.T) {
