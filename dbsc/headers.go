@@ -26,8 +26,9 @@ const (
 	// parameters included. Identifiers from [NewSessionIdentifier] take 23
 	// bytes.
 	MaxSessionIDHeader = 256
-	// MaxProofBytes bounds Secure-Session-Response. An ES256 proof with its
-	// JWK is about 450 bytes, an RS256 one with a 4096-bit JWK about 1.6 KiB.
+	// MaxProofBytes bounds Secure-Session-Response. A registration proof
+	// with a 43-byte challenge measures 379 bytes for ES256, 965 for RS256
+	// with a 2048-bit key and 1760 with a 4096-bit one.
 	MaxProofBytes = 8 << 10
 )
 

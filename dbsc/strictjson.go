@@ -16,7 +16,7 @@ const (
 	maxJSONDepth   = 4
 	maxObjectKeys  = 32
 	maxClaimBytes  = 1024 // jti, authorization
-	maxStringBytes = 1400 // longest JWK member: n of a 8192-bit key is 1366
+	maxStringBytes = 1024 // longest JWK member: n of a 4096-bit key, 683 bytes
 )
 
 var errJSON = errors.New("not one well-formed JSON object")
