@@ -40,6 +40,7 @@ var ErrChallenge = errors.New("dbsc: unknown, used or expired challenge")
 // example: an increment whose result only the first taker sees, or a
 // delete that reports whether it removed something), so that of two
 // concurrent requests presenting one proof exactly one succeeds.
+// [TakeIncrement] and [TakenExpiry] give that take on tether's Patch.
 type ChallengeStore interface {
 	// Put records the challenge with this digest until expires.
 	Put(ctx context.Context, digest string, expires time.Time) error
@@ -93,6 +94,9 @@ func (c *Challenges) ttl() time.Duration {
 // Issue makes a new challenge (256 bits from crypto/rand, unpadded
 // base64url, 43 bytes), records it and returns it.
 func (c *Challenges) Issue(ctx context.Context) (string, error) {
+	if c.Store == nil {
+		return "", errNoStore
+	}
 	ch, err := randomString(32)
 	if err != nil {
 		return "", err
@@ -114,6 +118,9 @@ func (c *Challenges) Issue(ctx context.Context) (string, error) {
 // the challenge (finding a challenge from its digest's prefix is a preimage
 // search).
 func (c *Challenges) Consume(ctx context.Context, challenge string) error {
+	if c.Store == nil {
+		return errNoStore
+	}
 	if challenge == "" || len(challenge) > maxClaimBytes {
 		return ErrChallenge
 	}
@@ -126,6 +133,8 @@ func (c *Challenges) Consume(ctx context.Context, challenge string) error {
 	}
 	return nil
 }
+
+var errNoStore = errors.New("dbsc: Challenges.Store is nil")
 
 // randomString returns n bytes from crypto/rand as unpadded base64url.
 func randomString(n int) (string, error) {

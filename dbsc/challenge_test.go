@@ -155,3 +155,14 @@ func TestMemoryChallengesBound(t *testing.T) {
 		t.Fatalf("after expiry: got %v, want room", err)
 	}
 }
+
+// A Challenges without a store is a misconfiguration: an error, not a panic.
+func TestChallengesWithoutStore(t *testing.T) {
+	c := &Challenges{}
+	if _, err := c.Issue(context.Background()); err == nil {
+		t.Fatal("Issue without a store: got no error")
+	}
+	if err := c.Consume(context.Background(), "c"); err == nil || errors.Is(err, ErrChallenge) {
+		t.Fatalf("Consume without a store: got %v, want the configuration error", err)
+	}
+}

@@ -110,8 +110,9 @@
 // that touch only that key, and never a shared list or "current challenge"
 // value. Concurrent requests on one session then cannot merge a challenge
 // away or bring a used one back, and a Take that is atomic on its key lets
-// exactly one of two concurrent refreshes with one proof succeed.
-// [MemoryChallenges] is the in-process reference, bounded to 16
+// exactly one of two concurrent refreshes with one proof succeed
+// ([TakeIncrement] and [TakenExpiry] make that take an increment, which
+// every tether store applies atomically). [MemoryChallenges] is the in-process reference, bounded to 16
 // outstanding challenges.
 //
 // # Concurrency
