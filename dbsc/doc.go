@@ -62,16 +62,25 @@
 //   - A network error, 5xx, 407 or 429 keeps the browser's DBSC session: it
 //     retries later. Answer 503 when the store is unreachable and 429 when
 //     rate limiting, never 4xx.
-//   - 403 means "sign this challenge": send Secure-Session-Challenge with
-//     it. Answer 403 with a fresh challenge to a refresh without a proof
-//     and to a proof whose challenge is unknown, used or expired (Chromium
-//     may resend a cached proof after a transient failure; it gives up
-//     after 5 challenges).
+//   - 403 on a refresh means "sign this challenge": send
+//     Secure-Session-Challenge with it. Answer 403 with a fresh challenge
+//     to a refresh without a proof and to a proof whose challenge is
+//     unknown, used or expired (Chromium may resend a cached proof after a
+//     transient failure; it gives up after 5 challenges). On a
+//     registration Chromium treats 403 as a failure like any 4xx: the
+//     registration fails and the session stays unbound, working as before.
 //   - Any other 4xx ends the browser's DBSC session, and a 200 with
 //     [EndSession] JSON does too: answer it to a malformed proof, a bad
 //     signature, a key that is not the registered one, and a session
 //     that is gone. The session cookie then fails enforcement and the user
 //     signs in again.
+//
+// A successful refresh answers 200 with the new bound cookie; its body may
+// be empty (no change to the instructions). The registration answer
+// carries no Secure-Session-Challenge: the browser would cache it for a
+// refresh minutes away, so it would have to live as long as the cookie;
+// the 403 round trip costs one request and keeps challenges at 2 minutes.
+// Every refresh rotates both the bound cookie's value and the challenge.
 //
 // Consume the challenge only once the proof's signature verified (a forged
 // proof must not burn the browser's challenge), and issue the new cookie
