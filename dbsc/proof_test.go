@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -337,5 +338,22 @@ func TestThumbprintRFC7638(t *testing.T) {
 	}
 	if got := k.Thumbprint(); got != want {
 		t.Fatalf("got thumbprint %s, want %s", got, want)
+	}
+}
+
+// The draft's own Secure-Session-Response example (section 9.3) carries the
+// key in the payload (with aud and a string iat), like the older Chrome
+// form, while its normative text (section 9.10) puts jwk in the header. A
+// registration proof without a header jwk is refused before its signature
+// is looked at.
+func TestDraftExampleRefused(t *testing.T) {
+	const example = "eyJhbGciOiJFUzI1NiIsInR5cCI6ImRic2Mrand0In0.eyJhdWQiOiJodHRwczovL2V4YW1wbGUuY29tL3JlZyIsImp0aSI6ImN2IiwiaWF0IjoiMTcyNTU3OTA1NSIsImp3ayI6eyJrdHkiOiJFQyIsImNydiI6IlAtMjU2IiwieCI6IjZfR0Iydm9RMHFyb01oNk9sREZDRlNfU0pyaVFpMVBUdnZCT2hHWjNiSEkiLCJ5IjoiSWVnT0pVTHlFN1N4SF9DZDFLQ0VSN2xXQnZHRkhRLWgweHlqelVqRUlXRSJ9LCJhdXRob3JpemF0aW9uIjoiYWMifQ.6Fb_vVBDmfNghQiBmIGe8o7tBfYPbPCywhQruP0vIhxgmcJmuNTaMHeVn_M8ZnOm1_bzIitbZqCWEn-1Qzmtyw"
+	h := http.Header{HeaderResponse: {`"` + example + `"`}}
+	tok, err := ProofJWT(h)
+	if err != nil || tok != example {
+		t.Fatalf("ProofJWT: got %v; want the JWT", err)
+	}
+	if _, err := VerifyRegistration(tok, "ac"); !errors.Is(err, ErrKey) {
+		t.Fatalf("got %v, want ErrKey (no jwk in the header)", err)
 	}
 }
