@@ -88,6 +88,22 @@ type Config struct {
 	// AbsoluteTimeout ends a session this long after it was created (after
 	// login, for an authenticated one), however active. Default 8 hours.
 	AbsoluteTimeout time.Duration
+	// RenewInterval is how often a live session's cookie is renewed: the
+	// first request after this long since the last renewal (or the login)
+	// gets a cookie with a new secret, in the same store call it makes
+	// anyway or one more. The replaced cookie works for RenewGrace more,
+	// for requests already in flight; presented later it ends the session
+	// and emits [EventTokenReuse] (theft detection: see renew.go). A copied
+	// cookie is thus caught once both copies are used, and one that is
+	// never used alongside the original stops working after at most
+	// RenewInterval + RenewGrace of use by the owner. Default
+	// [DefaultRenewInterval] (15 minutes); [RenewOff] turns renewal off.
+	RenewInterval time.Duration
+	// RenewGrace is how long a replaced renewal secret still works.
+	// Default [DefaultRenewGrace] (30 seconds); it must be shorter than
+	// RenewInterval. A login, Regenerate, ChangeRole or logout gives no
+	// grace: the old token stops at once.
+	RenewGrace time.Duration
 	// RoleAbsoluteTimeouts overrides AbsoluteTimeout for sessions logged in
 	// with a given role, e.g. {"admin": time.Hour}. Each must be > 0.
 	RoleAbsoluteTimeouts map[string]time.Duration
@@ -243,8 +259,22 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxCookieBytes == 0 {
 		c.MaxCookieBytes = DefaultMaxCookieBytes
 	}
-	if c.MaxCookieBytes < encodedLen {
-		bad("Config.MaxCookieBytes %d is below the %d bytes of a session cookie", c.MaxCookieBytes, encodedLen)
+	if c.MaxCookieBytes < encodedLen2 {
+		bad("Config.MaxCookieBytes %d is below the %d bytes of a session cookie", c.MaxCookieBytes, encodedLen2)
+	}
+	switch {
+	case c.RenewInterval == 0:
+		c.RenewInterval = DefaultRenewInterval
+	case c.RenewInterval < 0 && c.RenewInterval != RenewOff:
+		bad("Config.RenewInterval %v must be > 0, or RenewOff to turn renewal off", c.RenewInterval)
+	}
+	if c.RenewGrace == 0 {
+		c.RenewGrace = DefaultRenewGrace
+	}
+	if c.RenewGrace < 0 {
+		bad("Config.RenewGrace %v must be > 0", c.RenewGrace)
+	} else if c.RenewInterval > 0 && c.RenewGrace >= c.RenewInterval {
+		bad("Config.RenewGrace %v must be shorter than RenewInterval %v", c.RenewGrace, c.RenewInterval)
 	}
 	if c.MaxValueBytes == 0 {
 		c.MaxValueBytes = DefaultMaxValueBytes

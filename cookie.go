@@ -105,7 +105,8 @@ var (
 // longer names a session.
 //
 // Set-Cookie is sent for a new token (a new session, a login, a rotation),
-// for a cookie re-signed with the current secret, for a change of
+// for a renewed secret ([Config.RenewInterval]), for a cookie re-signed
+// with the current secret, for a change of
 // [Session.SetPersistent], and in [CookieRolling] mode when the stored idle
 // deadline moved by [RollingResendStep] or more since the browser's cookie
 // was sent (see rollingDueLocked). An unchanged token is re-sent only after
@@ -134,13 +135,15 @@ func (s *Session) writeHeaders(h http.Header, failed error) {
 	case failed != nil:
 		// Keep the client's cookie: a store outage is not a logout.
 	case s.exists:
-		if s.key == s.candKey && !s.resendLocked() {
-			break
+		same := s.key == s.candKey && !s.rn.renewed // the cookie the request came with
+		if same && (s.rn.quiet || !s.resendLocked()) {
+			break // quiet: that cookie's secret is replaced (renew.go), never re-send it
 		}
 		value := s.candValue
-		if value == "" || s.key != s.candKey {
-			value = m.signer.sign(s.token) // new token, or re-signing with the current secret
-			if s.key == s.candKey {
+		if value == "" || !same {
+			// A new token or renewal secret, or re-signing with the current secret.
+			value = m.signer.sign(s.token, s.rn.secret)
+			if s.key == s.candKey && s.candValue == "" {
 				m.emit(s.r, s, EventSessionResigned)
 			}
 		}

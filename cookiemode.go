@@ -73,6 +73,9 @@ const RollingResendStep = time.Minute
 //     boolean; absent when the session follows [Config.CookieMode].
 //   - "_tether.cookie": for [CookieRolling], the Unix second at which the
 //     cookie the browser holds expires, a JSON integer.
+//   - "_tether.renew": the renewal state (see [Config.RenewInterval]):
+//     SHA-256 of the current and the replaced renewal secret, when the
+//     replaced one stops working, and when the last renewal happened.
 //
 // [Session.Keys], [Session.Get] and the getters do not show these keys, and
 // [Session.Set] and [Session.Incr] refuse them with [ErrReservedKey]. (Flash

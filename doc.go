@@ -2,7 +2,8 @@
 //
 // A session is a random 256-bit token in a signed cookie and a record on the
 // server, stored under SHA-256 of the token. The cookie carries nothing but
-// the token and its HMAC; everything else (values, user, deadlines) lives in
+// the token, a renewal secret (see [Config.RenewInterval]) and their HMAC;
+// everything else (values, user, deadlines) lives in
 // a [Store]: memstore for tests, sqlitestore embedded, redisstore for many
 // instances.
 //
@@ -55,6 +56,8 @@
 //   - cookie.go and cookiemode.go: the Set-Cookie header and the cookie modes
 //     ([CookieRolling], [CookieSession], [CookiePersistent],
 //     [Session.SetPersistent] for "remember me").
+//   - renew.go: periodic renewal of the cookie's secret, and theft
+//     detection ([Config.RenewInterval], [EventTokenReuse]).
 //   - users.go: a user's sessions across devices ([Manager.UserSessions],
 //     [Manager.EndUserSessions], [Session.EndOtherSessions]).
 //   - outside.go: a session outside an HTTP request, by its cookie value
@@ -101,7 +104,10 @@
 //     keeps its token.
 //   - Stolen cookies: HttpOnly, SameSite=Lax, Secure and the __Host- prefix
 //     in production; idle and absolute deadlines kept on the server, never
-//     read from the cookie; [Session.Destroy] deletes the record.
+//     read from the cookie; [Session.Destroy] deletes the record. The
+//     cookie's secret is renewed every [Config.RenewInterval]; a replaced
+//     one presented after [Config.RenewGrace] ends the session for both
+//     holders ([EventTokenReuse]).
 //   - Store dumps: records are keyed by SHA-256 of the token, so a copy of
 //     the store yields no usable cookie. Events carry a public ID
 //     ([Manager.PublicID]), never a token, cookie value, store key or secret.

@@ -65,6 +65,11 @@ const (
 	// EventBindingMismatch: an authenticated request came from another
 	// network or user agent than the login; attribute "changed".
 	EventBindingMismatch = "binding_mismatch"
+	// EventTokenReuse: a request presented a session cookie whose renewal
+	// secret was replaced longer than [Config.RenewGrace] ago, or one the
+	// session never had: two parties hold the cookie, so the session was
+	// ended for both (see [Config.RenewInterval]).
+	EventTokenReuse = "token_reuse"
 )
 
 // maxUserAgent bounds the user agent copied into an event, so a client cannot

@@ -102,6 +102,7 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
+	s.noteStoredLocked(rec)
 	s.rec, s.patch, s.dirty = rec, Patch{}, false
 	var n int64
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {

@@ -21,13 +21,13 @@ func (s *Session) start() error {
 		return nil
 	}
 	s.hadCookie = true
-	tok, secret, ok := m.signer.verify(value)
+	tok, rs, secret, ok := m.signer.verify(value)
 	if !ok {
 		s.stale = true
 		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", "bad_signature"))
 		return nil
 	}
-	s.cand, s.candKey = tok, storeKey(tok)
+	s.cand, s.candKey, s.rn.secret = tok, storeKey(tok), rs
 	if secret == 0 {
 		s.candValue = value // already signed by the current secret: reuse it
 	}
@@ -78,14 +78,21 @@ func (s *Session) loadLocked() {
 }
 
 // adopt makes rec, stored under the cookie's key and read at now, the
-// session's record.
-func (s *Session) adopt(rec *Record, now time.Time) {
+// session's record, if the cookie's renewal secret is one the record
+// accepts (renew.go); otherwise the request goes on without a session, and
+// adopt reports false.
+func (s *Session) adopt(rec *Record, now time.Time) bool {
 	if rec.Values == nil {
 		rec.Values = map[string]json.RawMessage{}
 	}
 	s.takeCookieExpiry(rec)
+	if v := s.checkRenewLocked(rec, now); v == secretReused || v == secretOld {
+		s.refuseLocked(v, s.candKey, rec)
+		return false
+	}
 	s.token, s.key, s.rec, s.exists = s.cand, s.candKey, rec, true
 	s.ck.loadedAt = now
+	return true
 }
 
 // recheckAfter is how long after its load a request re-checks, before it
@@ -113,7 +120,10 @@ func (s *Session) confirmLocked() bool {
 	var p Patch
 	if s.rollingDueLocked() && !s.ck.expiryWritten {
 		s.setCookieExpiryLocked(&p)
-	} else if now.Sub(s.ck.loadedAt) < recheckAfter {
+	} else if now.Sub(s.ck.loadedAt) < recheckAfter && (s.rn.raw == nil || s.candValue != "") {
+		// Quick, and not re-signing a cookie whose renewal secret another
+		// request may have replaced since the load: a re-signed replaced
+		// secret would sign the browser out after the grace.
 		return true
 	}
 	ctx, cancel := m.cfg.storeCtx(s.r.Context())
@@ -121,6 +131,9 @@ func (s *Session) confirmLocked() bool {
 	cancel()
 	if err != nil {
 		return false
+	}
+	if s.noteStoredLocked(rec); s.rn.quiet {
+		return false // renewed by another request: the old cookie must not come back
 	}
 	s.ck.confirmed = true
 	s.rec.IdleDeadline, s.rec.AbsoluteDeadline = rec.IdleDeadline, rec.AbsoluteDeadline
@@ -169,7 +182,9 @@ func (s *Session) loadIncrLocked(ctx context.Context, key string, delta int64) (
 		return 0, true, s.loadErr
 	}
 	s.loaded = true
-	s.adopt(rec, now)
+	if !s.adopt(rec, now) {
+		return 0, s.loadErr != nil, s.loadErr
+	}
 	if err := json.Unmarshal(rec.Values[key], &n); err != nil {
 		return 0, true, ErrNotInteger
 	}
@@ -198,13 +213,26 @@ func (s *Session) commit() error {
 		return s.commitRegenerate()
 	case !s.exists && s.dirty:
 		return s.commitCreate()
-	case s.exists && s.dirty:
-		if s.key == s.candKey && s.rollingDueLocked() {
+	case s.exists && (s.dirty || s.rn.due):
+		now := m.cfg.Now()
+		p := &s.patch
+		if s.rn.due {
+			p = s.renewPatchLocked(now) // the renewal rides on this Update
+		} else if s.key == s.candKey && !s.rn.quiet && s.rollingDueLocked() {
 			s.setCookieExpiryLocked(&s.patch) // saved with the change, for free
 		}
 		ctx, cancel := m.cfg.storeCtx(s.r.Context())
-		rec, err := m.cfg.Store.Update(ctx, s.key, m.cfg.Now(), &s.patch)
-		cancel()
+		defer cancel()
+		rec, err := m.cfg.Store.Update(ctx, s.key, now, p)
+		if errors.Is(err, ErrConflict) && p != &s.patch {
+			// Another request renewed first: save this one's own changes
+			// (if any) without the renewal, and send no cookie.
+			s.lostRenewalLocked()
+			if !s.dirty {
+				return nil
+			}
+			rec, err = m.cfg.Store.Update(ctx, s.key, now, &s.patch)
+		}
 		switch {
 		case errors.Is(err, ErrNotFound):
 			s.ended = true
@@ -212,7 +240,11 @@ func (s *Session) commit() error {
 		case err != nil:
 			return storeErr(err)
 		}
+		if p != &s.patch && s.rn.due {
+			s.renewedLocked()
+		}
 		s.takeCookieExpiry(rec)
+		s.noteStoredLocked(rec)
 		s.rec = rec
 		s.ck.confirmed = true
 	}
@@ -361,6 +393,7 @@ func (s *Session) commitRegenerate() error {
 func (s *Session) create(rec *Record) error {
 	s.takeCookieExpiry(rec) // the old token's, carried over by a rotation
 	s.ck.hasExpiry, s.ck.expiryWritten = false, false
+	defer s.newSecretLocked(rec, s.m.cfg.Now())()
 	if s.cookieModeLocked() == CookieRolling {
 		// The new token's cookie is sent now: store when it expires.
 		var p Patch

@@ -13,6 +13,7 @@ import (
 type Manager struct {
 	cfg    Config
 	signer *signer
+	claims renewClaims // which request of a burst renews a session (renew.go)
 }
 
 // New validates cfg and returns a Manager. Misconfiguration (no store, no

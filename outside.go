@@ -85,6 +85,16 @@ type outside struct {
 // a context for code that calls [FromContext] (a gRPC interceptor's
 // handler).
 //
+// Renewal ([Config.RenewInterval]): Load checks the value's renewal secret
+// as a request does (a secret the session never had ends it, with
+// [EventTokenReuse]), but never renews: only an HTTP response can hand the
+// browser its new cookie, and a browser left with the old one would be
+// taken for a thief after the grace. A value that the browser's own
+// requests renewed meanwhile still loads for [Config.RenewGrace]; after
+// that Load returns [ErrSessionEnded] (session_rejected, reason
+// renewed_token) and leaves the browser's session alone: end the loop, and
+// let the client reconnect with the cookie it holds now.
+//
 // Cost: one store call to load (which also refreshes the idle deadline);
 // each [Session.Incr] one more; Save none without changes, one with
 // changes, and for a Login or Regenerate what a request spends on it.
@@ -125,7 +135,7 @@ func (m *Manager) LoadRequest(ctx context.Context, origin *http.Request, cookieV
 	// Verified here, before anything else, so that a forged value can reach
 	// neither the store nor the header below (a verified value is base64url
 	// and one dot: nothing that could smuggle a second cookie in).
-	if _, _, ok := m.signer.verify(cookieValue); !ok {
+	if _, _, _, ok := m.signer.verify(cookieValue); !ok {
 		m.emit(req, nil, EventSessionRejected, slog.String("reason", "bad_signature"))
 		return nil, ErrInvalidCookie
 	}
@@ -226,5 +236,5 @@ func (s *Session) Save(ctx context.Context) (string, error) {
 	if s.key == s.candKey {
 		s.m.emit(s.r, s, EventSessionResigned)
 	}
-	return s.m.signer.sign(s.token), nil
+	return s.m.signer.sign(s.token, s.rn.secret), nil
 }

@@ -51,6 +51,7 @@ type Session struct {
 	committed bool
 	misuse    error       // a change without an error result came too late: for Err
 	ck        cookieState // what the Set-Cookie decision needs (cookie.go)
+	rn        renewState  // the renewal secret and its check (renew.go)
 	ctx       sessionCtx  // the request's context with this session attached
 }
 

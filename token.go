@@ -21,9 +21,20 @@ const macLabel = "tether/cookie/v1\x00"
 // one accepted cookie value (found by FuzzVerify: a flipped final bit verified).
 var b64 = base64.RawURLEncoding.Strict()
 
-// encodedLen is the length of a well-formed cookie value:
-// base64url(token) "." base64url(HMAC-SHA256).
-var encodedLen = 2*b64.EncodedLen(TokenBytes) + 1
+// RenewSecretBytes is the size of the renewal secret that a version-2 cookie
+// carries after the token (see [Config.RenewInterval]): 128 bits from
+// crypto/rand.
+const RenewSecretBytes = 16
+
+// encodedLen is the length of a well-formed version-1 cookie value:
+// base64url(token) "." base64url(HMAC-SHA256). encodedLen2 is that of a
+// version-2 value, base64url(token || renewal secret) "." base64url(HMAC),
+// which sessions with renewal on carry. Both lengths are fixed, so a value
+// is one or the other, never ambiguous.
+var (
+	encodedLen  = b64.EncodedLen(TokenBytes) + 1 + b64.EncodedLen(sha256.Size)
+	encodedLen2 = b64.EncodedLen(TokenBytes+RenewSecretBytes) + 1 + b64.EncodedLen(sha256.Size)
+)
 
 // signer signs tokens with the first secret and verifies with all of them.
 // Keyed HMAC states are pooled per secret so verification allocates little.
@@ -40,57 +51,81 @@ func newSigner(secrets [][]byte) *signer {
 	return s
 }
 
-func (s *signer) mac(i int, token []byte, out []byte) []byte {
+// mac returns the MAC of payload (the token, or the token and the renewal
+// secret) appended to out.
+func (s *signer) mac(i int, payload []byte, out []byte) []byte {
 	h := s.pools[i].Get().(hash.Hash)
 	h.Reset()
 	h.Write([]byte(macLabel))
-	h.Write(token)
+	h.Write(payload)
 	out = h.Sum(out)
 	s.pools[i].Put(h)
 	return out
 }
 
-// sign returns the cookie value for token.
-func (s *signer) sign(token []byte) string {
+// sign returns the cookie value for token and renewal secret rs: version 1
+// when rs is empty, version 2 otherwise.
+func (s *signer) sign(token, rs []byte) string {
+	var pbuf [TokenBytes + RenewSecretBytes]byte
+	payload := append(append(pbuf[:0], token...), rs...)
 	var buf [sha256.Size]byte
-	mac := s.mac(0, token, buf[:0])
+	mac := s.mac(0, payload, buf[:0])
 	var b strings.Builder
-	b.Grow(encodedLen)
-	b.WriteString(b64.EncodeToString(token))
+	b.Grow(encodedLen2)
+	b.WriteString(b64.EncodeToString(payload))
 	b.WriteByte('.')
 	b.WriteString(b64.EncodeToString(mac))
 	return b.String()
 }
 
-// verify decodes a cookie value and checks its MAC against every secret with a
-// constant-time compare. It returns the token and the index of the secret that
-// verified it (0 = current). ok is false for anything malformed or forged.
-func (s *signer) verify(value string) (token []byte, secret int, ok bool) {
-	if len(value) != encodedLen || value[b64.EncodedLen(TokenBytes)] != '.' {
-		return nil, 0, false
+// verify decodes a cookie value, of either version, and checks its MAC
+// against every secret with a constant-time compare. It returns the token,
+// the renewal secret (nil for a version-1 value) and the index of the
+// secret that verified it (0 = current). ok is false for anything
+// malformed or forged. Decoding is strict: exactly one value verifies for a
+// token and renewal secret.
+func (s *signer) verify(value string) (token, rs []byte, secret int, ok bool) {
+	var n int
+	switch len(value) {
+	case encodedLen:
+		n = TokenBytes
+	case encodedLen2:
+		n = TokenBytes + RenewSecretBytes
+	default:
+		return nil, nil, 0, false
 	}
-	tok := make([]byte, TokenBytes)
-	n, err := b64.Decode(tok, []byte(value[:b64.EncodedLen(TokenBytes)]))
-	if err != nil || n != TokenBytes {
-		return nil, 0, false
+	el := b64.EncodedLen(n)
+	if value[el] != '.' {
+		return nil, nil, 0, false
 	}
-	var got [sha256.Size]byte
-	n, err = b64.Decode(got[:], []byte(value[b64.EncodedLen(TokenBytes)+1:]))
-	if err != nil || n != sha256.Size {
-		return nil, 0, false
+	payload := make([]byte, n)
+	got, err := b64.Decode(payload, []byte(value[:el]))
+	if err != nil || got != n {
+		return nil, nil, 0, false
+	}
+	var want [sha256.Size]byte
+	got, err = b64.Decode(want[:], []byte(value[el+1:]))
+	if err != nil || got != sha256.Size {
+		return nil, nil, 0, false
 	}
 	var buf [sha256.Size]byte
 	for i := range s.pools {
-		if hmac.Equal(s.mac(i, tok, buf[:0]), got[:]) {
-			return tok, i, true
+		if hmac.Equal(s.mac(i, payload, buf[:0]), want[:]) {
+			if n > TokenBytes {
+				rs = payload[TokenBytes:]
+			}
+			return payload[:TokenBytes:TokenBytes], rs, i, true
 		}
 	}
-	return nil, 0, false
+	return nil, nil, 0, false
 }
 
 // newToken returns [TokenBytes] from crypto/rand.
-func newToken() []byte {
-	t := make([]byte, TokenBytes)
+func newToken() []byte { return randomBytes(TokenBytes) }
+
+// randomBytes returns n bytes from crypto/rand.
+func randomBytes(n int) []byte {
+	t := make([]byte, n)
 	// crypto/rand.Read never returns an error on supported platforms
 	// (it crashes the program instead), so there is nothing to handle.
 	_, _ = rand.Read(t)

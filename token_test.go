@@ -9,28 +9,61 @@ import (
 func TestSignVerify(t *testing.T) {
 	cur, old := bytes.Repeat([]byte("c"), 32), bytes.Repeat([]byte("o"), 32)
 	s := newSigner([][]byte{cur, old})
-	tok := newToken()
-	v := s.sign(tok)
-	if len(v) != encodedLen {
-		t.Fatalf("cookie length: got %d, want %d", len(v), encodedLen)
+	for _, tc := range []struct {
+		name string
+		rs   []byte
+		len  int
+	}{
+		{"version 1 (token only)", nil, encodedLen},
+		{"version 2 (token and renewal secret)", randomBytes(RenewSecretBytes), encodedLen2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := newToken()
+			v := s.sign(tok, tc.rs)
+			if len(v) != tc.len {
+				t.Fatalf("cookie length: got %d, want %d", len(v), tc.len)
+			}
+			got, rs, idx, ok := s.verify(v)
+			if !ok || idx != 0 || !bytes.Equal(got, tok) || !bytes.Equal(rs, tc.rs) || (rs == nil) != (tc.rs == nil) {
+				t.Fatalf("verify own cookie: got (%x, %x, %d, %v), want (%x, %x, 0, true)", got, rs, idx, ok, tok, tc.rs)
+			}
+			oldValue := newSigner([][]byte{old}).sign(tok, tc.rs)
+			if _, _, idx, ok := s.verify(oldValue); !ok || idx != 1 {
+				t.Fatalf("verify cookie signed by previous secret: got (%d, %v), want (1, true)", idx, ok)
+			}
+			stranger := newSigner([][]byte{bytes.Repeat([]byte("x"), 32)}).sign(tok, tc.rs)
+			if _, _, _, ok := s.verify(stranger); ok {
+				t.Fatal("cookie signed by an unknown secret verified; want rejected")
+			}
+		})
 	}
-	got, idx, ok := s.verify(v)
-	if !ok || idx != 0 || !bytes.Equal(got, tok) {
-		t.Fatalf("verify own cookie: got (%x, %d, %v), want (%x, 0, true)", got, idx, ok, tok)
+}
+
+// A version-2 cookie's MAC covers the renewal secret: neither a secret
+// swapped for another, nor one cut off or added, verifies (issue 11.3: the
+// renewal secret is what theft detection rests on).
+func TestVerifyBindsRenewalSecret(t *testing.T) {
+	s := newSigner([][]byte{bytes.Repeat([]byte("k"), 32)})
+	tok, rs := newToken(), randomBytes(RenewSecretBytes)
+	v2, v1 := s.sign(tok, rs), s.sign(tok, nil)
+	mac := func(v string) string { return v[strings.IndexByte(v, '.'):] }
+	cases := []struct{ name, value string }{
+		{"other secret, same MAC", b64.EncodeToString(append(append([]byte(nil), tok...), randomBytes(RenewSecretBytes)...)) + mac(v2)},
+		{"secret cut off, version-2 MAC", b64.EncodeToString(tok) + mac(v2)},
+		{"secret added, version-1 MAC", b64.EncodeToString(append(append([]byte(nil), tok...), rs...)) + mac(v1)},
 	}
-	oldValue := newSigner([][]byte{old}).sign(tok)
-	if _, idx, ok := s.verify(oldValue); !ok || idx != 1 {
-		t.Fatalf("verify cookie signed by previous secret: got (%d, %v), want (1, true)", idx, ok)
-	}
-	stranger := newSigner([][]byte{bytes.Repeat([]byte("x"), 32)}).sign(tok)
-	if _, _, ok := s.verify(stranger); ok {
-		t.Fatal("cookie signed by an unknown secret verified; want rejected")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, _, _, ok := s.verify(c.value); ok {
+				t.Fatalf("verify(%q): got ok, want rejected", c.value)
+			}
+		})
 	}
 }
 
 func TestVerifyRejects(t *testing.T) {
 	s := newSigner([][]byte{bytes.Repeat([]byte("k"), 32)})
-	good := s.sign(newToken())
+	good := s.sign(newToken(), randomBytes(RenewSecretBytes))
 	dot := strings.IndexByte(good, '.')
 	flip := func(v string, i int) string {
 		b := []byte(v)
@@ -56,7 +89,7 @@ func TestVerifyRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if tok, _, ok := s.verify(c.value); ok {
+			if tok, _, _, ok := s.verify(c.value); ok {
 				t.Fatalf("verify(%q): got ok with token %x, want rejected", c.value, tok)
 			}
 		})
@@ -78,28 +111,36 @@ func TestStoreKeyIsNotTheToken(t *testing.T) {
 }
 
 // FuzzVerify checks that no input makes verification panic, that only values
-// of the signed form verify, and that a verified value round-trips: signing
-// the token it yields gives back the same value.
+// of the two signed forms verify, and that a verified value round-trips:
+// signing the token and renewal secret it yields gives back the same value.
 func FuzzVerify(f *testing.F) {
 	s := newSigner([][]byte{bytes.Repeat([]byte("f"), 32), bytes.Repeat([]byte("g"), 32)})
-	good := s.sign(bytes.Repeat([]byte{7}, TokenBytes))
+	good := s.sign(bytes.Repeat([]byte{7}, TokenBytes), nil)
+	good2 := s.sign(bytes.Repeat([]byte{7}, TokenBytes), bytes.Repeat([]byte{9}, RenewSecretBytes))
 	f.Add(good)
 	f.Add(good[:len(good)-1] + "A")
+	f.Add(good2)
+	f.Add(good2[:len(good2)-1] + "A")
+	f.Add(good2[:b64.EncodedLen(TokenBytes)] + good[b64.EncodedLen(TokenBytes):])
 	f.Add("")
 	f.Add(".")
 	f.Add(strings.Repeat("A", encodedLen))
+	f.Add(strings.Repeat("A", encodedLen2))
 	f.Add("s%3A" + good)
 	f.Add(strings.Repeat("é", 40))
 	f.Fuzz(func(t *testing.T, v string) {
-		tok, idx, ok := s.verify(v)
+		tok, rs, idx, ok := s.verify(v)
 		if !ok {
 			return
 		}
 		if len(tok) != TokenBytes {
 			t.Fatalf("verified token has %d bytes, want %d", len(tok), TokenBytes)
 		}
-		if idx == 0 && s.sign(tok) != v {
-			t.Fatalf("verified value %q does not round-trip: sign gives %q", v, s.sign(tok))
+		if rs != nil && len(rs) != RenewSecretBytes {
+			t.Fatalf("verified renewal secret has %d bytes, want %d or none", len(rs), RenewSecretBytes)
+		}
+		if idx == 0 && s.sign(tok, rs) != v {
+			t.Fatalf("verified value %q does not round-trip: sign gives %q", v, s.sign(tok, rs))
 		}
 	})
 }

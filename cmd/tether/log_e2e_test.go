@@ -16,7 +16,10 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	dir := t.TempDir()
 	// The idle timeout must outlast the scenario's Argon2id work under -race
 	// (B's session has to be alive for the password change to revoke it).
-	in := start(t, dir, env("SESSION_IDLE_TIMEOUT", "4s", "SESSION_ABSOLUTE_TIMEOUT", "1h"))
+	// A tiny renewal interval lets the scenario replay a renewed cookie
+	// (token_reuse, issue 11.3).
+	in := start(t, dir, env("SESSION_IDLE_TIMEOUT", "4s", "SESSION_ABSOLUTE_TIMEOUT", "1h",
+		"SESSION_RENEW_INTERVAL", "1500ms", "SESSION_RENEW_GRACE", "500ms"))
 	var secrets []string
 	keep := func(v ...string) {
 		for _, s := range v {
@@ -50,6 +53,20 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	expect(t, "login for idle", idle.login("alice", "battery-staple-3"), 200, "")
 	idleSID := idle.sid()
 	keep(idleSID)
+	owner := in.client()
+	expect(t, "views before renewal", owner.get("/views"), 200, "")
+	replaced := owner.sid()
+	keep(replaced)
+	time.Sleep(1600 * time.Millisecond)
+	expect(t, "views after the interval", owner.get("/views"), 200, "") // renewed
+	if owner.sid() == replaced {
+		t.Fatalf("the cookie was not renewed after SESSION_RENEW_INTERVAL")
+	}
+	keep(owner.sid())
+	time.Sleep(600 * time.Millisecond) // past the grace
+	thief := in.client()
+	thief.setSID(replaced)
+	expect(t, "replayed cookie", thief.get("/profile"), 401, "") // token_reuse
 	expect(t, "logout", a.do("POST", "/logout", "", "", "User-Agent", "UA/2"), 200, "")
 	time.Sleep(4200 * time.Millisecond) // the jar drops the cookie; the server must reject it anyway
 	stale := in.client()
@@ -70,7 +87,7 @@ func TestSecurityLogCarriesNoSecrets(t *testing.T) {
 	}
 	for _, e := range []string{"session_created", "login_failure", "login_success", "session_regenerated", "csrf_failure",
 		"binding_mismatch", "reauth_failure", "reauth_success", "password_changed", "session_revoked", "session_rejected",
-		"idle_timeout", "logout"} {
+		"idle_timeout", "logout", "token_reuse"} {
 		if !strings.Contains(in.events.String(), `"event":"`+e+`"`) {
 			t.Errorf("no %s event in the scenario:\n%s", e, in.events)
 		}

@@ -100,6 +100,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AbsoluteTimeout:      cfg.AbsoluteTimeout,
 		RoleAbsoluteTimeouts: map[string]time.Duration{"admin": cfg.AdminAbsoluteTimeout},
 		CookieMode:           cfg.CookieMode,
+		RenewInterval:        cfg.RenewInterval,
+		RenewGrace:           cfg.RenewGrace,
 		ClientIP:             resolver.ClientIP,
 		OnEvent: func(e tether.Event) {
 			mets.Event(e.Type)

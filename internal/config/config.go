@@ -21,6 +21,8 @@
 //	SESSION_REAUTH_WINDOW           10m
 //	SESSION_MAX_PER_USER            10            >= 1
 //	SESSION_COOKIE_MODE             rolling       rolling, session or persistent
+//	SESSION_RENEW_INTERVAL          15m           Go duration; 0 turns renewal off
+//	SESSION_RENEW_GRACE             30s           > 0, shorter than the interval
 //	LOGIN_MAX_FAILURES              10            per account and window, >= 1
 //	LOGIN_MAX_FAILURES_PER_IP       100           per client IP and window, >= 1
 //	LOGIN_THROTTLE_WINDOW           15m           Go duration
@@ -102,6 +104,13 @@ type Config struct {
 	// left), "session" (gone when the browser closes) or "persistent"
 	// (Max-Age = absolute lifetime left).
 	CookieMode tether.CookieMode
+	// SESSION_RENEW_INTERVAL: a live session's cookie gets a new secret on
+	// its first request after this long ([tether.Config.RenewInterval]);
+	// "0" turns renewal off, and RenewInterval is then [tether.RenewOff].
+	RenewInterval time.Duration
+	// SESSION_RENEW_GRACE: how long a replaced cookie still works, for
+	// requests in flight; presented later it ends the session (token_reuse).
+	RenewGrace time.Duration
 	// EncryptionKeys: SESSION_ENCRYPTION_KEY then the entries of
 	// SESSION_ENCRYPTION_KEY_PREVIOUS, decoded (32 bytes each), for
 	// tether.Config.EncryptionKeys; nil (encryption off) when unset. Secret.
@@ -239,6 +248,17 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 		bad("SESSION_COOKIE_MODE: %q is not rolling, session or persistent", raw)
 	}
 	c.CookieMode = mode
+
+	raw = or(get("SESSION_RENEW_INTERVAL"), "15m")
+	if ri, err := time.ParseDuration(raw); err != nil || ri < 0 {
+		bad("SESSION_RENEW_INTERVAL: %q is not a Go duration >= 0 (e.g. 15m; 0 turns renewal off)", raw)
+	} else if c.RenewInterval = ri; ri == 0 {
+		c.RenewInterval = tether.RenewOff
+	}
+	c.RenewGrace = dur("SESSION_RENEW_GRACE", "30s")
+	if c.RenewInterval > 0 && c.RenewGrace >= c.RenewInterval {
+		bad("SESSION_RENEW_GRACE (%v) must be shorter than SESSION_RENEW_INTERVAL (%v)", c.RenewGrace, c.RenewInterval)
+	}
 
 	c.MetricsAddr = get("METRICS_ADDR")
 	if c.MetricsAddr != "" {

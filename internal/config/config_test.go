@@ -58,6 +58,8 @@ func TestDefaults(t *testing.T) {
 				{"LoginWindow", c.LoginWindow, 15 * time.Minute},
 				{"TrustProxy.Enabled", c.TrustProxy.Enabled(), false},
 				{"CookieMode", c.CookieMode, tether.CookieRolling},
+				{"RenewInterval", c.RenewInterval, 15 * time.Minute},
+				{"RenewGrace", c.RenewGrace, 30 * time.Second},
 			}
 			for _, ch := range checks {
 				if ch.got != ch.want {
@@ -87,6 +89,8 @@ func TestLoadEveryVariable(t *testing.T) {
 		"METRICS_ADDR":                   "127.0.0.1:9100",
 		"SESSION_BINDING":                "strict",
 		"SESSION_COOKIE_MODE":            "persistent",
+		"SESSION_RENEW_INTERVAL":         "5m",
+		"SESSION_RENEW_GRACE":            "10s",
 		"LOGIN_MAX_FAILURES":             "5",
 		"LOGIN_MAX_FAILURES_PER_IP":      "50",
 		"LOGIN_THROTTLE_WINDOW":          "1h",
@@ -105,6 +109,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		AdminAbsoluteTimeout: 90 * time.Minute, ReauthWindow: 5 * time.Minute,
 		MaxPerUser: 3, TrustProxy: TrustProxy{Hops: 2},
 		MetricsAddr: "127.0.0.1:9100", Binding: "strict", CookieMode: tether.CookiePersistent,
+		RenewInterval: 5 * time.Minute, RenewGrace: 10 * time.Second,
 		LoginMaxFailures: 5, LoginMaxFailuresPerIP: 50, LoginWindow: time.Hour,
 		TrustedOrigins: []string{"https://app.example.com", "http://localhost:5173"},
 	}
@@ -548,6 +553,43 @@ func TestCookieMode(t *testing.T) {
 			}
 			if c.CookieMode != tc.want {
 				t.Fatalf("CookieMode: got %v, want %v", c.CookieMode, tc.want)
+			}
+		})
+	}
+}
+
+// SESSION_RENEW_INTERVAL and SESSION_RENEW_GRACE (issue 11.3): 0 turns
+// renewal off, the grace must be positive and shorter than the interval.
+func TestRenewal(t *testing.T) {
+	cases := []struct {
+		interval, grace string
+		want            [2]time.Duration
+		err             string
+	}{
+		{"", "", [2]time.Duration{15 * time.Minute, 30 * time.Second}, ""},
+		{"0", "", [2]time.Duration{tether.RenewOff, 30 * time.Second}, ""},
+		{"2s", "1s", [2]time.Duration{2 * time.Second, time.Second}, ""},
+		{"1h", "5m", [2]time.Duration{time.Hour, 5 * time.Minute}, ""},
+		{"-1m", "", [2]time.Duration{}, `SESSION_RENEW_INTERVAL: "-1m" is not a Go duration >= 0`},
+		{"soon", "", [2]time.Duration{}, `SESSION_RENEW_INTERVAL: "soon" is not a Go duration >= 0`},
+		{"", "0", [2]time.Duration{}, `SESSION_RENEW_GRACE: "0" must be positive`},
+		{"20s", "", [2]time.Duration{}, "SESSION_RENEW_GRACE (30s) must be shorter than SESSION_RENEW_INTERVAL (20s)"},
+		{"1m", "1m", [2]time.Duration{}, "SESSION_RENEW_GRACE (1m0s) must be shorter than SESSION_RENEW_INTERVAL (1m0s)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.interval+"/"+tc.grace, func(t *testing.T) {
+			c, err := Load(envOf(map[string]string{"SESSION_RENEW_INTERVAL": tc.interval, "SESSION_RENEW_GRACE": tc.grace}), noFile(t))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := [2]time.Duration{c.RenewInterval, c.RenewGrace}; got != tc.want {
+				t.Fatalf("RenewInterval, RenewGrace: got %v, want %v", got, tc.want)
 			}
 		})
 	}
