@@ -165,3 +165,35 @@ func TestManagerEncryptedIncrExact(t *testing.T) {
 		t.Fatalf("the counter is stored in the clear: %s", dump)
 	}
 }
+
+// Renewal (issue 11.3) keeps working with encryption: its compare-and-set
+// on the renewal state runs through the encrypting store on plaintext. The
+// renewing request costs the inner store one read more (two Updates); the
+// replaced cookie still works in its grace and is token reuse after it.
+func TestManagerEncryptedRenewal(t *testing.T) {
+	const interval, grace = 10 * time.Minute, time.Minute
+	f := newFixture(t, func(c *tether.Config) {
+		c.RenewInterval, c.RenewGrace = interval, grace
+		c.EncryptionKeys = [][]byte{newEncKey(t)}
+	})
+	_, old := f.do(t, "/login", "")
+	f.clock.Add(interval)
+	f.store.reset()
+	rec, renewed := f.do(t, "/get", old)
+	if rec.Body.String() != "user-1|" || renewed == "" || renewed == "-" || renewed == old {
+		t.Fatalf("request after the interval: got %q, cookie %q; want served with a renewed cookie", rec.Body, renewed)
+	}
+	if got := f.store.updates.Load(); got != 2 {
+		t.Fatalf("inner Updates of the renewing request: got %d, want 2 (a read and the compare-and-set)", got)
+	}
+	if rec, _ := f.do(t, "/get", old); rec.Body.String() != "user-1|" {
+		t.Fatalf("replaced cookie in its grace: got %q, want served", rec.Body)
+	}
+	f.clock.Add(grace)
+	if rec, _ := f.do(t, "/get", old); rec.Body.String() != "|" || !f.events.has(tether.EventTokenReuse) {
+		t.Fatalf("replaced cookie after its grace: got %q, events %v; want no session and token_reuse", rec.Body, f.events.types())
+	}
+	if rec, _ := f.do(t, "/get", renewed); rec.Body.String() != "|" {
+		t.Fatalf("renewed cookie after token reuse: got %q, want no session (ended for both)", rec.Body)
+	}
+}
