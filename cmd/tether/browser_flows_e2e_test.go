@@ -116,5 +116,10 @@ func TestBrowserAdminPage(t *testing.T) {
 
 	navigate(t, user, in.base+"/admin")
 	waitPath(t, user, "/login?next=%2Fadmin&reason=revoked")
+
+	// End every session (DELETE /admin/sessions, ASVS 7.4.5) from the
+	// page's form: the admin's own session ends with everyone else's.
+	click(t, admin, `form[action="/admin/sessions"] button`)
+	waitPath(t, admin, "/login?reason=signed_out") // they ended their own session too
 	noCSPViolations(t, b)
 }
