@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,7 +85,24 @@ func (s *Server) checkPassword(r *http.Request, username, password, wantID, fail
 		s.m.Emit(r, tether.EventRateLimited, slog.String("limit", which), slog.Int64("retryAfterSeconds", retryAfter(wait)))
 		return users.User{}, &throttledError{wait, which}
 	}
-	u, err := s.users.Authenticate(r.Context(), username, password)
+	// The wait for a hashing slot is bounded (Options.HashWait): under a
+	// burst of logins that no throttle stops (many accounts, many
+	// addresses), a check that cannot start in time is refused with 429
+	// rather than left waiting past the server's WriteTimeout, whose
+	// connection would then close with no answer (issue 12, floods).
+	actx, cancel := context.WithTimeoutCause(r.Context(), s.hashWait, errHashingBusy)
+	u, err := s.users.Authenticate(actx, username, password)
+	// Whatever failed once the wait ran out (the slot, or a directory query
+	// cut by the same deadline) is the server being too busy, not an outage.
+	busy := err != nil && errors.Is(context.Cause(actx), errHashingBusy)
+	cancel()
+	if busy {
+		if terr := ticket.Abandon(r.Context()); terr != nil {
+			s.log.Error("login throttle unavailable", "err", terr)
+		}
+		s.m.Emit(r, tether.EventRateLimited, slog.String("limit", "hashing"), slog.Int64("retryAfterSeconds", hashingRetryAfter))
+		return users.User{}, &throttledError{hashingRetryAfter * time.Second, "hashing"}
+	}
 	if err == nil && wantID != "" && u.ID != wantID {
 		err = users.ErrInvalidCredentials
 	}
@@ -111,6 +129,13 @@ type throttledError struct {
 }
 
 func (e *throttledError) Error() string { return "too many failed password checks (" + e.which + ")" }
+
+// errHashingBusy is the cause of a password check's context when it waited
+// Options.HashWait for a hashing slot; hashingRetryAfter is the Retry-After
+// (seconds) of its 429.
+var errHashingBusy = errors.New("no password hashing slot within the wait")
+
+const hashingRetryAfter = 5
 
 // errThrottleUnavailable wraps a failure of the login throttle's counters.
 var errThrottleUnavailable = errors.New("login throttle unavailable")
@@ -225,7 +250,11 @@ func (s *Server) credentialError(w http.ResponseWriter, err error, words refusal
 		tether.WriteJSONError(w, http.StatusUnauthorized, "Invalid credentials")
 	case errors.As(err, &te):
 		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter(te.wait), 10))
-		tether.WriteJSONError(w, http.StatusTooManyRequests, words.throttled)
+		msg := words.throttled
+		if te.which == "hashing" {
+			msg = "Too many password checks in progress; try again shortly"
+		}
+		tether.WriteJSONError(w, http.StatusTooManyRequests, msg)
 	case errors.Is(err, errThrottleUnavailable):
 		s.log.Error("login throttle unavailable", "err", err)
 		tether.WriteJSONError(w, http.StatusServiceUnavailable, words.throttleDown)

@@ -52,6 +52,13 @@ type Options struct {
 	// MaxPerUser caps a user's concurrent sessions; a login beyond it ends
 	// the oldest. Default 10.
 	MaxPerUser int
+	// HashWait bounds how long a password check waits for one of the
+	// hasher's slots (the Argon2id computations that may run at once): a
+	// check that would wait longer is answered 429 with Retry-After
+	// (rate_limited, limit "hashing") instead of holding its connection
+	// until the server's WriteTimeout drops it unanswered. Default 10 s, a
+	// third of the reference server's WriteTimeout.
+	HashWait time.Duration
 	// DeviceKeys sign device cookies (see device.go): the first signs, all
 	// verify. Derive them from the session secrets (DeviceKeys does). Nil
 	// turns device cookies off: every attempt then counts on its account.
@@ -81,6 +88,7 @@ type Server struct {
 	throttle     *throttle.Limiter
 	devices      *deviceCookies
 	maxPerUser   int
+	hashWait     time.Duration
 	seenEvery    time.Duration // seenEvery, shortened by tests
 
 	pages  *pages      // the HTML pages' templates (render.go)
@@ -110,6 +118,12 @@ func New(o Options) (*Server, error) {
 	if o.MaxPerUser <= 0 {
 		o.MaxPerUser = 10
 	}
+	if o.HashWait < 0 {
+		return nil, errors.New("server: Options.HashWait must not be negative")
+	}
+	if o.HashWait == 0 {
+		o.HashWait = 10 * time.Second
+	}
 	if o.Throttle == nil {
 		o.Throttle = throttle.New(throttle.NewMemory(nil), throttle.Policy{})
 	}
@@ -132,7 +146,7 @@ func New(o Options) (*Server, error) {
 		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
-		maxPerUser: o.MaxPerUser, seenEvery: seenEvery, devices: devices,
+		maxPerUser: o.MaxPerUser, hashWait: o.HashWait, seenEvery: seenEvery, devices: devices,
 		pages: pg, signin: newSigninState(o.Production)}, nil
 }
 
