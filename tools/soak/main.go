@@ -75,9 +75,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		if *short {
 			// 60 s leave the restarted instance about 40 s: too little for
-			// Go's scavenger to hand back its start-up memory (the demo
-			// user's Argon2id hash); its end RSS measured +10 to +13 % with
-			// the Go heap equal. The 10-minute run checks 10 %.
+			// Go's scavenger to hand back its start-up memory (most likely
+			// the demo user's Argon2id hash); its end RSS measured +10 to
+			// +13 % with the Go heap equal. The 10-minute run checks 10 %.
 			cfg.duration, cfg.warm, cfg.rssTolerance = 60*time.Second, 8*time.Second, 0.20
 		}
 		if cfg.warm < 6*time.Second || cfg.duration < 20*time.Second || cfg.users < 1 {
