@@ -65,7 +65,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		cfg := soakConfig{tether: "", anonPerSec: 1}
 		fs.DurationVar(&cfg.duration, "duration", 10*time.Minute, "how long the faults and the load run after the warm-up")
 		fs.DurationVar(&cfg.warm, "warm", 30*time.Second, "warm-up at the soak rate before the warm levels are taken")
-		short := fs.Bool("short", false, "the short version: -duration 60s -warm 8s")
+		short := fs.Bool("short", false, "the short version: -duration 60s -warm 8s -rss-tolerance 0.2")
+		fs.Float64Var(&cfg.rssTolerance, "rss-tolerance", 0.10, "how far above its warm level an instance's RSS may end (0.10: 10 %)")
 		fs.IntVar(&cfg.users, "users", 32, "logged-in users reading GET /profile")
 		fs.Float64Var(&cfg.rate, "rate", 0, "requests per second (default: half the capacity measured through the proxy)")
 		fs.StringVar(&cfg.out, "out", "", "directory for soak.csv and events.csv (default: none written)")
@@ -73,7 +74,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		if *short {
-			cfg.duration, cfg.warm = 60*time.Second, 8*time.Second
+			// 60 s leave the restarted instance about 40 s: too little for
+			// Go's scavenger to hand back its start-up memory (most likely
+			// the demo user's Argon2id hash); its end RSS measured +10 to
+			// +13 % with the Go heap equal. The 10-minute run checks 10 %.
+			cfg.duration, cfg.warm, cfg.rssTolerance = 60*time.Second, 8*time.Second, 0.20
 		}
 		if cfg.warm < 6*time.Second || cfg.duration < 20*time.Second || cfg.users < 1 {
 			return errors.New("soak: -warm must be at least 6s, -duration at least 20s, -users at least 1")

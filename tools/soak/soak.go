@@ -26,7 +26,8 @@ type soakConfig struct {
 	users          int
 	rate           float64 // requests per second; 0 = half the measured capacity
 	anonPerSec     float64
-	tether         string // prebuilt binary; "" builds ./cmd/tether
+	rssTolerance   float64 // how far above warm the end RSS may be (0.10: 10 %)
+	tether         string  // prebuilt binary; "" builds ./cmd/tether
 	race           bool
 	work, out      string
 }
