@@ -71,7 +71,13 @@ func startFloodTarget(cfg floodConfig, stdout io.Writer) (*floodTarget, func(), 
 	if err == nil {
 		err = ft.t.start(httpReady(ft.base + "/healthz"))
 	}
-	cleanup := func() { ft.t.stop(syscall.SIGTERM); ft.redis.Close(); rp.stop(syscall.SIGKILL) }
+	cleanup := func() {
+		if ft.t != nil {
+			ft.t.stop(syscall.SIGTERM)
+		}
+		ft.redis.Close()
+		rp.stop(syscall.SIGKILL)
+	}
 	if err != nil {
 		cleanup()
 		return nil, nil, err

@@ -201,7 +201,9 @@ func httpReady(url string) func() error {
 // buildTether compiles ./cmd/tether into dir (with the race detector when
 // race is set, which reuses the objects of `go test -race`).
 func buildTether(dir string, race bool) (string, error) {
-	out := filepath.Join(dir, "tether")
+	// Not "tether": the flood's instance keeps its data in a directory of
+	// that name beside the binary.
+	out := filepath.Join(dir, "tether-bin")
 	args := []string{"build", "-o", out}
 	if race {
 		args = append(args, "-race")
