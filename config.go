@@ -171,19 +171,32 @@ const maxUnwrap = 16
 // it wraps with an Unwrap() Store method), or nil if there is none. Without
 // the walk, wrapping memstore would hide it from the production check.
 func developmentStore(s Store) Store {
+	if d, ok := storeBehind[interface {
+		Store
+		developmentOnly
+	}](s); ok {
+		return d
+	}
+	return nil
+}
+
+// storeBehind returns the first store, s itself or one it wraps (through
+// Unwrap() Store methods, at most maxUnwrap deep), that implements T.
+func storeBehind[T any](s Store) (T, bool) {
 	for range maxUnwrap {
-		if _, ok := s.(developmentOnly); ok {
-			return s
+		if t, ok := s.(T); ok {
+			return t, true
 		}
 		u, ok := s.(interface{ Unwrap() Store })
 		if !ok {
-			return nil
+			break
 		}
 		if s = u.Unwrap(); s == nil {
-			return nil
+			break
 		}
 	}
-	return nil
+	var zero T
+	return zero, false
 }
 
 // withDefaults validates c and returns a copy with defaults filled in.

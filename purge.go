@@ -37,8 +37,8 @@ const ReasonRevokeAll = "revoke_all"
 // calling EndAllSessions, and checks on the first request after a login.
 // Sessions created after the purge (new visitors) are not affected.
 func (m *Manager) EndAllSessions(ctx context.Context) (int, error) {
-	p := purgerOf(m.cfg.Store)
-	if p == nil {
+	p, ok := storeBehind[Purger](m.cfg.Store)
+	if !ok {
 		return 0, ErrNoPurger
 	}
 	n, err := p.DeleteAll(ctx)
@@ -46,22 +46,4 @@ func (m *Manager) EndAllSessions(ctx context.Context) (int, error) {
 		return n, storeErr(err)
 	}
 	return n, nil
-}
-
-// purgerOf returns the Purger of s, looking through wrappers (Unwrap() Store)
-// as developmentStore does, or nil if there is none.
-func purgerOf(s Store) Purger {
-	for range maxUnwrap {
-		if p, ok := s.(Purger); ok {
-			return p
-		}
-		u, ok := s.(interface{ Unwrap() Store })
-		if !ok {
-			return nil
-		}
-		if s = u.Unwrap(); s == nil {
-			return nil
-		}
-	}
-	return nil
 }
