@@ -44,8 +44,8 @@
 //     [Manager.FromContext]) returns; writer.go saves the session just before
 //     the first byte of the response, a Flush, or a Hijack (WebSockets).
 //   - lifecycle.go: the session is loaded on first use (one store call,
-//     which also refreshes the idle deadline) and committed at the end:
-//     created, patched, rotated or destroyed.
+//     which also refreshes the idle deadline); commit.go: it is committed
+//     at the end: created, patched, rotated or destroyed.
 //   - session.go: the data API ([Session.Get], [Session.Set],
 //     [Session.Remove], [Session.Incr], [Session.Err]); getters.go: the typed
 //     getters and how values are encoded (JSON); flash.go: [Session.Pop] and
