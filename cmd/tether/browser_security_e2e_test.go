@@ -236,32 +236,5 @@ func TestBrowserProductionTLS(t *testing.T) {
 // users must exist already.
 func startServe(t *testing.T, dir string, getenv func(string) string) *instance {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{t: t, events: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
-	pr, pw := io.Pipe()
-	go func() {
-		err := run(ctx, []string{"serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir}, getenv, strings.NewReader(""), in.events, io.MultiWriter(in.stderr, pw))
-		pw.CloseWithError(fmt.Errorf("server exited: %v", err))
-		in.done <- err
-	}()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	select {
-	case in.base = <-found:
-	case err := <-in.done:
-		t.Fatalf("server exited before listening: %v\nstderr:\n%s", err, in.stderr)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("server did not print its address within 20s; stderr:\n%s", in.stderr)
-	}
-	t.Cleanup(in.stop)
-	return in
+	return launch(t, getenv, []string{"serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir})
 }

@@ -62,10 +62,16 @@ var listenRE = regexp.MustCompile(`Listening on (http://\S+)`)
 // start runs `tether serve --demo` with getenv in dir and waits for /healthz.
 func start(t *testing.T, dir string, getenv func(string) string, extra ...string) *instance {
 	t.Helper()
+	return launch(t, getenv, append([]string{"serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir}, extra...))
+}
+
+// launch runs the command args (a `serve`) with getenv until the test ends,
+// and returns once the server has printed the address it listens on.
+func launch(t *testing.T, getenv func(string) string, args []string) *instance {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{t: t, events: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	pr, pw := io.Pipe()
-	args := append([]string{"serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir}, extra...)
 	go func() {
 		err := run(ctx, args, getenv, strings.NewReader(""), in.events, io.MultiWriter(in.stderr, pw))
 		pw.CloseWithError(fmt.Errorf("server exited: %v", err))
