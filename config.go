@@ -142,6 +142,14 @@ type Config struct {
 	MaxValueBytes int
 	// StoreTimeout bounds every store call made for a request. Default 3s.
 	StoreTimeout time.Duration
+	// FreshRead reports whether the session of r must be read from the
+	// shared store, never from a store's local cache (see [WithFreshRead]):
+	// return true for sensitive routes (password change, re-authentication,
+	// session and admin pages, logins, logouts). Requests with a method
+	// other than GET and HEAD are always read fresh, whatever it says.
+	// Default nil: only those. It runs on the request's goroutine and must
+	// be safe for concurrent use.
+	FreshRead func(r *http.Request) bool
 
 	// OnEvent receives security events. It is called synchronously on the
 	// request's goroutine and must be safe for concurrent use. Default: none.

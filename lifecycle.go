@@ -50,6 +50,9 @@ func (s *Session) loadLocked() {
 	m, key := s.m, s.candKey
 	now := m.cfg.Now()
 	ctx, cancel := m.cfg.storeCtx(s.r.Context())
+	if m.cfg.needsFreshRead(s.r) {
+		ctx = WithFreshRead(ctx)
+	}
 	rec, err := m.cfg.Store.Load(ctx, key, now, m.cfg.guessIdleDeadline(s.cand, now))
 	cancel()
 	switch {

@@ -182,12 +182,22 @@ type Store interface {
 	// deadlines after now) its idle deadline is first moved to
 	// min(idleDeadline, AbsoluteDeadline), in the same round trip, and the
 	// returned record shows the new deadline. To spare writes on busy
-	// sessions a store may skip a forward move smaller than
-	// min(1s, (idleDeadline-now)/10); it must make every backward move. A
-	// record that has expired at now is returned unchanged (never extended)
-	// so that the caller can tell which deadline passed; a store may instead
-	// have dropped it and return [ErrNotFound]. A missing key returns
-	// [ErrNotFound].
+	// sessions a store may skip a forward move smaller than the slack
+	// max((idleDeadline-now)/30, min(1s, (idleDeadline-now)/10)), and then
+	// returns the record with the deadline it keeps; it must make every
+	// backward move. The slack is what lets a store serve reads from a
+	// client-side cache (redisstore on rueidis): a cached copy cannot move
+	// its deadline, so the store writes only when the copy has fallen
+	// behind by the slack, and that write invalidates every copy. The
+	// effective idle timeout is then between idle*29/30 and idle; the
+	// returned deadline is always the stored one, so a rolling cookie's
+	// Max-Age (computed from it) never outlives the record. A record that
+	// has expired at now is returned unchanged (never extended), and never
+	// from a cache as if live, so that the caller can tell which deadline
+	// passed; a store may instead have dropped it and return [ErrNotFound].
+	// A missing key returns [ErrNotFound]. A store with a cache reads from
+	// the shared store when ctx carries [WithFreshRead], and never hides
+	// its own writes (Create, Update, Delete) from its next Load.
 	Load(ctx context.Context, key string, now, idleDeadline time.Time) (*Record, error)
 
 	// Update applies p atomically to the record under key if it exists and

@@ -2,12 +2,10 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/unixms"
 )
@@ -45,7 +43,7 @@ func stale(member string, now time.Time) bool {
 // whose session is gone are removed from the index on the way.
 func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map[string]*tether.Record, error) {
 	idx := s.indexKey(userID)
-	members, err := s.rdb.ZRangeByScore(ctx, idx, &redis.ZRangeBy{Min: "(" + strconv.FormatInt(unixms.From(now), 10), Max: "+inf"}).Result()
+	members, err := s.be.zrangeAbove(ctx, idx, unixms.From(now))
 	if err != nil {
 		return nil, s.fail("list user", err)
 	}
@@ -53,23 +51,21 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	if len(members) == 0 {
 		return out, nil
 	}
-	cmds := make([]*redis.StringCmd, len(members))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, m := range members {
-			key, _ := parseMember(m)
-			cmds[i] = p.Get(ctx, s.sessionKey(key))
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) && !isWrongType(err) {
+	keys := make([]string, len(members))
+	for i, m := range members {
+		key, _ := parseMember(m)
+		keys[i] = s.sessionKey(key)
+	}
+	vals, errs, err := s.be.get(ctx, keys)
+	if err != nil {
 		return nil, s.fail("list user", err)
 	}
-	var gone []any
+	var gone []string
 	wall := time.Now()
 	for i, m := range members {
-		v, err := cmds[i].Result()
+		v, err := vals[i], errs[i]
 		switch {
-		case errors.Is(err, redis.Nil), isWrongType(err):
+		case err == errNil, isWrongType(err):
 			// Gone, or not a session of this format: nothing to list.
 			if stale(m, wall) {
 				gone = append(gone, m)
@@ -97,7 +93,7 @@ func (s *Store) ListUser(ctx context.Context, userID string, now time.Time) (map
 	}
 	if len(gone) > 0 {
 		// Best effort: a failure leaves entries that point at nothing.
-		_ = s.rdb.ZRem(ctx, idx, gone...).Err()
+		_ = s.be.zrem(ctx, idx, gone)
 	}
 	return out, nil
 }
@@ -118,7 +114,7 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 	seen := map[string]bool{}
 	n := 0
 	for range deleteUserRounds {
-		members, err := s.rdb.ZRange(ctx, idx, 0, -1).Result()
+		members, err := s.be.zrangeAll(ctx, idx)
 		if err != nil {
 			return n, s.fail("delete user", err)
 		}
@@ -132,38 +128,32 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) (int, error) {
 		if len(fresh) == 0 {
 			return n, nil
 		}
-		cmds := make([]*redis.IntCmd, len(fresh))
-		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, m := range fresh {
-				key, _ := parseMember(m)
-				cmds[i] = p.Unlink(ctx, s.sessionKey(key))
-			}
-			return nil
-		})
+		keys := make([]string, len(fresh))
+		for i, m := range fresh {
+			key, _ := parseMember(m)
+			keys[i] = s.sessionKey(key)
+		}
+		deletedN, err := s.be.unlink(ctx, keys)
+		for _, k := range keys {
+			s.wrote(k)
+		}
 		if err != nil {
 			return n, s.fail("delete user", err)
 		}
 		wall := time.Now()
-		var rem []any
+		var rem []string
 		for i, m := range fresh {
-			deleted := cmds[i].Val()
+			deleted := deletedN[i]
 			n += int(deleted)
 			if deleted > 0 || stale(m, wall) {
 				rem = append(rem, m)
 			}
 		}
 		if len(rem) > 0 {
-			if err := s.rdb.ZRem(ctx, idx, rem...).Err(); err != nil {
+			if err := s.be.zrem(ctx, idx, rem); err != nil {
 				return n, s.fail("delete user", err)
 			}
 		}
 	}
 	return n, nil
-}
-
-// isWrongType reports a WRONGTYPE reply: the key holds something that is not
-// a session of this format.
-func isWrongType(err error) bool {
-	var re redis.Error
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }

@@ -2,11 +2,9 @@ package redisstore
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync/atomic"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
 )
 
@@ -31,71 +29,31 @@ const purgeBatch = 1000
 // Cluster refuses multi-key commands across slots, even on one node.
 func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 	var sessions atomic.Int64
-	patterns := []struct {
+	for _, p := range []struct {
 		match string
 		count bool
 	}{
 		{globEscape(s.prefix) + "s:*", true},
 		{globEscape(s.prefix) + "u:{*", false},
-	}
-	purge := func(ctx context.Context, c *redis.Client) error {
-		for _, p := range patterns {
-			n, err := unlinkMatching(ctx, c, p.match)
-			if err != nil {
-				return err
+	} {
+		err := s.be.scan(ctx, p.match, purgeBatch, func(keys []string) error {
+			n, err := s.be.unlink(ctx, keys)
+			for _, d := range n {
+				if p.count {
+					sessions.Add(d)
+				}
 			}
-			if p.count {
-				sessions.Add(n)
-			}
+			return err
+		})
+		if s.cache != nil {
+			// Every key may have changed: read all fresh for a while.
+			s.cache.allFresh.Store(mono() + int64(s.cache.ttl))
 		}
-		return nil
-	}
-	var err error
-	switch c := s.rdb.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, purge)
-	case *redis.Ring:
-		err = c.ForEachShard(ctx, purge)
-	case *redis.Client:
-		err = purge(ctx, c)
-	default:
-		return 0, fmt.Errorf("redisstore: delete all: a %T cannot be walked node by node", s.rdb)
-	}
-	if err != nil {
-		return int(sessions.Load()), s.fail("delete all", err)
+		if err != nil {
+			return int(sessions.Load()), s.fail("delete all", err)
+		}
 	}
 	return int(sessions.Load()), nil
-}
-
-// unlinkMatching UNLINKs every key of one node that matches the glob
-// pattern match, a SCAN batch at a time, and returns how many it removed.
-func unlinkMatching(ctx context.Context, c *redis.Client, match string) (int64, error) {
-	var n int64
-	var cursor uint64
-	for {
-		keys, next, err := c.Scan(ctx, cursor, match, purgeBatch).Result()
-		if err != nil {
-			return n, err
-		}
-		if len(keys) > 0 {
-			cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for _, k := range keys {
-					p.Unlink(ctx, k)
-				}
-				return nil
-			})
-			if err != nil {
-				return n, err
-			}
-			for _, cmd := range cmds {
-				n += cmd.(*redis.IntCmd).Val()
-			}
-		}
-		if next == 0 {
-			return n, nil
-		}
-		cursor = next
-	}
 }
 
 // globEscape quotes the characters that are special in a Redis glob

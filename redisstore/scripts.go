@@ -1,7 +1,5 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
-
 // Each operation on a session is one command: a native SET NX for Create,
 // UNLINK for Delete, and a Lua script for Load and Update (atomic, and one
 // round trip). Numbers pass through Lua as doubles, exact for Unix
@@ -15,7 +13,7 @@ import "github.com/redis/go-redis/v9"
 // ARGV[3]) with it, in steps of at least min(1 s, a tenth of the idle
 // timeout). ARGV[2] = 0 moves nothing. An expired session is returned
 // unchanged, never extended.
-var loadScript = redis.NewScript(`
+var loadScript = newScript(`
 local v = redis.pcall('GET', KEYS[1])
 if type(v) ~= 'string' then return false end
 local idle, abs = tonumber(string.sub(v, 2, 14)), tonumber(string.sub(v, 15, 27))
@@ -47,7 +45,7 @@ return v
 // nothing) if an expected value differs from the stored bytes, NOTINT
 // (changing nothing) if an increment meets a non-integer or would overflow
 // int64, else the session as stored after the patch.
-var updateScript = redis.NewScript(`
+var updateScript = newScript(`
 local v = redis.pcall('GET', KEYS[1])
 if type(v) ~= 'string' then return false end
 local idle, abs = tonumber(string.sub(v, 2, 14)), tonumber(string.sub(v, 15, 27))
@@ -174,7 +172,7 @@ return nv
 // absolute deadline), drops entries whose absolute deadline has passed, and
 // keeps the index alive as long as its longest-lived entry.
 // ARGV: member, absolute ms, now ms, grace ms.
-var indexScript = redis.NewScript(`
+var indexScript = newScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
@@ -184,4 +182,4 @@ return 1
 
 // scripts are loaded into every node at start-up so the first request of
 // each kind does not pay an EVALSHA miss.
-var scripts = []*redis.Script{loadScript, updateScript, indexScript}
+var scripts = []*script{loadScript, updateScript, indexScript}

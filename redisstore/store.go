@@ -46,10 +46,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/unixms"
 )
@@ -66,13 +68,29 @@ type Options struct {
 	// Grace is how long expired sessions are kept for reporting. Default
 	// DefaultGrace; a negative value keeps nothing past the deadline.
 	Grace time.Duration
+	// CacheTTL applies to a Store on a rueidis client (NewRueidis,
+	// OpenRueidis): the longest a session read from the client-side cache
+	// is served before Redis is asked again, whatever the invalidations
+	// say. It bounds how long a deleted session can be served when
+	// invalidations are lost on a connection that is not yet known to be
+	// dead (half-open). Default DefaultCacheTTL (1 s); a negative value
+	// turns cached reads off (every Load runs the load script). Ignored by
+	// New (go-redis: no cache).
+	CacheTTL time.Duration
+	// CacheBytes is, for OpenRueidis, the size of the client-side cache of
+	// each connection to each Redis node (rueidis CacheSizeEachConn).
+	// Default DefaultCacheBytes (64 MiB); least recently used sessions are
+	// evicted beyond it. Ignored elsewhere: NewRueidis uses the client as
+	// it was built.
+	CacheBytes int
 }
 
 // Store is a [tether.Store] in Redis.
 type Store struct {
-	rdb    redis.UniversalClient
+	be     backend
 	prefix string
-	grace  int64 // ms
+	grace  int64      // ms
+	cache  *readCache // nil: every Load runs the load script
 }
 
 var (
@@ -81,12 +99,68 @@ var (
 	_ tether.UserIndex = (*Store)(nil)
 )
 
-// New returns a Store on rdb. It does not contact Redis; call Ping to check
-// the connection and Preload to load the scripts ahead of the first request.
+// New returns a Store on a go-redis client; it reads every session from
+// Redis (no client-side cache). It does not contact Redis; call Ping to
+// check the connection and Preload to load the scripts ahead of the first
+// request.
 func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if rdb == nil {
 		return nil, errors.New("redisstore: New needs a client")
 	}
+	return newStore(goRedis{rdb}, opts, false)
+}
+
+// NewRueidis returns a Store on a rueidis client (single node, Sentinel or
+// Cluster, as the client was built). Unless Options.CacheTTL is negative,
+// Loads are served from the client's server-assisted cache under the rules
+// of the package doc; a client built with DisableCache, or on a Redis
+// without RESP3, sends every read to Redis (still correct). OpenRueidis
+// also sets the cache size and counts invalidations. It does not contact
+// Redis.
+func NewRueidis(c rueidis.Client, opts Options) (*Store, error) {
+	if c == nil {
+		return nil, errors.New("redisstore: NewRueidis needs a client")
+	}
+	return newStore(ruei{c}, opts, opts.CacheTTL >= 0)
+}
+
+// OpenRueidis builds a rueidis client from opt with the cache settings of
+// opts (CacheSizeEachConn = Options.CacheBytes, unless opt sets it;
+// invalidations counted in CacheStats, then passed on to
+// opt.OnInvalidations) and returns a Store on it (see NewRueidis). The
+// caller closes the client. It connects to Redis (rueidis.NewClient does).
+func OpenRueidis(opt rueidis.ClientOption, opts Options) (*Store, rueidis.Client, error) {
+	if opts.CacheBytes < 0 {
+		return nil, nil, fmt.Errorf("redisstore: Options.CacheBytes %d is negative", opts.CacheBytes)
+	}
+	s, err := newStore(nil, opts, opts.CacheTTL >= 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opt.CacheSizeEachConn == 0 {
+		opt.CacheSizeEachConn = opts.CacheBytes
+		if opt.CacheSizeEachConn == 0 {
+			opt.CacheSizeEachConn = DefaultCacheBytes
+		}
+	}
+	if s.cache != nil {
+		next := opt.OnInvalidations
+		opt.OnInvalidations = func(keys []rueidis.RedisMessage) {
+			s.cache.invalidations.Add(uint64(max(1, len(keys))))
+			if next != nil {
+				next(keys)
+			}
+		}
+	}
+	c, err := rueidis.NewClient(opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redisstore: rueidis client: %w", err)
+	}
+	s.be = ruei{c}
+	return s, c, nil
+}
+
+func newStore(be backend, opts Options, cached bool) (*Store, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = "tether:"
 	}
@@ -99,22 +173,27 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	case opts.Grace < 0:
 		opts.Grace = 0
 	}
-	return &Store{rdb: rdb, prefix: opts.Prefix, grace: opts.Grace.Milliseconds()}, nil
+	s := &Store{be: be, prefix: opts.Prefix, grace: opts.Grace.Milliseconds()}
+	if cached {
+		if opts.CacheTTL == 0 {
+			opts.CacheTTL = DefaultCacheTTL
+		}
+		s.cache = newReadCache(opts.CacheTTL)
+	}
+	return s, nil
 }
 
 // Preload loads the store's scripts into Redis (every master of a Cluster).
 func (s *Store) Preload(ctx context.Context) error {
-	for _, sc := range scripts {
-		if err := sc.Load(ctx, s.rdb).Err(); err != nil {
-			return s.fail("load scripts", err)
-		}
+	if err := s.be.preload(ctx, scripts); err != nil {
+		return s.fail("load scripts", err)
 	}
 	return nil
 }
 
 // Ping implements [tether.Pinger].
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
+	if err := s.be.ping(ctx); err != nil {
 		return s.fail("ping", err)
 	}
 	return nil
@@ -144,6 +223,14 @@ func (e *unavailableError) Error() string { return "redisstore: " + e.op + ": " 
 // Unwrap returns the category and the cause, in that order.
 func (e *unavailableError) Unwrap() []error { return []error{tether.ErrStoreUnavailable, e.err} }
 
+// wrote tells the cache that this Store just wrote (or deleted) the
+// session key sk: its next reads go to Redis (see readCache.recent).
+func (s *Store) wrote(sk string) {
+	if s.cache != nil {
+		s.cache.wrote(sk)
+	}
+}
+
 // Create implements [tether.Store]. For an authenticated session the user's
 // index entry is written first (see the package doc). The session itself is
 // one SET … NX PXAT.
@@ -154,67 +241,73 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 	}
 	if rec.UserID != "" {
 		now := time.Now()
-		err := indexScript.Run(ctx, s.rdb, []string{s.indexKey(rec.UserID)},
-			memberFor(key, now), unixms.From(rec.AbsoluteDeadline), now.UnixMilli(), s.grace).Err()
+		_, err := s.be.eval(ctx, indexScript, s.indexKey(rec.UserID), []string{memberFor(key, now),
+			ms(unixms.From(rec.AbsoluteDeadline)), ms(now.UnixMilli()), ms(s.grace)})
 		if err != nil {
 			return s.fail("index", err)
 		}
 	}
-	err = s.rdb.Do(ctx, "SET", s.sessionKey(key), val, "NX", "PXAT", idle+s.grace).Err()
+	sk := s.sessionKey(key)
+	ok, err := s.be.setNX(ctx, sk, val, idle+s.grace)
+	s.wrote(sk)
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return s.fail("create", err)
+	case !ok:
 		return tether.ErrExists
 	}
-	return s.fail("create", err)
+	return nil
 }
 
-// isScriptError reports whether err is the script's own error reply code
-// (Redis 7 prefixes such replies with "ERR ").
-func isScriptError(err error, code string) bool {
-	var re redis.Error
-	if !errors.As(err, &re) {
-		return false
-	}
-	msg := strings.TrimPrefix(re.Error(), "ERR ")
-	return msg == code || strings.HasPrefix(msg, code+" ")
-}
+func ms(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Load implements [tether.Store] in one command.
+// Load implements [tether.Store] in one command, or none when the session
+// is served from the client-side cache (see cache.go).
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
-	res, err := loadScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, unixms.From(now), unixms.From(idleDeadline), s.grace).Text()
-	if errors.Is(err, redis.Nil) {
+	sk := s.sessionKey(key)
+	if s.cache != nil {
+		if rec, ok, err := s.loadCached(ctx, sk, now, idleDeadline); ok {
+			return rec, err
+		}
+		s.cache.fresh.Add(1)
+	}
+	want := unixms.From(idleDeadline)
+	res, err := s.be.eval(ctx, loadScript, sk, []string{ms(unixms.From(now)), ms(want), ms(s.grace)})
+	if err == errNil {
 		return nil, tether.ErrNotFound
 	}
 	if err != nil {
 		return nil, s.fail("load", err)
 	}
-	return decodeRecord(res)
+	rec, err := decodeRecord(res)
+	if err == nil && s.cache != nil && want > 0 && unixms.From(rec.IdleDeadline) == min(want, unixms.From(rec.AbsoluteDeadline)) {
+		s.wrote(sk) // the script moved the deadline (or it was already there)
+	}
+	return rec, err
 }
 
 // Update implements [tether.Store] in one command.
 func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether.Patch) (*tether.Record, error) {
-	args := make([]any, 0, 8+2*len(p.Set)+len(p.Delete)+2*len(p.Incr)+2*len(p.Expect))
-	args = append(args, unixms.From(now), unixms.From(p.IdleDeadline), unixms.From(p.AuthenticatedAt), s.grace, len(p.Set))
+	args := make([]string, 0, 8+2*len(p.Set)+len(p.Delete)+2*len(p.Incr)+2*len(p.Expect))
+	args = append(args, ms(unixms.From(now)), ms(unixms.From(p.IdleDeadline)), ms(unixms.From(p.AuthenticatedAt)), ms(s.grace), strconv.Itoa(len(p.Set)))
 	for k, v := range p.Set {
 		args = append(args, k, string(v))
 	}
-	args = append(args, len(p.Delete))
-	for _, k := range p.Delete {
-		args = append(args, k)
-	}
-	args = append(args, len(p.Incr))
+	args = append(args, strconv.Itoa(len(p.Delete)))
+	args = append(args, p.Delete...)
+	args = append(args, strconv.Itoa(len(p.Incr)))
 	for k, d := range p.Incr {
-		args = append(args, k, d)
+		args = append(args, k, ms(d))
 	}
-	args = append(args, len(p.Expect))
+	args = append(args, strconv.Itoa(len(p.Expect)))
 	for k, v := range p.Expect {
 		args = append(args, k, string(v))
 	}
-	res, err := updateScript.Run(ctx, s.rdb, []string{s.sessionKey(key)}, args...).Text()
+	sk := s.sessionKey(key)
+	res, err := s.be.eval(ctx, updateScript, sk, args)
+	s.wrote(sk)
 	switch {
-	case errors.Is(err, redis.Nil):
+	case err == errNil:
 		return nil, tether.ErrNotFound
 	case isScriptError(err, "NOTINT"):
 		return nil, tether.ErrNotInteger
@@ -229,7 +322,10 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 // Delete implements [tether.Store]. The user's index entry, if any, is left
 // for the next read of the index to remove (it then points at nothing).
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.rdb.Unlink(ctx, s.sessionKey(key)).Err(); err != nil {
+	sk := s.sessionKey(key)
+	_, err := s.be.unlink(ctx, []string{sk})
+	s.wrote(sk)
+	if err != nil {
 		return s.fail("delete", err)
 	}
 	return nil
