@@ -53,6 +53,9 @@ type backend interface {
 var (
 	errNil     = errors.New("redisstore: nil reply")
 	errNoCache = errors.New("redisstore: the client has no client-side cache")
+	// errConnLost: a cached copy was found while a connection of the
+	// client is known to be lost; it must not be served.
+	errConnLost = errors.New("redisstore: a connection was lost; cache not trusted")
 )
 
 // replyError is an error reply of Redis (a script's error_reply, WRONGTYPE…),

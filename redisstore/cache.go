@@ -199,6 +199,8 @@ func (s *Store) loadCached(ctx context.Context, key string, now, idleDeadline ti
 		// No such key (cached: a Create anywhere invalidates it).
 		s.count(hit)
 		return nil, true, tether.ErrNotFound
+	case err == errConnLost:
+		return nil, false, nil
 	case err != nil && isWrongType(err):
 		return nil, false, nil // the script's verdict (not a session)
 	case err != nil:

@@ -11,7 +11,10 @@ import (
 // ruei is the backend on a rueidis client: auto-pipelined commands, and
 // reads served from its server-assisted client-side cache (RESP3 CLIENT
 // TRACKING) through DoCache.
-type ruei struct{ c rueidis.Client }
+type ruei struct {
+	c rueidis.Client
+	w *connWatch // the client's connections (OpenRueidis), or nil
+}
 
 // norm maps rueidis's errors onto the backend's (see backend).
 func (ruei) norm(err error) error {
@@ -130,5 +133,12 @@ func (b ruei) scan(ctx context.Context, match string, count int64, each func([]s
 func (b ruei) cachedGet(ctx context.Context, key string, ttl time.Duration) (string, bool, int64, error) {
 	r := b.c.DoCache(ctx, b.c.B().Get().Key(key).Cache(), ttl)
 	v, err := r.ToString()
-	return v, r.IsCacheHit(), r.CachePXAT(), b.norm(err)
+	hit, pxat := r.IsCacheHit(), r.CachePXAT()
+	// The copy's client-side expiry is its fetch's start plus ttl (in ms,
+	// rounded down, so this start is never late); unknown: untrusted.
+	if hit && b.w != nil && (pxat == 0 || !b.w.trust(pxat-ttl.Milliseconds())) {
+		// A connection was lost, its cache maybe not yet dropped (connwatch.go).
+		return "", false, 0, errConnLost
+	}
+	return v, hit, pxat, b.norm(err)
 }

@@ -121,7 +121,7 @@ func NewRueidis(c rueidis.Client, opts Options) (*Store, error) {
 	if c == nil {
 		return nil, errors.New("redisstore: NewRueidis needs a client")
 	}
-	return newStore(ruei{c}, opts, opts.CacheTTL >= 0)
+	return newStore(ruei{c: c}, opts, opts.CacheTTL >= 0)
 }
 
 // OpenRueidis builds a rueidis client from opt with the cache settings of
@@ -152,11 +152,13 @@ func OpenRueidis(opt rueidis.ClientOption, opts Options) (*Store, rueidis.Client
 			}
 		}
 	}
+	w := newConnWatch()
+	opt.DialCtxFn = w.dialer(opt.DialCtxFn)
 	c, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, nil, fmt.Errorf("redisstore: rueidis client: %w", err)
 	}
-	s.be = ruei{c}
+	s.be = ruei{c: c, w: w}
 	return s, c, nil
 }
 

@@ -1,0 +1,201 @@
+package redisstore_test
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/testenv/redistest"
+	"github.com/tetherhq/tether/internal/testenv/tcpproxy"
+	"github.com/tetherhq/tether/redisstore"
+)
+
+// What the client-side cache must never do (issue 13, point 2), each
+// against a real redis-server.
+
+// A write by this instance is never hidden from its own next read. Redis
+// may deliver the invalidation of a write after the write's reply, on
+// another connection, so a read right after a write could meet the copy
+// cached before it; the store reads a key it wrote fresh for CacheTTL.
+// Thousands of write-then-read rounds, each read starting with a warm copy.
+func TestCachedOwnWriteNeverHidden(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	s := openCached(t, srv.Addr, "p:", redisstore.Options{CacheTTL: 5 * time.Millisecond})
+	ctx := t.Context()
+	const rounds = 3000
+	key, rec := newSession(t, s, "u1")
+	now := rec.CreatedAt
+	idle := now.Add(30 * time.Minute)
+	stale, n := 0, 0 // n: increments since the record was last created
+	for i := 1; i <= rounds; i++ {
+		if i%50 == 0 {
+			time.Sleep(6 * time.Millisecond) // let the mark lapse: the next reads use the cache
+		}
+		if _, err := s.Load(ctx, key, now, idle); err != nil { // warm (or hit) the cache
+			t.Fatalf("round %d: Load before the write: %v", i, err)
+		}
+		switch i % 10 {
+		case 0: // delete, read, create again
+			if err := s.Delete(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Load(ctx, key, now, idle); !errors.Is(err, tether.ErrNotFound) {
+				stale++
+				t.Errorf("round %d: Load after Delete: got %v, want ErrNotFound", i, err)
+			}
+			if err := s.Create(ctx, key, rec); err != nil {
+				t.Fatal(err)
+			}
+			n = 0
+			if _, err := s.Load(ctx, key, now, idle); err != nil {
+				stale++
+				t.Errorf("round %d: Load after Create: got %v, want the record", i, err)
+			}
+		default: // increment, read
+			if _, err := s.Update(ctx, key, now, &tether.Patch{Incr: map[string]int64{"n": 1}}); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			got, err := s.Load(ctx, key, now, idle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := string(got.Values["n"]), strconv.Itoa(n); g != w {
+				stale++
+				t.Errorf("round %d: Load after Update: n got %q, want %q", i, g, w)
+			}
+		}
+		if stale > 5 {
+			t.Fatalf("stopping after %d stale reads", stale)
+		}
+	}
+}
+
+// When the tracking connection is lost (CLIENT KILL) or Redis restarts,
+// the invalidations sent meanwhile are lost with it; rueidis drops the
+// connection's cache, so no read is served from it afterwards. 50 trials
+// each: warm, kill, delete elsewhere, read at once.
+func TestCacheDroppedOnConnectionLoss(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	// The writer is on go-redis, which retries a command that meets a
+	// killed connection; b is the cached instance under test.
+	a, err := redisstore.New(admin, redisstore.Options{Prefix: "p:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := openCached(t, srv.Addr, "p:", redisstore.Options{CacheTTL: time.Hour})
+	ctx := t.Context()
+
+	t.Run("CLIENT KILL", func(t *testing.T) {
+		for trial := range 50 {
+			key, rec := newSession(t, a, "u1")
+			now := rec.CreatedAt
+			if _, err := b.Load(ctx, key, now, now.Add(30*time.Minute)); err != nil {
+				t.Fatalf("trial %d: warm: %v", trial, err)
+			}
+			// Every client but admin's own connection: b's tracking one too.
+			if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.Del(ctx, "p:s:"+key).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := b.Load(ctx, key, now, now.Add(30*time.Minute)); err == nil {
+				t.Fatalf("trial %d: Load after the connection was killed and the session deleted: got a live record (user %q), want ErrNotFound or an error", trial, got.UserID)
+			}
+		}
+	})
+	t.Run("restart", func(t *testing.T) {
+		key, rec := newSession(t, a, "u1")
+		now := rec.CreatedAt
+		if _, err := b.Load(ctx, key, now, now.Add(30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		srv.Kill()
+		srv.Restart() // no persistence: the session is gone
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_, err := b.Load(ctx, key, now, now.Add(30*time.Minute))
+			if errors.Is(err, tether.ErrNotFound) {
+				break
+			}
+			if err == nil {
+				t.Fatal("Load after a restart of Redis: got the cached record, want ErrNotFound")
+			}
+			if time.Now().After(deadline) { // still reconnecting
+				t.Fatalf("Load after a restart: %v for 5s, want ErrNotFound once reconnected", err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// A half-open connection (the proxy stops forwarding without closing, so
+// no invalidation arrives and no error either) serves a deleted session for
+// at most 2 s: the cached copy's client-side TTL (Options.CacheTTL, 1 s by
+// default) ends it, and the fetch that follows cannot get an answer.
+func TestCacheHalfOpenBound(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	a := openCached(t, srv.Addr, "p:", redisstore.Options{})
+	var worst time.Duration
+	for trial := range 3 {
+		proxy := tcpproxy.Start(t, srv.Addr)
+		b, c, err := redisstore.OpenRueidis(rueidis.ClientOption{InitAddress: []string{proxy.Addr}}, redisstore.Options{Prefix: "p:"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, rec := newSession(t, a, "u1")
+		now := rec.CreatedAt
+		if _, err := b.Load(t.Context(), key, now, now.Add(30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		proxy.Stall()
+		if err := admin.Del(t.Context(), "p:s:"+key).Err(); err != nil {
+			t.Fatal(err)
+		}
+		d := loadUntilRefused(t, b, key, 2*time.Second)
+		t.Logf("trial %d: deleted session served for %v over a half-open connection", trial, d.Round(time.Millisecond))
+		worst = max(worst, d)
+		proxy.Close()
+		c.Close()
+	}
+	t.Logf("worst of 3: %v (bound 2s)", worst.Round(time.Millisecond))
+}
+
+// A per-user revocation (DeleteUser: "log out everywhere", an
+// administrator's revoke, a password change) ends in a write of each
+// session key, so Redis invalidates every instance's copy: the other
+// instance refuses the sessions without waiting for a TTL (here the TTL is
+// an hour).
+func TestCachedUserRevocationInvalidates(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	a := openCached(t, srv.Addr, "p:", redisstore.Options{})
+	b := openCached(t, srv.Addr, "p:", redisstore.Options{CacheTTL: time.Hour})
+	ctx := t.Context()
+	var keys []string
+	for range 3 {
+		key, rec := newSession(t, a, "u7")
+		keys = append(keys, key)
+		if _, err := b.Load(ctx, key, rec.CreatedAt, rec.CreatedAt.Add(30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := a.DeleteUser(ctx, "u7"); err != nil || n != 3 {
+		t.Fatalf("DeleteUser: got %d, %v, want 3, nil", n, err)
+	}
+	for _, key := range keys {
+		d := loadUntilRefused(t, b, key, 500*time.Millisecond)
+		t.Logf("refused on the other instance %v after the revocation returned", d)
+	}
+	if b.CacheStats().Invalidations < 3 {
+		t.Errorf("CacheStats.Invalidations: got %d, want at least 3", b.CacheStats().Invalidations)
+	}
+}
