@@ -225,3 +225,10 @@ func (s *Store) count(hit bool) {
 		s.cache.misses.Add(1)
 	}
 }
+
+// CacheCounts returns the counters of CacheStats as numbers (hits, misses,
+// fresh reads, invalidations), the shape metrics.Metrics.ClientCache takes.
+func (s *Store) CacheCounts() (hits, misses, fresh, invalidations uint64) {
+	st := s.CacheStats()
+	return st.Hits, st.Misses, st.Fresh, st.Invalidations
+}

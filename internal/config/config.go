@@ -11,6 +11,7 @@
 //	PORT                            3000          0 picks a free port
 //	DATA_DIR                        ./data        SQLite database, dev secret
 //	REDIS_URL, DATABASE_URL         unset
+//	REDIS_CLIENT_CACHE              on            on or off: cached session reads
 //	SESSION_STORE                   redis with REDIS_URL, else sqlite; or postgres
 //	SESSION_SECRET                  dev: generated once into DATA_DIR
 //	SESSION_SECRET_PREVIOUS         unset         comma list, newest first
@@ -79,14 +80,18 @@ const MinIdleTimeout = time.Second
 
 // Config is the server's configuration. Load fills and validates it.
 type Config struct {
-	Env           string // APP_ENV: Development or Production
-	Host          string // HOST: listen address
-	Port          int    // PORT: 0-65535; 0 picks a free port (tests)
-	DataDir       string // DATA_DIR
-	RedisURL      string // REDIS_URL: secret (may hold a password)
-	DatabaseURL   string // DATABASE_URL: secret (may hold a password)
-	SessionStore  string // SESSION_STORE: StoreSQLite, StoreRedis or StorePostgres; never empty after Load
-	SessionSecret string // SESSION_SECRET: secret; see Secrets
+	Env      string // APP_ENV: Development or Production
+	Host     string // HOST: listen address
+	Port     int    // PORT: 0-65535; 0 picks a free port (tests)
+	DataDir  string // DATA_DIR
+	RedisURL string // REDIS_URL: secret (may hold a password)
+	// REDIS_CLIENT_CACHE: "on" (default) serves session reads from a
+	// client-side cache that Redis invalidates (RESP3 tracking, rueidis;
+	// see redisstore), "off" reads every session from Redis (go-redis).
+	RedisClientCache bool
+	DatabaseURL      string // DATABASE_URL: secret (may hold a password)
+	SessionStore     string // SESSION_STORE: StoreSQLite, StoreRedis or StorePostgres; never empty after Load
+	SessionSecret    string // SESSION_SECRET: secret; see Secrets
 	// SESSION_SECRET_PREVIOUS split at commas, entries trimmed, empty ones
 	// dropped (so a secret cannot contain a comma; generated ones are hex).
 	// Secret.
@@ -181,6 +186,13 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 	c.RedisURL = get("REDIS_URL")
 	if msg := checkSecretURL(c.RedisURL, "redis", "rediss", "unix"); msg != "" {
 		bad("REDIS_URL: %s (value not shown: it may hold a password)", msg)
+	}
+	switch v := get("REDIS_CLIENT_CACHE"); v {
+	case "", "on":
+		c.RedisClientCache = true
+	case "off":
+	default:
+		bad("REDIS_CLIENT_CACHE: %q is not on or off", v)
 	}
 	c.DatabaseURL = get("DATABASE_URL")
 	if msg := checkSecretURL(c.DatabaseURL, "postgres", "postgresql"); msg != "" {

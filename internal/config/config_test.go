@@ -93,6 +93,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"TRUST_PROXY":                    "2",
 		"METRICS_ADDR":                   "127.0.0.1:9100",
 		"SESSION_BINDING":                "strict",
+		"REDIS_CLIENT_CACHE":             "off",
 		"SESSION_COOKIE_MODE":            "persistent",
 		"SESSION_RENEW_INTERVAL":         "5m",
 		"SESSION_RENEW_GRACE":            "10s",
