@@ -67,16 +67,17 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 	if cfg.RedisURL != "" {
 		// With another SESSION_STORE, Redis still holds the login
 		// throttling counters that every instance shares.
-		store, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), log)
+		sessionsHere := cfg.SessionStore == config.StoreRedis
+		store, rdb, closeRedis, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), sessionsHere && cfg.RedisClientCache, log)
 		if err != nil {
 			return nil, err
 		}
 		a.rdb = rdb
 		a.ping = append(a.ping, store.Ping)
-		a.closers = append(a.closers, rdb.Close)
-		if cfg.SessionStore == config.StoreRedis {
+		a.closers = append(a.closers, closeRedis)
+		if sessionsHere {
 			a.sessions = store
-			log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","))
+			log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","), "client_cache", store.CacheEnabled())
 		}
 	}
 	switch cfg.SessionStore {

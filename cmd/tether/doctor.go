@@ -194,13 +194,13 @@ func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv f
 	if cfg.SessionStore == config.StoreRedis {
 		ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 		defer cancel()
-		_, rdb, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), slog.New(slog.DiscardHandler))
+		store, rdb, closeRedis, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), cfg.RedisClientCache, slog.New(slog.DiscardHandler))
 		if err != nil {
 			r.fail("session store: %v", err)
 			return
 		}
-		defer rdb.Close()
-		r.ok("session store: Redis at %s answers, scripts loaded", strings.Join(redisAddrs(rdb), ", "))
+		defer closeRedis()
+		r.ok("session store: Redis at %s answers, scripts loaded; %s", strings.Join(redisAddrs(rdb), ", "), cacheMode(store))
 		return
 	}
 	path := dbPath(cfg)

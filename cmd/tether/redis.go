@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 	"github.com/tetherhq/tether/internal/config"
 	"github.com/tetherhq/tether/redisstore"
 )
@@ -60,31 +63,41 @@ func redisDefaults(opts *redis.UniversalOptions) {
 }
 
 // openRedis connects to REDIS_URL, checks that Redis answers and loads the
-// store's scripts. Errors name the address, never the password; go-redis's
-// own messages go to log (see redisLog).
-func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog.Logger) (*redisstore.Store, redis.UniversalClient, error) {
+// store's scripts. It returns the session store, a go-redis client (the
+// login throttling counters use it) and a function that closes everything.
+// With cache set (REDIS_CLIENT_CACHE=on and sessions in Redis) the session
+// store is on a second client, rueidis with its client-side cache
+// (redisstore.OpenRueidis), built from the same REDIS_URL: one node, TLS,
+// ACL user, Sentinel and Cluster alike. Errors name the address, never the
+// password; go-redis's own messages go to log (see redisLog).
+func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache bool, log *slog.Logger) (*redisstore.Store, redis.UniversalClient, func() error, error) {
 	opts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("REDIS_URL: %s", stripPrefixes(err.Error()))
+		return nil, nil, nil, fmt.Errorf("REDIS_URL: %s", stripPrefixes(err.Error()))
 	}
 	redis.SetLogger(newRedisLog(log, opts.Password))
 	if ca := caFile; ca != "" && opts.TLSConfig != nil {
 		pem, err := os.ReadFile(ca)
 		if err != nil {
-			return nil, nil, fmt.Errorf("REDIS_CA_CERT: %w", err)
+			return nil, nil, nil, fmt.Errorf("REDIS_CA_CERT: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("REDIS_CA_CERT %s holds no PEM certificate", ca)
+			return nil, nil, nil, fmt.Errorf("REDIS_CA_CERT %s holds no PEM certificate", ca)
 		}
 		opts.TLSConfig.RootCAs = pool
 	}
 	redisDefaults(opts)
+	unreachable := func(err error) error {
+		return fmt.Errorf("cannot reach Redis at %s (REDIS_URL): %s; check that Redis is running there, "+
+			"and REDIS_URL's scheme (redis://, or rediss:// for TLS), user and password",
+			strings.Join(opts.Addrs, ", "), redactErr(errors.New(cause(err)), cfg.RedisURL))
+	}
 	rdb := redis.NewUniversalClient(opts)
 	store, err := redisstore.New(rdb, redisstore.Options{})
 	if err != nil {
 		rdb.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, redisStartupWait)
 	defer cancel()
@@ -94,11 +107,56 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, log *slog
 	}
 	if err != nil {
 		rdb.Close()
-		return nil, nil, fmt.Errorf("cannot reach Redis at %s (REDIS_URL): %s; check that Redis is running there, "+
-			"and REDIS_URL's scheme (redis://, or rediss:// for TLS), user and password",
-			strings.Join(opts.Addrs, ", "), redactErr(errors.New(cause(err)), cfg.RedisURL))
+		return nil, nil, nil, unreachable(err)
 	}
-	return store, rdb, nil
+	if !cache {
+		return store, rdb, rdb.Close, nil
+	}
+	cached, rc, err := redisstore.OpenRueidis(rueidisOptions(opts), redisstore.Options{})
+	if err == nil {
+		err = cached.Ping(pctx)
+		if err != nil {
+			rc.Close()
+		}
+	}
+	if err != nil {
+		rdb.Close()
+		return nil, nil, nil, unreachable(err)
+	}
+	return cached, rdb, func() error { rc.Close(); return rdb.Close() }, nil
+}
+
+// rueidisOptions turns the go-redis options that REDIS_URL and
+// redisDefaults gave into rueidis's: the same addresses, credentials, TLS,
+// database, dial timeout, and the write timeout as ConnWriteTimeout (rueidis
+// also pings an idle connection and drops it, with its cache, when no
+// answer comes within it). Sentinel (MasterName) and Cluster follow.
+func rueidisOptions(o *redis.UniversalOptions) rueidis.ClientOption {
+	opt := rueidis.ClientOption{
+		InitAddress: o.Addrs,
+		Username:    o.Username,
+		Password:    o.Password,
+		SelectDB:    o.DB,
+		ClientName:  o.ClientName,
+		TLSConfig:   o.TLSConfig,
+		Dialer:      net.Dialer{Timeout: o.DialTimeout},
+		// Single node unless the URL says Cluster or Sentinel (rueidis would
+		// otherwise probe a lone address for Cluster mode).
+		ForceSingleClient: !o.IsClusterMode && o.MasterName == "",
+		ConnWriteTimeout:  o.WriteTimeout,
+	}
+	if o.MasterName != "" {
+		opt.Sentinel = rueidis.SentinelOption{
+			MasterSet: o.MasterName, Username: o.SentinelUsername, Password: o.SentinelPassword,
+			TLSConfig: o.TLSConfig, Dialer: opt.Dialer,
+		}
+	}
+	if len(o.Addrs) == 1 && strings.HasPrefix(o.Addrs[0], "/") { // unix://
+		opt.DialCtxFn = func(ctx context.Context, addr string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
+			return d.DialContext(ctx, "unix", addr)
+		}
+	}
+	return opt
 }
 
 // redactErr returns err's text without any password from the URL.
@@ -183,4 +241,12 @@ func (l *redisLog) Printf(ctx context.Context, format string, v ...any) {
 		attrs = append(attrs, "suppressed", suppressed)
 	}
 	l.log.WarnContext(context.WithoutCancel(ctx), "redis client", attrs...)
+}
+
+// cacheMode describes REDIS_CLIENT_CACHE as the store runs it, for doctor.
+func cacheMode(s *redisstore.Store) string {
+	if s.CacheEnabled() {
+		return "client-side cache on (REDIS_CLIENT_CACHE=on: session reads served locally, invalidated by Redis, each copy trusted for at most 1s)"
+	}
+	return "client-side cache off (REDIS_CLIENT_CACHE=off: every session read goes to Redis)"
 }

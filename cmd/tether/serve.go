@@ -18,6 +18,7 @@ import (
 	"github.com/tetherhq/tether/internal/server"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/metrics"
+	"github.com/tetherhq/tether/redisstore"
 	"github.com/tetherhq/tether/throttle"
 	"github.com/tetherhq/tether/throttle/redisthrottle"
 )
@@ -87,6 +88,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	resolver := clientip.New(cfg.TrustProxy)
 	mets := metrics.New()
 	mets.Passwords(app.hasher)
+	if rs, ok := app.sessions.(*redisstore.Store); ok && rs.CacheEnabled() {
+		mets.ClientCache(rs)
+	}
 	var counter, sharedCounter throttle.Counter = throttle.NewMemory(nil), nil
 	if app.rdb != nil {
 		counter = redisthrottle.New(app.rdb, "") // shared by every instance
@@ -110,6 +114,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AnonymousIdleTimeout: cfg.AnonIdleTimeout,
 		AllowCreate:          allow,
 		ClientIP:             resolver.ClientIP,
+		FreshRead:            freshRead,
 		OnEvent: func(e tether.Event) {
 			mets.Event(e.Type)
 			events.OnEvent(e)
