@@ -68,16 +68,16 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 		// With another SESSION_STORE, Redis still holds the login
 		// throttling counters that every instance shares.
 		sessionsHere := cfg.SessionStore == config.StoreRedis
-		store, rdb, closeRedis, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), sessionsHere && cfg.RedisClientCache, log)
+		rc, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), sessionsHere && cfg.RedisClientCache, log)
 		if err != nil {
 			return nil, err
 		}
-		a.rdb = rdb
-		a.ping = append(a.ping, store.Ping)
-		a.closers = append(a.closers, closeRedis)
+		a.rdb = rc.rdb
+		a.ping = append(a.ping, rc.ping)
+		a.closers = append(a.closers, rc.close)
 		if sessionsHere {
-			a.sessions = store
-			log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rdb), ","), "client_cache", store.CacheEnabled())
+			a.sessions = rc.store
+			log.Info("sessions in Redis", "addrs", strings.Join(redisAddrs(rc.rdb), ","), "client_cache", rc.store.CacheEnabled())
 		}
 	}
 	switch cfg.SessionStore {

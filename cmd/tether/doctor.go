@@ -194,13 +194,13 @@ func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv f
 	if cfg.SessionStore == config.StoreRedis {
 		ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 		defer cancel()
-		store, rdb, closeRedis, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), cfg.RedisClientCache, slog.New(slog.DiscardHandler))
+		rc, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), cfg.RedisClientCache, slog.New(slog.DiscardHandler))
 		if err != nil {
 			r.fail("session store: %v", err)
 			return
 		}
-		defer closeRedis()
-		r.ok("session store: Redis at %s answers, scripts loaded; %s", strings.Join(redisAddrs(rdb), ", "), cacheMode(store))
+		defer rc.close()
+		r.ok("session store: Redis at %s answers, scripts loaded; %s", strings.Join(redisAddrs(rc.rdb), ", "), cacheMode(rc.store))
 		return
 	}
 	path := dbPath(cfg)

@@ -62,28 +62,37 @@ func redisDefaults(opts *redis.UniversalOptions) {
 	}
 }
 
+// redisConns is what openRedis opened.
+type redisConns struct {
+	store *redisstore.Store     // the session store
+	rdb   redis.UniversalClient // go-redis: the login throttling counters
+	ping  func(context.Context) error
+	close func() error
+}
+
 // openRedis connects to REDIS_URL, checks that Redis answers and loads the
 // store's scripts. It returns the session store, a go-redis client (the
-// login throttling counters use it) and a function that closes everything.
+// login throttling counters use it), a ping of every client (/readyz) and a
+// function that closes them.
 // With cache set (REDIS_CLIENT_CACHE=on and sessions in Redis) the session
 // store is on a second client, rueidis with its client-side cache
 // (redisstore.OpenRueidis), built from the same REDIS_URL: one node, TLS,
 // ACL user, Sentinel and Cluster alike. Errors name the address, never the
 // password; go-redis's own messages go to log (see redisLog).
-func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache bool, log *slog.Logger) (*redisstore.Store, redis.UniversalClient, func() error, error) {
+func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache bool, log *slog.Logger) (*redisConns, error) {
 	opts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("REDIS_URL: %s", stripPrefixes(err.Error()))
+		return nil, fmt.Errorf("REDIS_URL: %s", stripPrefixes(err.Error()))
 	}
 	redis.SetLogger(newRedisLog(log, opts.Password))
 	if ca := caFile; ca != "" && opts.TLSConfig != nil {
 		pem, err := os.ReadFile(ca)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("REDIS_CA_CERT: %w", err)
+			return nil, fmt.Errorf("REDIS_CA_CERT: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, nil, fmt.Errorf("REDIS_CA_CERT %s holds no PEM certificate", ca)
+			return nil, fmt.Errorf("REDIS_CA_CERT %s holds no PEM certificate", ca)
 		}
 		opts.TLSConfig.RootCAs = pool
 	}
@@ -97,7 +106,7 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache boo
 	store, err := redisstore.New(rdb, redisstore.Options{})
 	if err != nil {
 		rdb.Close()
-		return nil, nil, nil, err
+		return nil, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, redisStartupWait)
 	defer cancel()
@@ -107,10 +116,10 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache boo
 	}
 	if err != nil {
 		rdb.Close()
-		return nil, nil, nil, unreachable(err)
+		return nil, unreachable(err)
 	}
 	if !cache {
-		return store, rdb, rdb.Close, nil
+		return &redisConns{store: store, rdb: rdb, ping: store.Ping, close: rdb.Close}, nil
 	}
 	cached, rc, err := redisstore.OpenRueidis(rueidisOptions(opts), redisstore.Options{})
 	if err == nil {
@@ -121,9 +130,19 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache boo
 	}
 	if err != nil {
 		rdb.Close()
-		return nil, nil, nil, unreachable(err)
+		return nil, unreachable(err)
 	}
-	return cached, rdb, func() error { rc.Close(); return rdb.Close() }, nil
+	return &redisConns{store: cached, rdb: rdb,
+		ping: func(ctx context.Context) error {
+			// Both clients: sessions and the throttling counters.
+			err := cached.Ping(ctx)
+			if gerr := store.Ping(ctx); err == nil {
+				err = gerr
+			}
+			return err
+		},
+		close: func() error { rc.Close(); return rdb.Close() },
+	}, nil
 }
 
 // rueidisOptions turns the go-redis options that REDIS_URL and
