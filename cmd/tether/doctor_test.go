@@ -92,7 +92,9 @@ func TestDoctor(t *testing.T) {
 		{"unreachable Redis", tmp, []string{"REDIS_URL", fmt.Sprintf("redis://u:%s@127.0.0.1:%d", pw, redistest.FreePort(t))}, true, []string{
 			"FAIL  session store: cannot reach Redis at 127.0.0.1:", "1 problem(s)"}},
 		{"Redis and PostgreSQL", tmp, []string{"REDIS_URL", "redis://" + redis.Addr, "DATABASE_URL", pgtest.URL(t)}, false, []string{
-			"ok    session store: Redis at " + redis.Addr + " answers", "ok    users: PostgreSQL (DATABASE_URL) has no tables yet"}},
+			"ok    session store: Redis at " + redis.Addr + " answers", "client-side cache on (REDIS_CLIENT_CACHE=on", "ok    users: PostgreSQL (DATABASE_URL) has no tables yet"}},
+		{"Redis with REDIS_CLIENT_CACHE=off", tmp, []string{"REDIS_URL", "redis://" + redis.Addr, "REDIS_CLIENT_CACHE", "off"}, false, []string{
+			"ok    session store: Redis at " + redis.Addr + " answers", "client-side cache off (REDIS_CLIENT_CACHE=off"}},
 		{"invalid configuration", tmp, []string{"SESSION_IDLE_TIMEOUT", "soon"}, true, []string{"FAIL  configuration: SESSION_IDLE_TIMEOUT"}},
 		{"users shared but sessions not", tmp, []string{"DATABASE_URL", pgtest.URL(t)}, false, []string{
 			"warn  users are shared through DATABASE_URL but sessions stay in this instance's SQLite file"}},
