@@ -10,9 +10,10 @@ package redisstore
 
 // loadScript returns the session and, if it is live at ARGV[1], moves its
 // idle deadline to min(ARGV[2], absolute) and its expiry (plus grace,
-// ARGV[3]) with it, in steps of at least min(1 s, a tenth of the idle
-// timeout). ARGV[2] = 0 moves nothing. An expired session is returned
-// unchanged, never extended.
+// ARGV[3]) with it, in steps of at least ARGV[4] ms (the Store passes
+// min(1 s, a tenth of the idle timeout), or the cache's larger slack when
+// reads are cached: see cache.go). ARGV[2] = 0 moves nothing. An expired
+// session is returned unchanged, never extended.
 var loadScript = newScript(`
 local v = redis.pcall('GET', KEYS[1])
 if type(v) ~= 'string' then return false end
@@ -21,10 +22,10 @@ if string.sub(v, 1, 1) ~= '1' or not idle or not abs then return redis.error_rep
 local now, want = tonumber(ARGV[1]), tonumber(ARGV[2])
 if want > 0 and idle > now and abs > now then
   local ni = math.min(want, abs)
-  -- Write only when the deadline moves by at least a tenth of the idle
-  -- timeout (at most 1 s): a busy session is not rewritten on every read,
-  -- and the deadline is never more than that short of exact.
-  if ni < idle or ni - idle >= math.min(1000, (ni - now) / 10) then
+  -- Write only when the deadline moves by at least ARGV[4] ms: a busy
+  -- session is not rewritten on every read, and the deadline is never more
+  -- than that short of exact.
+  if ni < idle or ni - idle >= tonumber(ARGV[4]) then
     local s = string.format('%013d', ni)
     redis.call('SETRANGE', KEYS[1], 1, s)
     redis.call('PEXPIREAT', KEYS[1], string.format('%d', ni + tonumber(ARGV[3])))

@@ -263,6 +263,18 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 
 func ms(n int64) string { return strconv.FormatInt(n, 10) }
 
+// minMove is the smallest forward move of the idle deadline (ms) that Load
+// writes: min(1 s, d/10), d = idleDeadline-now, and with a cache the slack
+// (cache.go), so that a fresh read does not write a deadline that a cached
+// read would have left alone (each write invalidates every copy).
+func (s *Store) minMove(now, idleDeadline time.Time) int64 {
+	d := idleDeadline.Sub(now)
+	if s.cache != nil {
+		return slack(now, idleDeadline).Milliseconds()
+	}
+	return min(time.Second, d/10).Milliseconds()
+}
+
 // Load implements [tether.Store] in one command, or none when the session
 // is served from the client-side cache (see cache.go).
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
@@ -274,7 +286,7 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 		s.cache.fresh.Add(1)
 	}
 	want := unixms.From(idleDeadline)
-	res, err := s.be.eval(ctx, loadScript, sk, []string{ms(unixms.From(now)), ms(want), ms(s.grace)})
+	res, err := s.be.eval(ctx, loadScript, sk, []string{ms(unixms.From(now)), ms(want), ms(s.grace), ms(s.minMove(now, idleDeadline))})
 	if err == errNil {
 		return nil, tether.ErrNotFound
 	}
