@@ -1,15 +1,59 @@
 // Package redisstore is a [tether.Store] in Redis, for any number of server
-// instances sharing sessions. It takes a redis.UniversalClient, so a single
-// node, Sentinel (failover) and Cluster all work, with TLS and ACL users as
-// the client is configured (see ParseURL).
+// instances sharing sessions. It runs on either Go client, with the same
+// scripts, encoding and rules (written once, behind an internal interface):
 //
-// Cost per request, in Redis commands: reading a session is one command
-// (a script that returns the session and refreshes its idle deadline and
-// expiry); a change is one more (a script that patches only the changed
-// values, and only while the session exists); an atomic increment is that
-// same patch. Creating a session is a SET NX. No request runs KEYS or SCAN.
-// A session is one string (its layout is in record.go). Needs Redis 6.2 or
-// later.
+//   - New takes a go-redis redis.UniversalClient: every read asks Redis.
+//   - NewRueidis and OpenRueidis take a rueidis client and serve reads from
+//     its server-assisted client-side cache (RESP3 CLIENT TRACKING): Redis
+//     pushes an invalidation when a cached session is written or deleted
+//     anywhere. See "Cached reads" below.
+//
+// A single node, Sentinel (failover) and Cluster all work, with TLS and ACL
+// users as the client is configured (see ParseURL).
+//
+// Cost per request, in Redis commands, without the cache: reading a session
+// is one command (a script that returns the session and refreshes its idle
+// deadline and expiry); a change is one more (a script that patches only
+// the changed values, and only while the session exists); an atomic
+// increment is that same patch. Creating a session is a SET NX. No request
+// runs KEYS or SCAN. A session is one string (its layout is in record.go).
+// Needs Redis 6.2 or later.
+//
+// Cached reads (rueidis, Options.CacheTTL not negative): a read of a live
+// session costs no command while its cached copy is fresh enough; the
+// first read on an instance, or after an invalidation, costs one (GET with
+// PTTL in a MULTI); a read once the copy's idle deadline has fallen behind
+// by the slack runs the load script, whose write moves the deadline in
+// Redis and invalidates every copy. Changes cost what they cost without the
+// cache. The rules, each tested against a real redis-server:
+//
+//   - Slack: a copy is served only while its idle deadline is behind the
+//     wanted one by less than max(d/30, min(1 s, d/10)), d = idleDeadline-now
+//     (tether.Store allows a Load to skip such a move), and never when the
+//     wanted deadline is earlier. An expired copy is never served.
+//   - Fresh reads: a Load whose context carries tether.WithFreshRead (the
+//     Manager sets it for unsafe methods and Config.FreshRead routes) runs
+//     the load script.
+//   - Own writes: Redis may deliver the invalidation of a write after its
+//     reply (another connection), so a key this Store wrote (Create, Update,
+//     Delete, DeleteUser, a Load that moved the deadline) is read from Redis
+//     for CacheTTL after the write; by then every copy fetched before the
+//     write has expired (DeleteAll: every key).
+//   - Connection loss: rueidis drops a connection's cache when it sees the
+//     connection end; until then, a Store from OpenRueidis polls the
+//     client's sockets for a peer close before serving a copy, and serves
+//     no copy fetched before the last close (connwatch.go; Linux only,
+//     elsewhere no copy is served). A Store from NewRueidis on a client it
+//     did not dial keeps rueidis's own, narrower, guarantee.
+//   - Half-open connections: a copy is served for at most Options.CacheTTL
+//     (1 s by default) after its fetch, whatever arrives.
+//   - Memory: OpenRueidis bounds each connection's cache to
+//     Options.CacheBytes (64 MiB by default), evicting the least recently
+//     used sessions. The recent-writes set is bounded too (past its bound
+//     every read goes to Redis for CacheTTL).
+//
+// CacheStats (and CacheCounts, for metrics.Metrics.ClientCache) count hits,
+// misses, fresh reads and invalidations.
 //
 // Guarantees:
 //
@@ -44,46 +88,12 @@ package redisstore
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-	"github.com/redis/rueidis"
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/unixms"
 )
-
-// DefaultGrace is how long a session's key outlives its idle deadline, so
-// that a late request can still be reported as an idle timeout rather than
-// an unknown session. The deadline itself is enforced exactly.
-const DefaultGrace = 5 * time.Minute
-
-// Options tune a Store.
-type Options struct {
-	// Prefix starts every key. Default "tether:".
-	Prefix string
-	// Grace is how long expired sessions are kept for reporting. Default
-	// DefaultGrace; a negative value keeps nothing past the deadline.
-	Grace time.Duration
-	// CacheTTL applies to a Store on a rueidis client (NewRueidis,
-	// OpenRueidis): the longest a session read from the client-side cache
-	// is served before Redis is asked again, whatever the invalidations
-	// say. It bounds how long a deleted session can be served when
-	// invalidations are lost on a connection that is not yet known to be
-	// dead (half-open). Default DefaultCacheTTL (1 s); a negative value
-	// turns cached reads off (every Load runs the load script). Ignored by
-	// New (go-redis: no cache).
-	CacheTTL time.Duration
-	// CacheBytes is, for OpenRueidis, the size of the client-side cache of
-	// each connection to each Redis node (rueidis CacheSizeEachConn).
-	// Default DefaultCacheBytes (64 MiB); least recently used sessions are
-	// evicted beyond it. Ignored elsewhere: NewRueidis uses the client as
-	// it was built.
-	CacheBytes int
-}
 
 // Store is a [tether.Store] in Redis.
 type Store struct {
@@ -98,92 +108,6 @@ var (
 	_ tether.Pinger    = (*Store)(nil)
 	_ tether.UserIndex = (*Store)(nil)
 )
-
-// New returns a Store on a go-redis client; it reads every session from
-// Redis (no client-side cache). It does not contact Redis; call Ping to
-// check the connection and Preload to load the scripts ahead of the first
-// request.
-func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
-	if rdb == nil {
-		return nil, errors.New("redisstore: New needs a client")
-	}
-	return newStore(goRedis{rdb}, opts, false)
-}
-
-// NewRueidis returns a Store on a rueidis client (single node, Sentinel or
-// Cluster, as the client was built). Unless Options.CacheTTL is negative,
-// Loads are served from the client's server-assisted cache under the rules
-// of the package doc; a client built with DisableCache, or on a Redis
-// without RESP3, sends every read to Redis (still correct). OpenRueidis
-// also sets the cache size and counts invalidations. It does not contact
-// Redis.
-func NewRueidis(c rueidis.Client, opts Options) (*Store, error) {
-	if c == nil {
-		return nil, errors.New("redisstore: NewRueidis needs a client")
-	}
-	return newStore(ruei{c: c}, opts, opts.CacheTTL >= 0)
-}
-
-// OpenRueidis builds a rueidis client from opt with the cache settings of
-// opts (CacheSizeEachConn = Options.CacheBytes, unless opt sets it;
-// invalidations counted in CacheStats, then passed on to
-// opt.OnInvalidations) and returns a Store on it (see NewRueidis). The
-// caller closes the client. It connects to Redis (rueidis.NewClient does).
-func OpenRueidis(opt rueidis.ClientOption, opts Options) (*Store, rueidis.Client, error) {
-	if opts.CacheBytes < 0 {
-		return nil, nil, fmt.Errorf("redisstore: Options.CacheBytes %d is negative", opts.CacheBytes)
-	}
-	s, err := newStore(nil, opts, opts.CacheTTL >= 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	if opt.CacheSizeEachConn == 0 {
-		opt.CacheSizeEachConn = opts.CacheBytes
-		if opt.CacheSizeEachConn == 0 {
-			opt.CacheSizeEachConn = DefaultCacheBytes
-		}
-	}
-	if s.cache != nil {
-		next := opt.OnInvalidations
-		opt.OnInvalidations = func(keys []rueidis.RedisMessage) {
-			s.cache.invalidations.Add(uint64(max(1, len(keys))))
-			if next != nil {
-				next(keys)
-			}
-		}
-	}
-	w := newConnWatch()
-	opt.DialCtxFn = w.dialer(opt.DialCtxFn)
-	c, err := rueidis.NewClient(opt)
-	if err != nil {
-		return nil, nil, fmt.Errorf("redisstore: rueidis client: %w", err)
-	}
-	s.be = ruei{c: c, w: w}
-	return s, c, nil
-}
-
-func newStore(be backend, opts Options, cached bool) (*Store, error) {
-	if opts.Prefix == "" {
-		opts.Prefix = "tether:"
-	}
-	if strings.ContainsAny(opts.Prefix, "{} \r\n") {
-		return nil, fmt.Errorf("redisstore: Options.Prefix %q must not contain braces or whitespace", opts.Prefix)
-	}
-	switch {
-	case opts.Grace == 0:
-		opts.Grace = DefaultGrace
-	case opts.Grace < 0:
-		opts.Grace = 0
-	}
-	s := &Store{be: be, prefix: opts.Prefix, grace: opts.Grace.Milliseconds()}
-	if cached {
-		if opts.CacheTTL == 0 {
-			opts.CacheTTL = DefaultCacheTTL
-		}
-		s.cache = newReadCache(opts.CacheTTL)
-	}
-	return s, nil
-}
 
 // Preload loads the store's scripts into Redis (every master of a Cluster).
 func (s *Store) Preload(ctx context.Context) error {
