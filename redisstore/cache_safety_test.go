@@ -199,3 +199,27 @@ func TestCachedUserRevocationInvalidates(t *testing.T) {
 		t.Errorf("CacheStats.Invalidations: got %d, want at least 3", b.CacheStats().Invalidations)
 	}
 }
+
+// DeleteAll (DELETE /admin/sessions) UNLINKs every session key: the other
+// instance's copies are invalidated the same way, no TTL waited for.
+func TestCachedDeleteAllInvalidates(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	a := openCached(t, srv.Addr, "p:", redisstore.Options{})
+	b := openCached(t, srv.Addr, "p:", redisstore.Options{CacheTTL: time.Hour})
+	ctx := t.Context()
+	var keys []string
+	for _, user := range []string{"u1", "u2", ""} {
+		key, rec := newSession(t, a, user)
+		keys = append(keys, key)
+		if _, err := b.Load(ctx, key, rec.CreatedAt, rec.CreatedAt.Add(30*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := a.DeleteAll(ctx); err != nil || n != 3 {
+		t.Fatalf("DeleteAll: got %d, %v, want 3, nil", n, err)
+	}
+	for _, key := range keys {
+		d := loadUntilRefused(t, b, key, 500*time.Millisecond)
+		t.Logf("refused on the other instance %v after DeleteAll returned", d)
+	}
+}
