@@ -80,18 +80,14 @@ const MinIdleTimeout = time.Second
 
 // Config is the server's configuration. Load fills and validates it.
 type Config struct {
-	Env      string // APP_ENV: Development or Production
-	Host     string // HOST: listen address
-	Port     int    // PORT: 0-65535; 0 picks a free port (tests)
-	DataDir  string // DATA_DIR
-	RedisURL string // REDIS_URL: secret (may hold a password)
-	// REDIS_CLIENT_CACHE: "on" (default) serves session reads from a
-	// client-side cache that Redis invalidates (RESP3 tracking, rueidis;
-	// see redisstore), "off" reads every session from Redis (go-redis).
-	RedisClientCache bool
-	DatabaseURL      string // DATABASE_URL: secret (may hold a password)
-	SessionStore     string // SESSION_STORE: StoreSQLite, StoreRedis or StorePostgres; never empty after Load
-	SessionSecret    string // SESSION_SECRET: secret; see Secrets
+	Env           string // APP_ENV: Development or Production
+	Host          string // HOST: listen address
+	Port          int    // PORT: 0-65535; 0 picks a free port (tests)
+	DataDir       string // DATA_DIR
+	RedisURL      string // REDIS_URL: secret (may hold a password)
+	DatabaseURL   string // DATABASE_URL: secret (may hold a password)
+	SessionStore  string // SESSION_STORE: StoreSQLite, StoreRedis or StorePostgres; never empty after Load
+	SessionSecret string // SESSION_SECRET: secret; see Secrets
 	// SESSION_SECRET_PREVIOUS split at commas, entries trimmed, empty ones
 	// dropped (so a secret cannot contain a comma; generated ones are hex).
 	// Secret.
@@ -121,6 +117,10 @@ type Config struct {
 	// METRICS_ADDR: when set (host:port), /metrics is served there instead
 	// of on the main listener.
 	MetricsAddr string
+	// REDIS_CLIENT_CACHE: "on" (default) serves session reads from a
+	// client-side cache that Redis invalidates (RESP3 tracking, rueidis;
+	// see redisstore), "off" reads every session from Redis (go-redis).
+	RedisClientCache bool
 	// SESSION_BINDING: "flag" (default) logs a change of user agent or
 	// network mid-session and requires re-authentication for sensitive
 	// actions; "strict" ends the session instead; "off" disables the check.
