@@ -79,14 +79,16 @@ type readCache struct {
 
 	hits, misses, fresh, invalidations atomic.Uint64
 
-	// recent remembers, per key, until when (monotonic ns since epoch0)
-	// this Store reads the key fresh because it wrote it: a write's
+	// recent remembers, per key, when this Store last wrote it: a write's
 	// invalidation push may reach the tracking connection after the
-	// write's reply (it is another connection), so a cached copy fetched
-	// before the write could otherwise be served after it. Marking the key
-	// for CacheTTL after each write completes closes that window without
-	// relying on when the push arrives: every copy fetched before the write
-	// completed has expired by then (its client TTL runs from its fetch).
+	// write's reply (it is another connection), so a copy fetched before
+	// the write could otherwise be served after it. For CacheTTL after the
+	// write completes, a copy of the key is served only if its fetch began
+	// after the write completed (its client-side expiry, minus CacheTTL,
+	// tells when: rueidis sets it from the fetch's start); any other read
+	// goes to Redis. After CacheTTL, every copy fetched before the write
+	// has expired anyway. So a write of this Store is never hidden from
+	// its next read, without relying on when the push arrives.
 	seed   maphash.Seed
 	shards [recentShards]recentShard
 	// allFresh (ns since epoch0): when a shard is full, every key is read
@@ -102,8 +104,28 @@ const (
 
 type recentShard struct {
 	mu    sync.Mutex
-	until map[string]int64
+	until map[string]writeMark
 	sweep int // sweep expired entries when the map reaches this size
+}
+
+// writeMark is one write of a key by this Store.
+type writeMark struct {
+	until  int64 // mono(): the end of the mark, CacheTTL after the write
+	mono   int64 // mono() when the write completed
+	wallMS int64 // the wall clock then, Unix ms (the clock of the cache's expiries)
+}
+
+// copyAfter reports whether a cached copy whose fetch began at fetchedMS
+// (Unix ms, rounded down) began after the write of m completed. The wall
+// clock must not have been stepped since the write (checked against the
+// monotonic one), and 2 ms of margin cover the rounding of both times.
+func (m writeMark) copyAfter(fetchedMS int64) bool {
+	elapsedWall := time.Now().UnixMilli() - m.wallMS
+	elapsedMono := (mono() - m.mono) / int64(time.Millisecond)
+	if d := elapsedWall - elapsedMono; d < -2 || d > 2 {
+		return false // the wall clock moved: trust nothing
+	}
+	return fetchedMS > m.wallMS+2
 }
 
 var epoch0 = time.Now()
@@ -113,7 +135,7 @@ func mono() int64 { return int64(time.Since(epoch0)) }
 func newReadCache(ttl time.Duration) *readCache {
 	c := &readCache{ttl: ttl, seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].until = map[string]int64{}
+		c.shards[i].until = map[string]writeMark{}
 		c.shards[i].sweep = recentSweepMin
 	}
 	return c
@@ -123,15 +145,16 @@ func (c *readCache) shard(key string) *recentShard {
 	return &c.shards[maphash.String(c.seed, key)%recentShards]
 }
 
-// wrote marks key as written just now by this Store.
+// wrote marks key as written just now by this Store (the write has
+// completed).
 func (c *readCache) wrote(key string) {
 	now := mono()
-	until := now + int64(c.ttl)
+	m := writeMark{until: now + int64(c.ttl), mono: now, wallMS: time.Now().UnixMilli()}
 	sh := c.shard(key)
 	sh.mu.Lock()
 	if len(sh.until) >= sh.sweep {
-		for k, u := range sh.until {
-			if u <= now {
+		for k, w := range sh.until {
+			if w.until <= now {
 				delete(sh.until, k)
 			}
 		}
@@ -139,25 +162,26 @@ func (c *readCache) wrote(key string) {
 	}
 	if len(sh.until) >= recentPerShard {
 		sh.mu.Unlock()
-		c.allFresh.Store(until)
+		c.allFresh.Store(m.until)
 		return
 	}
-	sh.until[key] = until
+	sh.until[key] = m
 	sh.mu.Unlock()
 }
 
-// mustReadFresh reports whether key was written by this Store within the
-// last CacheTTL (or the recent set overflowed).
-func (c *readCache) mustReadFresh(key string) bool {
+// recentWrite returns the mark of this Store's last write of key if it
+// is within the last CacheTTL. all reports that every key must be read
+// from Redis (the recent set overflowed, or DeleteAll ran).
+func (c *readCache) recentWrite(key string) (m writeMark, ok, all bool) {
 	now := mono()
 	if c.allFresh.Load() > now {
-		return true
+		return writeMark{}, false, true
 	}
 	sh := c.shard(key)
 	sh.mu.Lock()
-	u, ok := sh.until[key]
+	m, ok = sh.until[key]
 	sh.mu.Unlock()
-	return ok && u > now
+	return m, ok && m.until > now, false
 }
 
 // slack is how far behind the wanted idle deadline a cached copy's may be
@@ -190,10 +214,18 @@ func servable(rec *tether.Record, now, idleDeadline time.Time) bool {
 // false means: run the load script.
 func (s *Store) loadCached(ctx context.Context, key string, now, idleDeadline time.Time) (rec *tether.Record, ok bool, err error) {
 	c := s.cache
-	if tether.FreshRead(ctx) || c.mustReadFresh(key) {
+	if tether.FreshRead(ctx) {
+		return nil, false, nil
+	}
+	mark, marked, all := c.recentWrite(key)
+	if all {
 		return nil, false, nil
 	}
 	v, hit, pxat, err := s.be.cachedGet(ctx, key, c.ttl)
+	if marked && (pxat == 0 || !mark.copyAfter(pxat-c.ttl.Milliseconds())) {
+		// Maybe fetched before this Store's own write: ask Redis.
+		return nil, false, nil
+	}
 	switch {
 	case err == errNil:
 		// No such key (cached: a Create anywhere invalidates it).

@@ -20,29 +20,56 @@ import (
 // A write by this instance is never hidden from its own next read. Redis
 // may deliver the invalidation of a write after the write's reply, on
 // another connection, so a read right after a write could meet the copy
-// cached before it; the store reads a key it wrote fresh for CacheTTL.
-// Thousands of write-then-read rounds, each read starting with a warm copy.
+// cached before it; for CacheTTL after its own write the store serves only
+// a copy fetched after the write, and reads Redis otherwise. Thousands of
+// write-then-read rounds, each read starting with a warm copy: read at once
+// (the copy is the old one, or being replaced), and read a few
+// milliseconds later (by then a copy fetched after the write may be
+// served, and must be the new one).
 func TestCachedOwnWriteNeverHidden(t *testing.T) {
+	cases := []struct {
+		name   string
+		ttl    time.Duration
+		rounds int
+		lapse  bool          // every 50 rounds, wait for the marks to lapse
+		pause  time.Duration // between the write and the read, every third round
+	}{
+		{"read at once", 5 * time.Millisecond, 3000, true, 0},
+		{"read 4 ms after every third write", 0, 1500, false, 4 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ownWriteRounds(t, tc.ttl, tc.rounds, tc.lapse, tc.pause)
+		})
+	}
+}
+
+func ownWriteRounds(t *testing.T, ttl time.Duration, rounds int, lapse bool, pause time.Duration) {
 	srv := redistest.Start(t, redistest.Config{})
-	s := openCached(t, srv.Addr, "p:", redisstore.Options{CacheTTL: 5 * time.Millisecond})
+	s := openCached(t, srv.Addr, "p:", redisstore.Options{CacheTTL: ttl})
 	ctx := t.Context()
-	const rounds = 3000
 	key, rec := newSession(t, s, "u1")
 	now := rec.CreatedAt
 	idle := now.Add(30 * time.Minute)
 	stale, n := 0, 0 // n: increments since the record was last created
+	afterWrite := func(i int) {
+		if pause > 0 && i%3 == 0 {
+			time.Sleep(pause)
+		}
+	}
 	for i := 1; i <= rounds; i++ {
-		if i%50 == 0 {
-			time.Sleep(6 * time.Millisecond) // let the mark lapse: the next reads use the cache
+		if lapse && i%50 == 0 {
+			time.Sleep(2 * ttl) // let the mark lapse: the next reads use the cache
 		}
 		if _, err := s.Load(ctx, key, now, idle); err != nil { // warm (or hit) the cache
 			t.Fatalf("round %d: Load before the write: %v", i, err)
 		}
 		switch i % 10 {
-		case 0: // delete, read, create again
+		case 0: // delete, read, create again, read
 			if err := s.Delete(ctx, key); err != nil {
 				t.Fatal(err)
 			}
+			afterWrite(i)
 			if _, err := s.Load(ctx, key, now, idle); !errors.Is(err, tether.ErrNotFound) {
 				stale++
 				t.Errorf("round %d: Load after Delete: got %v, want ErrNotFound", i, err)
@@ -51,6 +78,7 @@ func TestCachedOwnWriteNeverHidden(t *testing.T) {
 				t.Fatal(err)
 			}
 			n = 0
+			afterWrite(i)
 			if _, err := s.Load(ctx, key, now, idle); err != nil {
 				stale++
 				t.Errorf("round %d: Load after Create: got %v, want the record", i, err)
@@ -60,6 +88,7 @@ func TestCachedOwnWriteNeverHidden(t *testing.T) {
 				t.Fatal(err)
 			}
 			n++
+			afterWrite(i)
 			got, err := s.Load(ctx, key, now, idle)
 			if err != nil {
 				t.Fatal(err)
@@ -73,6 +102,8 @@ func TestCachedOwnWriteNeverHidden(t *testing.T) {
 			t.Fatalf("stopping after %d stale reads", stale)
 		}
 	}
+	st := s.CacheStats()
+	t.Logf("%d rounds: %d reads from the cache with no command, %d fetched into it, %d from Redis", rounds, st.Hits, st.Misses, st.Fresh)
 }
 
 // When the tracking connection is lost (CLIENT KILL) or Redis restarts,
