@@ -18,8 +18,10 @@
 # `wrk -t2 -c50 -d10s --latency` with that cookie, between two snapshots of
 # the peers' Redis (port REDIS_PORT, 6390): INFO commandstats (every
 # command but INFO itself) and INFO cpu (used_cpu_sys + used_cpu_user).
-# Redis commands and Redis CPU per request are those deltas over the
-# requests wrk made. Nothing else may use that Redis during a run.
+# Redis commands (those a Lua script runs included, as Redis counts them;
+# scripts/req counts EVAL*/FCALL* alone) and Redis CPU per request are
+# those deltas over the requests wrk made. Nothing else may use that Redis
+# during a run.
 #
 # Output: the RESULT lines, a table of medians over the rounds, the ratios
 # the issue's targets name (each computed within its round; median and the
@@ -102,10 +104,14 @@ if wanted ceiling; then
   wait_port "${PORT[ceiling]}" "${PIDS[-1]}" ceiling
 fi
 
-# snapshot FILE: Redis's command calls (all but INFO) and CPU seconds.
+# snapshot FILE: Redis's command calls (all but INFO; commands that a Lua
+# script runs count too, as Redis counts them), script calls (EVAL*,
+# FCALL*: one round trip each) and CPU seconds.
 snapshot() {
   redis-cli -p "$REDIS_PORT" INFO commandstats | tr -d '\r' |
-    awk -F'[:,=]' '/^cmdstat_/ && $1 != "cmdstat_info" { n += $3 } END { printf "calls=%d\n", n }' >"$1"
+    awk -F'[:,=]' '/^cmdstat_/ && $1 != "cmdstat_info" { n += $3 }
+      $1 ~ /^cmdstat_(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/ { sc += $3 }
+      END { printf "calls=%d\nscripts=%d\n", n, sc }' >"$1"
   redis-cli -p "$REDIS_PORT" INFO cpu | tr -d '\r' |
     awk -F: '$1=="used_cpu_sys" || $1=="used_cpu_user" { s += $2 } END { printf "cpu=%.6f\n", s }' >>"$1"
 }
@@ -126,6 +132,7 @@ measure() {
   snapshot "$WORK/after"
   awk -v run="$run" -v label="$label" -v route="$route" \
     -v calls="$(( $(get calls "$WORK/after") - $(get calls "$WORK/before") ))" \
+    -v scripts="$(( $(get scripts "$WORK/after") - $(get scripts "$WORK/before") ))" \
     -v cpu="$(awk -v a="$(get cpu "$WORK/after")" -v b="$(get cpu "$WORK/before")" 'BEGIN { printf "%.6f", a - b }')" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec:/ { rps = $2 }
@@ -135,8 +142,8 @@ measure() {
     /Socket errors:/ { sub(/.*Socket errors: /, ""); gsub(/ /, ""); errs = $0 }
     END {
       if (non2xx == "") non2xx = 0; if (errs == "") errs = "none"
-      printf "RESULT run=%s label=%s route=%s rps=%.0f p50_ms=%.2f p99_ms=%.2f requests=%d non2xx=%s errors=%s redis_cmds_per_req=%.3f redis_cpu_us_per_req=%.2f\n",
-        run, label, route, rps, p50, p99, reqs, non2xx, errs, (reqs ? calls / reqs : 0), (reqs ? cpu * 1e6 / reqs : 0)
+      printf "RESULT run=%s label=%s route=%s rps=%.0f p50_ms=%.2f p99_ms=%.2f requests=%d non2xx=%s errors=%s redis_cmds_per_req=%.3f redis_scripts_per_req=%.3f redis_cpu_us_per_req=%.2f\n",
+        run, label, route, rps, p50, p99, reqs, non2xx, errs, (reqs ? calls / reqs : 0), (reqs ? scripts / reqs : 0), (reqs ? cpu * 1e6 / reqs : 0)
     }' "$WORK/wrk.out"
 }
 
@@ -181,7 +188,7 @@ function add(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
   runs[f["run"]] = 1
   rps[f["run"], k] = f["rps"]; p99[f["run"], k] = f["p99_ms"]; cmds[f["run"], k] = f["redis_cmds_per_req"]
   add("rps" SUBSEP k, f["rps"]); add("p99" SUBSEP k, f["p99_ms"]); add("cmds" SUBSEP k, f["redis_cmds_per_req"])
-  add("cpu" SUBSEP k, f["redis_cpu_us_per_req"]); non[k] += f["non2xx"]
+  add("cpu" SUBSEP k, f["redis_cpu_us_per_req"]); add("scr" SUBSEP k, f["redis_scripts_per_req"]); non[k] += f["non2xx"]
 }
 # ratio name num den route what: a ratio of numerator over denominator
 # within each round; prints the median and the rounds' values.
@@ -198,13 +205,13 @@ function ratio(name, num, den, route, what, target,   r, list, line, v) {
 END {
   n = split(ENVIRON["SERVERS"], order, " ")
   printf "\n== medians over %d round(s); Redis figures are deltas of INFO on the peers' Redis over wrk's requests\n", nruns
-  printf "%-11s %-9s %10s %9s %10s %14s %7s\n", "server", "route", "req/s", "p99 ms", "cmds/req", "Redis us/req", "non2xx"
+  printf "%-11s %-9s %10s %9s %10s %12s %14s %7s\n", "server", "route", "req/s", "p99 ms", "cmds/req", "scripts/req", "Redis us/req", "non2xx"
   nr = split(ENVIRON["ROUTES"], rts, " ")
   for (i = 1; i <= n; i++) for (j = 1; j <= nr; j++) {
     rt = rts[j]; k = order[i] SUBSEP rt
     if (!(("rps" SUBSEP k) in vals)) continue
-    printf "%-11s %-9s %10.0f %9.2f %10.3f %14.2f %7d\n", order[i], rt, median(vals["rps" SUBSEP k]), median(vals["p99" SUBSEP k]),
-      median(vals["cmds" SUBSEP k]), median(vals["cpu" SUBSEP k]), non[k]
+    printf "%-11s %-9s %10.0f %9.2f %10.3f %12.3f %14.2f %7d\n", order[i], rt, median(vals["rps" SUBSEP k]), median(vals["p99" SUBSEP k]),
+      median(vals["cmds" SUBSEP k]), median(vals["scr" SUBSEP k]), median(vals["cpu" SUBSEP k]), non[k]
   }
   print "\n== ratios within each round (median, and each round), with issue 13's targets"
   ratio("tether-on/floor req/s", "tether-on", "floor", "/profile", "rps", "target >= 1.5")
