@@ -18,7 +18,8 @@ set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
-set key top left
+set key below horizontal
+set offsets 0, 0, graph 0.08, 0  # room above the tallest bar for its label
 set xtics rotate by -20 nomirror
 set yrange [0:*]
 set title "requests per second (higher is better)"
