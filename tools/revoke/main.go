@@ -18,7 +18,9 @@
 //	go build -o /tmp/tether ./cmd/tether
 //	go run ./tools/revoke -tether /tmp/tether -redis redis://127.0.0.1:6390 -cache off
 //
-// Loopback only; every trial is bounded (-timeout after the logout), and
+// With -json it prints the result (revokeprobe.Result, durations in
+// nanoseconds) as one JSON object on standard output instead; the exit
+// status is the same. Loopback only; every trial is bounded (-timeout after the logout), and
 // the whole run by -deadline.
 package main
 
@@ -26,6 +28,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net/url"
@@ -50,18 +53,19 @@ func main() {
 	flag.DurationVar(&cfg.Timeout, "timeout", time.Second, "how long to poll B after a logout before the trial counts as not refused")
 	flag.DurationVar(&cfg.Tail, "tail", 20*time.Millisecond, "how long to keep polling after B's first refusal")
 	deadline := flag.Duration("deadline", 5*time.Minute, "bound on the whole run")
+	asJSON := flag.Bool("json", false, "print the result as one JSON object (revokeprobe.Result) instead of the report")
 	var t revokeprobe.Targets
 	flag.DurationVar(&t.P99, "p99", 5*time.Millisecond, "target: p99 delay at most")
 	flag.DurationVar(&t.Max, "max", 50*time.Millisecond, "target: max delay at most")
 	flag.Parse()
 	cfg.Progress = os.Stderr
-	if err := run(cfg, t, *bin, *redisURL, *cache, *deadline); err != nil {
+	if err := run(cfg, t, *bin, *redisURL, *cache, *deadline, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "revoke:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfg revokeprobe.Config, t revokeprobe.Targets, bin, redisURL, cache string, deadline time.Duration) error {
+func run(cfg revokeprobe.Config, t revokeprobe.Targets, bin, redisURL, cache string, deadline time.Duration, asJSON bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, deadline)
@@ -88,17 +92,27 @@ func run(cfg revokeprobe.Config, t revokeprobe.Targets, bin, redisURL, cache str
 		return fmt.Errorf("-a and -b (two running instances on one Redis), or -tether and -redis, are required")
 	}
 	res, err := revokeprobe.Run(ctx, cfg)
-	res.Report(os.Stdout)
 	if err != nil {
+		res.Report(os.Stderr)
 		return err
 	}
-	if v := res.Violations(t); len(v) > 0 {
+	v := res.Violations(t)
+	if asJSON {
+		if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		res.Report(os.Stdout)
 		for _, s := range v {
 			fmt.Println("MISSED:", s)
 		}
+	}
+	if len(v) > 0 {
 		return fmt.Errorf("%d targets missed", len(v))
 	}
-	fmt.Printf("targets met: every trial refused, none came back, p99 <= %s, max <= %s\n", t.P99, t.Max)
+	if !asJSON {
+		fmt.Printf("targets met: every trial refused, none came back, p99 <= %s, max <= %s\n", t.P99, t.Max)
+	}
 	return nil
 }
 
