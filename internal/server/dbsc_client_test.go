@@ -32,6 +32,7 @@ import (
 // dbscBrowser is one browser: a cookie jar and a DBSC key.
 type dbscBrowser struct {
 	t    *testing.T
+	ts   *httptest.Server
 	base *url.URL
 	hc   *http.Client
 	alg  string
@@ -60,7 +61,7 @@ func newDBSCBrowser(t *testing.T, ts *httptest.Server, alg string) *dbscBrowser 
 	hc = &http.Client{Transport: hc.Transport, Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	u, _ := url.Parse(ts.URL)
-	b := &dbscBrowser{t: t, base: u, hc: hc, alg: alg}
+	b := &dbscBrowser{t: t, ts: ts, base: u, hc: hc, alg: alg}
 	switch alg {
 	case dbsc.AlgES256:
 		b.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -75,7 +76,7 @@ func newDBSCBrowser(t *testing.T, ts *httptest.Server, alg string) *dbscBrowser 
 	return b
 }
 
-// newKey gives the browser a fresh key of the same algorithm (a thief's).
+// withNewKey returns the browser with a fresh key of the same algorithm (a thief's).
 func (b *dbscBrowser) withNewKey() *dbscBrowser {
 	c := *b
 	if b.alg == dbsc.AlgES256 {
@@ -274,8 +275,8 @@ func (b *dbscBrowser) cookie(name string) string {
 }
 
 // thief returns a fresh browser holding copies of the named cookies.
-func (b *dbscBrowser) thief(ts *httptest.Server, names ...string) *dbscBrowser {
-	th := newDBSCBrowser(b.t, ts, b.alg)
+func (b *dbscBrowser) thief(names ...string) *dbscBrowser {
+	th := newDBSCBrowser(b.t, b.ts, b.alg)
 	var cs []*http.Cookie
 	for _, n := range names {
 		if v := b.cookie(n); v != "" {
