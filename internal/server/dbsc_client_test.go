@@ -343,3 +343,16 @@ func dbscServer(t *testing.T, store tether.Store, o Options) (*httptest.Server, 
 	t.Cleanup(ts.Close)
 	return ts, clock, log
 }
+
+// csrfToken returns the session's CSRF token (GET /csrf-token).
+func (b *dbscBrowser) csrfToken() string {
+	b.t.Helper()
+	resp, body := b.do("GET", "/csrf-token", "", nil)
+	var v struct {
+		CSRFToken string `json:"csrfToken"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &v) != nil || v.CSRFToken == "" {
+		b.t.Fatalf("GET /csrf-token: got %d %s", resp.StatusCode, body)
+	}
+	return v.CSRFToken
+}
