@@ -336,9 +336,16 @@ func (l *eventLog) count(typ, want string) int {
 // nil), with a movable clock and an event log.
 func dbscServer(t *testing.T, store tether.Store, o Options) (*httptest.Server, *dbscClock, *eventLog) {
 	t.Helper()
+	return dbscServerCfg(t, tether.Config{Store: store}, o)
+}
+
+// dbscServerCfg is dbscServer with more of the Manager's configuration.
+func dbscServerCfg(t *testing.T, cfg tether.Config, o Options) (*httptest.Server, *dbscClock, *eventLog) {
+	t.Helper()
 	clock := &dbscClock{now: time.Now().Truncate(time.Second)}
 	log := &eventLog{}
-	s := testServer(t, tether.Config{Store: store, Now: clock.Now, OnEvent: log.on}, o)
+	cfg.Now, cfg.OnEvent = clock.Now, log.on
+	s := testServer(t, cfg, o)
 	ts := httptest.NewTLSServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, clock, log
