@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/dbsc"
 )
 
@@ -39,6 +41,9 @@ type dbscBrowser struct {
 	ec   *ecdsa.PrivateKey
 	rsa  *rsa.PrivateKey
 	sid  string // the DBSC session identifier from the registration answer
+	// secrets records every proof and challenge the browser handled, for
+	// the check that no event carries one.
+	secrets *[]string
 }
 
 // rsaKeys caches one RSA key per test binary: generating one costs
@@ -61,7 +66,7 @@ func newDBSCBrowser(t *testing.T, ts *httptest.Server, alg string) *dbscBrowser 
 	hc = &http.Client{Transport: hc.Transport, Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	u, _ := url.Parse(ts.URL)
-	b := &dbscBrowser{t: t, ts: ts, base: u, hc: hc, alg: alg}
+	b := &dbscBrowser{t: t, ts: ts, base: u, hc: hc, alg: alg, secrets: new([]string)}
 	switch alg {
 	case dbsc.AlgES256:
 		b.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -137,7 +142,9 @@ func (b *dbscBrowser) proof(withJWK bool, jti string) string {
 	if withJWK {
 		h["jwk"] = b.jwk()
 	}
-	return b.signJWT(h, map[string]any{"jti": jti})
+	p := b.signJWT(h, map[string]any{"jti": jti})
+	*b.secrets = append(*b.secrets, p, jti)
+	return p
 }
 
 // do sends a request with the jar's cookies and headers, and returns the
@@ -301,13 +308,23 @@ func (c *dbscClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// eventLog records the Manager's events.
+// eventLog records the Manager's events, and writes them through package
+// audit (the security log) into text.
 type eventLog struct {
-	mu sync.Mutex
-	ev []tether.Event
+	mu   sync.Mutex
+	ev   []tether.Event
+	text bytes.Buffer
 }
 
-func (l *eventLog) on(e tether.Event) { l.mu.Lock(); defer l.mu.Unlock(); l.ev = append(l.ev, e) }
+func (l *eventLog) on(e tether.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ev = append(l.ev, e)
+	audit.New(&l.text).OnEvent(e)
+}
+
+// logged returns the security log written so far.
+func (l *eventLog) logged() string { l.mu.Lock(); defer l.mu.Unlock(); return l.text.String() }
 
 // count returns how many events of typ carry attribute reason = want
 // (any reason when want is "").
