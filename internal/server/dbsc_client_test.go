@@ -228,6 +228,7 @@ func (b *dbscBrowser) registerOK(challenge string) {
 	if !setsCookie(resp, "sid-dbsc") {
 		b.t.Fatalf("register answer: no Set-Cookie for sid-dbsc (got %q)", resp.Header.Values("Set-Cookie"))
 	}
+	apiHeaderSet(b.t, "register answer", resp)
 	b.sid = in.SessionIdentifier
 }
 
@@ -253,6 +254,7 @@ func (b *dbscBrowser) refreshAsk() string {
 	if m == nil || m[2] != b.sid {
 		b.t.Fatalf("refresh 403: %s %q, want \"<challenge>\";id=\"%s\"", dbsc.HeaderChallenge, resp.Header.Get(dbsc.HeaderChallenge), b.sid)
 	}
+	apiHeaderSet(b.t, "refresh 403", resp)
 	return m[1]
 }
 
@@ -268,6 +270,26 @@ func (b *dbscBrowser) refresh() {
 	resp, body := b.refreshWith(b.proof(false, ch))
 	if resp.StatusCode != http.StatusOK || !setsCookie(resp, "sid-dbsc") {
 		b.t.Fatalf("refresh with proof: got %d %s (Set-Cookie %q), want 200 with a new sid-dbsc", resp.StatusCode, body, resp.Header.Values("Set-Cookie"))
+	}
+	apiHeaderSet(b.t, "refresh 200", resp)
+}
+
+// apiHeaderSet checks DESIGN's API header set on a DBSC answer: JSON, not
+// cached, not framed, loading nothing.
+func apiHeaderSet(t *testing.T, what string, resp *http.Response) {
+	t.Helper()
+	for name, want := range map[string]string{
+		"Content-Type":                 "application/json; charset=utf-8",
+		"Cache-Control":                "no-store",
+		"Content-Security-Policy":      "default-src 'none'; frame-ancestors 'none'",
+		"X-Content-Type-Options":       "nosniff",
+		"X-Frame-Options":              "DENY",
+		"Referrer-Policy":              "no-referrer",
+		"Cross-Origin-Resource-Policy": "same-origin",
+	} {
+		if got := resp.Header.Get(name); got != want {
+			t.Errorf("%s: %s got %q, want %q", what, name, got, want)
+		}
 	}
 }
 
