@@ -188,6 +188,11 @@
 //     browser whose refresh failed, and a thief who can only end the
 //     stolen session gains nothing. (The reference server also exempts
 //     its sign-in routes, so that signing in again is always possible.)
+//   - For [RegistrationGrace] (5 s) after a registration, a request with no
+//     bound cookie at all passes enforcement: Chromium registers in the
+//     background, so a request it sent meanwhile may arrive after the
+//     binding was stored but without the cookie. A thief gains nothing: a
+//     copied session cookie worked until the registration anyway.
 //   - A refresh answers 200 with the instructions again and the new
 //     cookie; a session that is gone, unbound or under another identifier
 //     401, which ends the browser's DBSC session; a thief's refresh

@@ -48,8 +48,12 @@ func (b *Binder) Register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jwt, err := ProofJWT(r.Header)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNoHeader):
 		fail(http.StatusBadRequest, "no_proof", "A Secure-Session-Response proof is required")
+		return
+	case err != nil:
+		fail(http.StatusBadRequest, "bad_proof", "The registration proof was refused")
 		return
 	}
 	proof, err := VerifyRegistration(jwt, "")
