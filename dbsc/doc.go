@@ -139,9 +139,10 @@
 //
 // State. Everything lives in the session's values under
 // tether.DeviceBindingKeyPrefix, one key per concern ([KeyBinding]: the
-// identifier and public key, written once as one value; [KeyOffered];
+// identifier and registration time, which enforcement reads; [KeyPublicKey],
+// which refreshes read, both written once in one patch; [KeyOffered];
 // [KeyRefreshed]; one [ChallengeKey] per challenge), each written by a
-// patch of that key alone, so it is in every store, shared by every
+// patch of those keys alone, so it is in every store, shared by every
 // instance, and no concurrent request can merge it away. A login drops it
 // (the new session is unbound and offered afresh); renewal, Regenerate,
 // Reauthenticate and ChangeRole keep it (same browser, same key); logout

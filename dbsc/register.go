@@ -76,9 +76,10 @@ func (b *Binder) Register(w http.ResponseWriter, r *http.Request) {
 	}
 	key, _ := proof.Key.MarshalJSON() // cannot fail
 	now := b.m.Now()
-	raw, err := json.Marshal(binding{ID: id, Key: key, At: now.Unix()})
+	raw, err := json.Marshal(binding{ID: id, At: now.Unix()})
 	if err == nil {
-		err = s.SetBindingValue(KeyBinding, raw)
+		// One patch sets both: stored together or not at all.
+		err = errors.Join(s.SetBindingValue(KeyBinding, raw), s.SetBindingValue(KeyPublicKey, key))
 	}
 	if err != nil {
 		b.m.Error(w, r, err)
