@@ -108,3 +108,47 @@ func TestDBSCEveryStore(t *testing.T) {
 		})
 	}
 }
+
+// A store outage never ends the browser's DBSC session (dbsc/doc.go,
+// "Failure rules": a 4xx would): with a real Redis paused (connections
+// open, nothing answers), a refresh and a bound request get 503; once it
+// answers again, the same browser refreshes and goes on.
+func TestDBSCRedisOutageAnswers503(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	// Short client timeouts and no retries: each call fails fast.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, ReadTimeout: 250 * time.Millisecond, WriteTimeout: 250 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	s, err := redisstore.New(rdb, redisstore.Options{Prefix: fmt.Sprintf("dbsc%d:", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, clock, log := dbscServerCfg(t, tether.Config{Store: s}, Options{})
+	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
+	b.RegisterOK(b.Login())
+	clock.Add(dbsc.DefaultCookieTTL + time.Second)
+
+	srv.Pause()
+	t.Cleanup(srv.Resume)
+	for _, tc := range []struct {
+		what string
+		send func() (*http.Response, string)
+	}{
+		{"refresh without proof", func() (*http.Response, string) {
+			return b.Do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderSessionID: b.SID})
+		}},
+		{"refresh with a proof", func() (*http.Response, string) { return b.RefreshWith(b.Proof(false, "c")) }},
+		{"a bound request", func() (*http.Response, string) { return b.Do("GET", "/profile", "", nil) }},
+	} {
+		if resp, body := tc.send(); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s during the outage: got %d %s, want 503", tc.what, resp.StatusCode, body)
+		}
+	}
+	srv.Resume()
+	b.Refresh()
+	if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the outage: got %d %s, want 200", resp.StatusCode, body)
+	}
+	if got := log.count(tether.EventDBSCRefreshFailed, ""); got != 0 {
+		t.Errorf("dbsc_refresh_failed during an outage: got %d, want 0 (it is no refusal)", got)
+	}
+}
