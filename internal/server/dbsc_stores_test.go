@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -150,5 +151,42 @@ func TestDBSCRedisOutageAnswers503(t *testing.T) {
 	}
 	if got := log.count(tether.EventDBSCRefreshFailed, ""); got != 0 {
 		t.Errorf("dbsc_refresh_failed during an outage: got %d, want 0 (it is no refusal)", got)
+	}
+}
+
+// Two instances sharing a store and the secrets (issue 16: the state lives
+// with the session): a browser registers through one, gets its challenge
+// from the other, proves possession to the first, and its bound cookie
+// from either works on both.
+func TestDBSCAcrossInstances(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	s, err := redisstore.New(rdb, redisstore.Options{Prefix: fmt.Sprintf("dbsc%d:", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsA, clockA, _ := dbscServerCfg(t, tether.Config{Store: s}, Options{})
+	tsB, clockB, _ := dbscServerCfg(t, tether.Config{Store: s}, Options{})
+	a := newDBSCBrowser(t, tsA, dbsc.AlgES256)
+	a.RegisterOK(a.Login())
+	b := *a // the same browser (jar, key), talking to instance B
+	b.Base, _ = url.Parse(tsB.URL)
+
+	ch := b.RefreshAsk()                                                                   // challenge from B
+	if resp, body := a.RefreshWith(a.Proof(false, ch)); resp.StatusCode != http.StatusOK { // proof to A
+		t.Fatalf("proof to A over B's challenge: got %d %s, want 200", resp.StatusCode, body)
+	}
+	if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("A's bound cookie on B: got %d %s, want 200", resp.StatusCode, body)
+	}
+	clockA.Add(dbsc.DefaultCookieTTL + time.Second)
+	clockB.Add(dbsc.DefaultCookieTTL + time.Second)
+	b.Refresh()
+	if resp, body := a.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("B's bound cookie on A: got %d %s, want 200", resp.StatusCode, body)
+	}
+	if resp, _ := a.Thief("sid").Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the session cookie alone on A: got %d, want 401", resp.StatusCode)
 	}
 }
