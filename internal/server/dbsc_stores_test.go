@@ -173,8 +173,8 @@ func TestDBSCAcrossInstances(t *testing.T) {
 	b := *a // the same browser (jar, key), talking to instance B
 	b.Base, _ = url.Parse(tsB.URL)
 
-	ch := b.RefreshAsk()                                                                   // challenge from B
-	if resp, body := a.RefreshWith(a.Proof(false, ch)); resp.StatusCode != http.StatusOK { // proof to A
+	ch := b.RefreshAsk() // the challenge comes from B, the proof goes to A
+	if resp, body := a.RefreshWith(a.Proof(false, ch)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("proof to A over B's challenge: got %d %s, want 200", resp.StatusCode, body)
 	}
 	if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
