@@ -75,7 +75,8 @@ type Server struct {
 	users        users.Directory
 	ready        func(ctx context.Context) error
 	log          *slog.Logger
-	headers      secheaders.Policy
+	headers      secheaders.Policy // without the document-only headers (splitPolicy)
+	docHeaders   []docHeader       // the document-only headers, for apiHeaders
 	csrf         *csrf.Protector
 	proxy        clientip.Resolver
 	production   bool
@@ -142,8 +143,12 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	headers, docHeaders, err := splitPolicy(secheaders.Default(o.Production))
+	if err != nil {
+		return nil, err
+	}
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
-		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
+		headers: headers, docHeaders: docHeaders, csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
 		maxPerUser: o.MaxPerUser, hashWait: o.HashWait, seenEvery: seenEvery, devices: devices,
@@ -203,7 +208,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	}
 	top.route("GET", "/static/{file}", s.static)
 	top.otherwise(s.m.Handler(s.forms(s.csrf.Handler(app.mux))))
-	return s.headers.Handler(apiHeaders(s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
+	return s.headers.Handler(apiHeaders(s.docHeaders, s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
 }
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain
