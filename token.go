@@ -85,6 +85,16 @@ func (s *signer) sign(token, rs []byte) string {
 // malformed or forged. Decoding is strict: exactly one value verifies for a
 // token and renewal secret.
 func (s *signer) verify(value string) (token, rs []byte, secret int, ok bool) {
+	return s.verifyInto(new(cookiePayload), value)
+}
+
+// cookiePayload holds a decoded cookie value's token and renewal secret.
+type cookiePayload [TokenBytes + RenewSecretBytes]byte
+
+// verifyInto is verify that decodes into buf, which token and rs then
+// share (the Session keeps one, so that a request's verification allocates
+// nothing of its own).
+func (s *signer) verifyInto(buf *cookiePayload, value string) (token, rs []byte, secret int, ok bool) {
 	var n int
 	switch len(value) {
 	case encodedLen:
@@ -98,7 +108,7 @@ func (s *signer) verify(value string) (token, rs []byte, secret int, ok bool) {
 	if value[el] != '.' {
 		return nil, nil, 0, false
 	}
-	payload := make([]byte, n)
+	payload := buf[:n:n]
 	got, err := b64.Decode(payload, []byte(value[:el]))
 	if err != nil || got != n {
 		return nil, nil, 0, false
@@ -108,9 +118,9 @@ func (s *signer) verify(value string) (token, rs []byte, secret int, ok bool) {
 	if err != nil || got != sha256.Size {
 		return nil, nil, 0, false
 	}
-	var buf [sha256.Size]byte
+	var sum [sha256.Size]byte
 	for i := range s.pools {
-		if hmac.Equal(s.mac(i, payload, buf[:0]), want[:]) {
+		if hmac.Equal(s.mac(i, payload, sum[:0]), want[:]) {
 			if n > TokenBytes {
 				rs = payload[TokenBytes:]
 			}
@@ -136,7 +146,10 @@ func randomBytes(n int) []byte {
 // dump of the store therefore yields no usable cookie.
 func storeKey(token []byte) string {
 	sum := sha256.Sum256(token)
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:]) // one allocation; hex.EncodeToString makes two
+
 }
 
 // deriveKey derives a purpose-bound key from a secret.

@@ -216,7 +216,8 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 			h[c.csp.header] = c.cspVal
 			if c.csp.nonce {
 				sw.csp = c
-				r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, &sw.nonce))
+				sw.ctx = nonceCtx{Context: r.Context(), n: &sw.nonce}
+				r = r.WithContext(&sw.ctx)
 			}
 		}
 		next.ServeHTTP(sw, r)
@@ -227,6 +228,21 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 }
 
 type nonceKey struct{}
+
+// nonceCtx is the request's context with its nonce attached, as
+// context.WithValue would, but a field of the request's stripWriter, so
+// that attaching it allocates nothing more.
+type nonceCtx struct {
+	context.Context
+	n *nonce
+}
+
+func (c *nonceCtx) Value(key any) any {
+	if _, ok := key.(nonceKey); ok {
+		return c.n
+	}
+	return c.Context.Value(key)
+}
 
 // mayRender reports whether a response of this declared Content-Type could
 // be rendered as a document that runs scripts. Only JSON and plain text are
@@ -295,6 +311,7 @@ type stripWriter struct {
 	done  bool
 	csp   *compiled // set when the policy takes a nonce
 	nonce nonce
+	ctx   nonceCtx // the request's context with &nonce, when csp is set
 }
 
 func (w *stripWriter) strip() {
