@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -199,6 +200,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	app.otherwise(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
 	}))
+	appPaths := pathsOf(patterns)
 
 	top := newRouter(&patterns)
 	top.route("GET", "/healthz", s.healthz)
@@ -207,7 +209,7 @@ func (s *Server) routes() (http.Handler, []string) {
 		top.handle("GET", "/metrics", s.metrics.Handler())
 	}
 	top.route("GET", "/static/{file}", s.static)
-	top.otherwise(s.m.Handler(s.forms(s.csrf.Handler(app.mux))))
+	top.otherwise(s.m.Handler(s.forms(s.csrf.Handler(app.mux))), appPaths...)
 	return s.headers.Handler(apiHeaders(s.docHeaders, s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
 }
 
@@ -263,6 +265,31 @@ func (rt router) handle(method, path string, h http.Handler) {
 
 // otherwise registers h for the requests no route matches. It is not a
 // route: its requests are labelled "other".
-func (rt router) otherwise(h http.Handler) {
+//
+// paths, the paths of the routes that h serves in turn (an inner router's),
+// are registered for h as well. A request for one of them then matches
+// exactly instead of through the catch-all "/", for which net/http records
+// the whole path as a wildcard match and tries the path with a trailing
+// slash for a redirect (five allocations a request); the same requests
+// reach h either way.
+func (rt router) otherwise(h http.Handler, paths ...string) {
 	rt.mux.Handle("/", h)
+	seen := map[string]bool{"/": true}
+	for _, p := range paths {
+		if !seen[p] {
+			seen[p] = true
+			rt.mux.Handle(p, h)
+		}
+	}
+}
+
+// pathsOf returns the paths of patterns ("GET /sessions/{id}" gives
+// "/sessions/{id}").
+func pathsOf(patterns []string) []string {
+	out := make([]string, 0, len(patterns))
+	for _, p := range patterns {
+		_, path, _ := strings.Cut(p, " ")
+		out = append(out, path)
+	}
+	return out
 }
