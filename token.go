@@ -48,14 +48,22 @@ var (
 // signer signs tokens with the first secret and verifies with all of them.
 // Keyed HMAC states are pooled per secret so verification allocates little.
 type signer struct {
-	pools []*sync.Pool
+	pools []*sync.Pool // of *macState
+}
+
+// macState is a keyed HMAC with room for its sum, so that computing one
+// allocates nothing (a sum written into a caller's array would move that
+// array to the heap: Sum is an interface call).
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
 }
 
 func newSigner(secrets [][]byte) *signer {
 	s := &signer{}
 	for _, sec := range secrets {
 		key := append([]byte(nil), sec...)
-		s.pools = append(s.pools, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+		s.pools = append(s.pools, &sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, key)} }})
 	}
 	return s
 }
@@ -63,13 +71,27 @@ func newSigner(secrets [][]byte) *signer {
 // mac returns the MAC of payload (the token, or the token and the renewal
 // secret) appended to out.
 func (s *signer) mac(i int, payload []byte, out []byte) []byte {
-	h := s.pools[i].Get().(hash.Hash)
-	h.Reset()
-	h.Write(macLabelBytes)
-	h.Write(payload)
-	out = h.Sum(out)
-	s.pools[i].Put(h)
+	st := s.pools[i].Get().(*macState)
+	out = append(out, st.compute(payload)...)
+	s.pools[i].Put(st)
 	return out
+}
+
+// macEqual reports whether want is the MAC of payload under secret i,
+// compared in constant time.
+func (s *signer) macEqual(i int, payload, want []byte) bool {
+	st := s.pools[i].Get().(*macState)
+	ok := hmac.Equal(st.compute(payload), want)
+	s.pools[i].Put(st)
+	return ok
+}
+
+// compute returns the MAC of payload, in st.sum.
+func (st *macState) compute(payload []byte) []byte {
+	st.h.Reset()
+	st.h.Write(macLabelBytes)
+	st.h.Write(payload)
+	return st.h.Sum(st.sum[:0])
 }
 
 // sign returns the cookie value for token and renewal secret rs: version 1
@@ -130,9 +152,8 @@ func (s *signer) verifyInto(buf *cookiePayload, value string) (token, rs []byte,
 	if err != nil || got != sha256.Size {
 		return nil, nil, 0, false
 	}
-	var sum [sha256.Size]byte
 	for i := range s.pools {
-		if hmac.Equal(s.mac(i, payload, sum[:0]), want[:]) {
+		if s.macEqual(i, payload, want[:]) {
 			if n > TokenBytes {
 				rs = payload[TokenBytes:]
 			}
