@@ -182,7 +182,6 @@ func storeKey(token []byte) string {
 	var buf [2 * sha256.Size]byte
 	hex.Encode(buf[:], sum[:])
 	return string(buf[:]) // one allocation; hex.EncodeToString makes two
-
 }
 
 // deriveKey derives a purpose-bound key from a secret.
