@@ -22,7 +22,7 @@ func (s *Session) start() error {
 		return nil
 	}
 	s.hadCookie = true
-	tok, rs, secret, ok := m.signer.verify(value)
+	tok, rs, secret, ok := m.signer.verifyInto(&s.cookieBuf, value)
 	if !ok {
 		s.stale = true
 		m.emit(s.r, nil, EventSessionRejected, slog.String("reason", "bad_signature"))

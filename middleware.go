@@ -47,7 +47,9 @@ func (m *Manager) PublicID(storeKey string) string {
 	h := hmac.New(sha256.New, m.cfg.PublicIDKey)
 	h.Write([]byte(storeKey))
 	var buf [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(buf[:0])[:8])
+	var out [16]byte
+	hex.Encode(out[:], h.Sum(buf[:0])[:8])
+	return string(out[:])
 }
 
 // ctxKey finds the innermost session of a request, whatever its Manager;
@@ -146,7 +148,9 @@ func (m *Manager) Lookup(ctx context.Context) (*Session, bool) {
 // answered through [Config.ErrorHandler] without calling next.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := &Session{m: m}
+		x := &exchange{}
+		s := &x.s
+		s.m = m
 		s.ctx = sessionCtx{Context: r.Context(), s: s}
 		r = r.WithContext(&s.ctx)
 		s.r = r
@@ -154,10 +158,17 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			m.cfg.ErrorHandler(w, r, err)
 			return
 		}
-		sw := newWriter(w, s)
+		sw := x.w.init(w, s)
 		next.ServeHTTP(sw, r)
 		sw.commitOnce()
 	})
+}
+
+// exchange is what a request through Handler allocates: its Session and
+// the writer that saves it, in one allocation.
+type exchange struct {
+	s Session
+	w writer
 }
 
 // readCookie returns the session cookie's value, "" if there is none.

@@ -49,10 +49,11 @@ type Session struct {
 	drop      dropKind // values the next regeneration drops (loginscope.go)
 	ended     bool     // the store no longer has the session
 	committed bool
-	misuse    error       // a change without an error result came too late: for Err
-	ck        cookieState // what the Set-Cookie decision needs (cookie.go)
-	rn        renewState  // the renewal secret and its check (renew.go)
-	ctx       sessionCtx  // the request's context with this session attached
+	misuse    error         // a change without an error result came too late: for Err
+	ck        cookieState   // what the Set-Cookie decision needs (cookie.go)
+	rn        renewState    // the renewal secret and its check (renew.go)
+	ctx       sessionCtx    // the request's context with this session attached
+	cookieBuf cookiePayload // what cand and rn.secret were decoded into
 }
 
 // ensure returns the working record, creating an empty one for a new session.

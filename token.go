@@ -17,6 +17,15 @@ const TokenBytes = 32
 // macLabel separates the cookie MAC from any other use of the secrets.
 const macLabel = "tether/cookie/v1\x00"
 
+// maxB64Part is the longest base64 part of a cookie value: the token and
+// renewal secret, or the MAC (unpadded base64, 4 characters per 3 bytes).
+const maxB64Part = max(((TokenBytes+RenewSecretBytes)*8+5)/6, (sha256.Size*8+5)/6)
+
+// macLabelBytes is macLabel for hash.Hash.Write: converting the constant
+// in the call would allocate a copy per MAC (the interface call lets it
+// escape). Never written.
+var macLabelBytes = []byte(macLabel)
+
 // b64 is strict: non-zero trailing bits are refused, so every token has exactly
 // one accepted cookie value (found by FuzzVerify: a flipped final bit verified).
 var b64 = base64.RawURLEncoding.Strict()
@@ -39,14 +48,22 @@ var (
 // signer signs tokens with the first secret and verifies with all of them.
 // Keyed HMAC states are pooled per secret so verification allocates little.
 type signer struct {
-	pools []*sync.Pool
+	pools []*sync.Pool // of *macState
+}
+
+// macState is a keyed HMAC with room for its sum, so that computing one
+// allocates nothing (a sum written into a caller's array would move that
+// array to the heap: Sum is an interface call).
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
 }
 
 func newSigner(secrets [][]byte) *signer {
 	s := &signer{}
 	for _, sec := range secrets {
 		key := append([]byte(nil), sec...)
-		s.pools = append(s.pools, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+		s.pools = append(s.pools, &sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, key)} }})
 	}
 	return s
 }
@@ -54,13 +71,27 @@ func newSigner(secrets [][]byte) *signer {
 // mac returns the MAC of payload (the token, or the token and the renewal
 // secret) appended to out.
 func (s *signer) mac(i int, payload []byte, out []byte) []byte {
-	h := s.pools[i].Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(macLabel))
-	h.Write(payload)
-	out = h.Sum(out)
-	s.pools[i].Put(h)
+	st := s.pools[i].Get().(*macState)
+	out = append(out, st.compute(payload)...)
+	s.pools[i].Put(st)
 	return out
+}
+
+// macEqual reports whether want is the MAC of payload under secret i,
+// compared in constant time.
+func (s *signer) macEqual(i int, payload, want []byte) bool {
+	st := s.pools[i].Get().(*macState)
+	ok := hmac.Equal(st.compute(payload), want)
+	s.pools[i].Put(st)
+	return ok
+}
+
+// compute returns the MAC of payload, in st.sum.
+func (st *macState) compute(payload []byte) []byte {
+	st.h.Reset()
+	st.h.Write(macLabelBytes)
+	st.h.Write(payload)
+	return st.h.Sum(st.sum[:0])
 }
 
 // sign returns the cookie value for token and renewal secret rs: version 1
@@ -85,6 +116,16 @@ func (s *signer) sign(token, rs []byte) string {
 // malformed or forged. Decoding is strict: exactly one value verifies for a
 // token and renewal secret.
 func (s *signer) verify(value string) (token, rs []byte, secret int, ok bool) {
+	return s.verifyInto(new(cookiePayload), value)
+}
+
+// cookiePayload holds a decoded cookie value's token and renewal secret.
+type cookiePayload [TokenBytes + RenewSecretBytes]byte
+
+// verifyInto is verify that decodes into buf, which token and rs then
+// share (the Session keeps one, so that a request's verification allocates
+// nothing of its own).
+func (s *signer) verifyInto(buf *cookiePayload, value string) (token, rs []byte, secret int, ok bool) {
 	var n int
 	switch len(value) {
 	case encodedLen:
@@ -98,19 +139,21 @@ func (s *signer) verify(value string) (token, rs []byte, secret int, ok bool) {
 	if value[el] != '.' {
 		return nil, nil, 0, false
 	}
-	payload := make([]byte, n)
-	got, err := b64.Decode(payload, []byte(value[:el]))
+	payload := buf[:n:n]
+	// The base64 text is copied to the stack: a []byte conversion of more
+	// than 32 bytes would be a heap allocation.
+	var text [maxB64Part]byte
+	got, err := b64.Decode(payload, text[:copy(text[:], value[:el])])
 	if err != nil || got != n {
 		return nil, nil, 0, false
 	}
 	var want [sha256.Size]byte
-	got, err = b64.Decode(want[:], []byte(value[el+1:]))
+	got, err = b64.Decode(want[:], text[:copy(text[:], value[el+1:])])
 	if err != nil || got != sha256.Size {
 		return nil, nil, 0, false
 	}
-	var buf [sha256.Size]byte
 	for i := range s.pools {
-		if hmac.Equal(s.mac(i, payload, buf[:0]), want[:]) {
+		if s.macEqual(i, payload, want[:]) {
 			if n > TokenBytes {
 				rs = payload[TokenBytes:]
 			}
@@ -136,7 +179,9 @@ func randomBytes(n int) []byte {
 // dump of the store therefore yields no usable cookie.
 func storeKey(token []byte) string {
 	sum := sha256.Sum256(token)
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:]) // one allocation; hex.EncodeToString makes two
 }
 
 // deriveKey derives a purpose-bound key from a secret.

@@ -178,6 +178,27 @@ func (p Policy) compile() (*compiled, error) {
 	return c, nil
 }
 
+// Headers returns the headers that Handler sets on every response, other
+// than the Content-Security-Policy (which may carry a per-request nonce),
+// under their canonical names. Each value is a one-element slice (len == cap
+// == 1) that the caller may share between responses, as Handler does:
+// net/http copies values when the response starts, Header.Set replaces the
+// slice and Header.Add copies it to append. It reports an invalid policy
+// with the error Handler would panic with. Middleware that decides late
+// which headers a response gets (the reference server adds the document-only
+// ones only to responses that are not JSON) sets them from it.
+func (p Policy) Headers() (http.Header, error) {
+	c, err := p.compile()
+	if err != nil {
+		return nil, err
+	}
+	h := make(http.Header, len(c.static))
+	for i, hd := range c.static {
+		h[hd.name] = c.vals[i]
+	}
+	return h, nil
+}
+
 // Handler returns middleware that sets the policy's headers on every
 // response. It panics if the policy is invalid (a programming error).
 func (p Policy) Handler(next http.Handler) http.Handler {
@@ -195,7 +216,8 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 			h[c.csp.header] = c.cspVal
 			if c.csp.nonce {
 				sw.csp = c
-				r = r.WithContext(context.WithValue(r.Context(), nonceKey{}, &sw.nonce))
+				sw.ctx = nonceCtx{Context: r.Context(), n: &sw.nonce}
+				r = r.WithContext(&sw.ctx)
 			}
 		}
 		next.ServeHTTP(sw, r)
@@ -206,6 +228,21 @@ func (p Policy) Handler(next http.Handler) http.Handler {
 }
 
 type nonceKey struct{}
+
+// nonceCtx is the request's context with its nonce attached, as
+// context.WithValue would, but a field of the request's stripWriter, so
+// that attaching it allocates nothing more.
+type nonceCtx struct {
+	context.Context
+	n *nonce
+}
+
+func (c *nonceCtx) Value(key any) any {
+	if _, ok := key.(nonceKey); ok {
+		return c.n
+	}
+	return c.Context.Value(key)
+}
 
 // mayRender reports whether a response of this declared Content-Type could
 // be rendered as a document that runs scripts. Only JSON and plain text are
@@ -274,6 +311,7 @@ type stripWriter struct {
 	done  bool
 	csp   *compiled // set when the policy takes a nonce
 	nonce nonce
+	ctx   nonceCtx // the request's context with &nonce, when csp is set
 }
 
 func (w *stripWriter) strip() {

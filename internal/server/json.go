@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/tetherhq/tether"
 )
@@ -20,16 +21,30 @@ const MaxBodyBytes = 1 << 20
 // responses (net/http only reads it) so that setting it costs no allocation.
 var jsonType = []string{"application/json; charset=utf-8"}
 
-// writeJSON writes v as JSON with status.
+// jsonBufs holds the buffers writeJSON encodes into; a buffer that grew
+// beyond maxPooledJSON (a long session list) is left to the collector.
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledJSON = 16 << 10
+
+// writeJSON writes v as JSON with status, followed by a newline: the bytes
+// of json.Marshal plus "\n", encoded into a pooled buffer rather than a new
+// slice per answer.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledJSON {
+			jsonBufs.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		tether.WriteJSONError(w, http.StatusInternalServerError, "Internal server error")
 		return
 	}
 	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // httpError is a client error with its status and public message.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,7 +83,8 @@ type Server struct {
 	users        users.Directory
 	ready        func(ctx context.Context) error
 	log          *slog.Logger
-	headers      secheaders.Policy
+	headers      secheaders.Policy // without the document-only headers (splitPolicy)
+	docHeaders   []docHeader       // the document-only headers, for apiHeaders
 	csrf         *csrf.Protector
 	proxy        clientip.Resolver
 	production   bool
@@ -164,8 +166,12 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	headers, docHeaders, err := splitPolicy(secheaders.Default(o.Production))
+	if err != nil {
+		return nil, err
+	}
 	return &Server{m: o.Manager, users: o.Users, ready: o.Ready, log: o.Log,
-		headers: secheaders.Default(o.Production), csrf: prot, proxy: o.Proxy, production: o.Production,
+		headers: headers, docHeaders: docHeaders, csrf: prot, proxy: o.Proxy, production: o.Production,
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
 		maxPerUser: o.MaxPerUser, hashWait: o.HashWait, seenEvery: seenEvery, devices: devices,
@@ -220,6 +226,7 @@ func (s *Server) routes() (http.Handler, []string) {
 	app.otherwise(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
 	}))
+	appPaths := pathsOf(patterns)
 
 	top := newRouter(&patterns)
 	top.route("GET", "/healthz", s.healthz)
@@ -228,8 +235,8 @@ func (s *Server) routes() (http.Handler, []string) {
 		top.handle("GET", "/metrics", s.metrics.Handler())
 	}
 	top.route("GET", "/static/{file}", s.static)
-	top.otherwise(s.m.Handler(s.enforceDBSC(s.forms(s.csrf.Handler(app.mux)))))
-	return s.headers.Handler(apiHeaders(s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
+	top.otherwise(s.m.Handler(s.enforceDBSC(s.forms(s.csrf.Handler(app.mux)))), appPaths...)
+	return s.headers.Handler(apiHeaders(s.docHeaders, s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
 }
 
 // warnPlainHTTP logs once, in production, when a request arrives over plain
@@ -284,6 +291,31 @@ func (rt router) handle(method, path string, h http.Handler) {
 
 // otherwise registers h for the requests no route matches. It is not a
 // route: its requests are labelled "other".
-func (rt router) otherwise(h http.Handler) {
+//
+// paths, the paths of the routes that h serves in turn (an inner router's),
+// are registered for h as well. A request for one of them then matches
+// exactly instead of through the catch-all "/", for which net/http records
+// the whole path as a wildcard match and tries the path with a trailing
+// slash for a redirect (five allocations a request); the same requests
+// reach h either way.
+func (rt router) otherwise(h http.Handler, paths ...string) {
 	rt.mux.Handle("/", h)
+	seen := map[string]bool{"/": true}
+	for _, p := range paths {
+		if !seen[p] {
+			seen[p] = true
+			rt.mux.Handle(p, h)
+		}
+	}
+}
+
+// pathsOf returns the paths of patterns ("GET /sessions/{id}" gives
+// "/sessions/{id}").
+func pathsOf(patterns []string) []string {
+	out := make([]string, 0, len(patterns))
+	for _, p := range patterns {
+		_, path, _ := strings.Cut(p, " ")
+		out = append(out, path)
+	}
+	return out
 }
