@@ -53,8 +53,16 @@ type Options struct {
 	// certificate chains to it works without --ignore-certificate-errors
 	// (which DBSC, for one, does not accept).
 	TrustCA []byte
-	// Flags are extra command-line switches, e.g. {"enable-features": "…"}.
+	// Flags are extra command-line switches, e.g. {"enable-features": "…"}
+	// (joined with the features that DBSC turns on).
 	Flags map[string]any
+	// DBSC turns on Device Bound Session Credentials with software keys
+	// and their DevTools events (see dbsc.go and WatchDBSC). Chromium only
+	// registers over HTTPS with a trusted certificate: set TrustCA too.
+	DBSC bool
+	// DBSCNoQuota turns Chromium's DBSC signing quota off (6 signatures per
+	// 9 minutes per site), for tests whose bound cookie lives seconds.
+	DBSCNoQuota bool
 }
 
 // Browser is one headless Chromium process with its own profile and $HOME,
@@ -100,7 +108,12 @@ func Start(t testing.TB, o Options) *Browser {
 		chromedp.WindowSize(1100, 860),
 	}
 	for k, v := range o.Flags {
-		opts = append(opts, chromedp.Flag(k, v))
+		if k != "enable-features" {
+			opts = append(opts, chromedp.Flag(k, v))
+		}
+	}
+	if f := o.enableFeatures(); f != "" {
+		opts = append(opts, chromedp.Flag("enable-features", f))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)

@@ -40,3 +40,27 @@ func TestPathFailsWithInstallHint(t *testing.T) {
 		}
 	}
 }
+
+// TestEnableFeatures: the --enable-features value for DBSC, with and
+// without Chromium's signing quota, joined with a caller's own features
+// (issue 16).
+func TestEnableFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"none", Options{}, ""},
+		{"caller only", Options{Flags: map[string]any{"enable-features": "Foo"}}, "Foo"},
+		{"dbsc", Options{DBSC: true}, "DeviceBoundSessions," + dbscFeatures},
+		{"dbsc without quota", Options{DBSC: true, DBSCNoQuota: true}, "DeviceBoundSessions:RefreshQuota/false," + dbscFeatures},
+		{"dbsc and caller", Options{DBSC: true, Flags: map[string]any{"enable-features": "Foo"}}, "DeviceBoundSessions," + dbscFeatures + ",Foo"},
+		{"quota flag alone does nothing", Options{DBSCNoQuota: true}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.o.enableFeatures(); got != tc.want {
+				t.Errorf("enableFeatures: got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
