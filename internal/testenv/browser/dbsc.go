@@ -83,7 +83,11 @@ type DBSCEvent struct {
 	Fetch string
 	// Failed is the URL and status of a failed request, when there was one.
 	Failed string
-	At     time.Time
+	// Cookies are the names of the session's bound cookies, when the
+	// event carries the session's configuration (a creation, a refresh
+	// that changed it, an existing session).
+	Cookies []string
+	At      time.Time
 }
 
 func (e DBSCEvent) String() string {
@@ -129,6 +133,7 @@ func (w *DBSCWatch) record(ev any) {
 			if s.Key != nil {
 				d.Site, d.SessionID = s.Key.Site, s.Key.ID
 			}
+			d.Cookies = cravings(s)
 			add = append(add, d)
 		}
 	case *network.EventDeviceBoundSessionEventOccurred:
@@ -137,10 +142,12 @@ func (w *DBSCWatch) record(ev any) {
 		case e.CreationEventDetails != nil:
 			d.Kind, d.Result = "creation", string(e.CreationEventDetails.FetchResult)
 			d.Failed = failed(e.CreationEventDetails.FailedRequest)
+			d.Cookies = cravings(e.CreationEventDetails.NewSession)
 		case e.RefreshEventDetails != nil:
 			r := e.RefreshEventDetails
 			d.Kind, d.Result, d.Fetch = "refresh", string(r.RefreshResult), string(r.FetchResult)
 			d.Failed = failed(r.FailedRequest)
+			d.Cookies = cravings(r.NewSession)
 		case e.ChallengeEventDetails != nil:
 			d.Kind, d.Result = "challenge", string(e.ChallengeEventDetails.ChallengeResult)
 		case e.TerminationEventDetails != nil:
@@ -159,6 +166,18 @@ func (w *DBSCWatch) record(ev any) {
 	case w.signal <- struct{}{}:
 	default:
 	}
+}
+
+// cravings returns the names of the bound cookies of s (nil for none).
+func cravings(s *network.DeviceBoundSession) []string {
+	if s == nil {
+		return nil
+	}
+	var names []string
+	for _, c := range s.CookieCravings {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 // failed describes a failed DBSC request without its body (which the
