@@ -56,6 +56,11 @@ func TestBrowserDBSC(t *testing.T) {
 	// The user's browser signs in; Chromium registers.
 	b := browser.Start(t, browser.Options{TrustCA: ca.CertPEM, DBSC: true, DBSCNoQuota: true})
 	ctx := b.Main()
+	// The thief's browser: its own profile and $HOME, another machine.
+	// Started now, so that the theft below fits well inside the stolen
+	// bound cookie's lifetime however slowly Chromium starts.
+	thief := browser.Start(t, browser.Options{TrustCA: ca.CertPEM, DBSC: true})
+	tctx := thief.Main()
 	dbsc := browser.WatchDBSC(t, ctx)
 	navigate(t, ctx, base+"/login")
 	waitPath(t, ctx, "/login")
@@ -101,8 +106,6 @@ func TestBrowserDBSC(t *testing.T) {
 	if stolenBound == nil {
 		t.Fatalf("bound cookie %s gone from the jar right after the account page", boundName)
 	}
-	thief := browser.Start(t, browser.Options{TrustCA: ca.CertPEM, DBSC: true})
-	tctx := thief.Main()
 	browser.SetCookies(t, tctx, stolen...)
 	navigate(t, tctx, base+"/account")
 	waitPath(t, tctx, "/account") // within the bound cookie's lifetime the copy works: the window DBSC leaves
@@ -132,6 +135,9 @@ func TestBrowserDBSC(t *testing.T) {
 	refused := countServerEvents(in, "dbsc_required", "reason", "expired")
 	navigate(t, tctx, base+"/account")
 	waitPathOnly(t, tctx, "/login")
+	if got := text(t, tctx, "#signin-reason"); !strings.Contains(got, "bound to a device") {
+		t.Fatalf("the thief's sign-in page: got %q, want the device-bound message", strings.TrimSpace(got))
+	}
 	shot(t, tctx, "dbsc-thief")
 	if got := fetchStatus(t, tctx, "/profile"); got != http.StatusUnauthorized {
 		t.Fatalf("GET /profile from the thief's browser after the bound cookie expired: got %d, want 401", got)
@@ -155,6 +161,9 @@ func TestBrowserDBSC(t *testing.T) {
 	}
 	noCSPViolations(t, b)
 	noCSPViolations(t, thief)
+	for _, e := range dbsc.Events() {
+		t.Logf("DevTools: %v", e)
+	}
 	t.Logf("DBSC in Chromium: %d DevTools events, %d refreshes by the server; test took %v",
 		len(dbsc.Events()), countServerEvents(in, "dbsc_refreshed", "", ""), time.Since(begin).Round(time.Second))
 }
