@@ -33,7 +33,8 @@ func (s *Session) Regenerate() error { return s.regenerate(nil) }
 //     token), which are dropped.
 //
 // tether's own bookkeeping (keys under [ReservedKeyPrefix], such as the
-// [Session.SetPersistent] choice) survives either way.
+// [Session.SetPersistent] choice) survives either way, except the device
+// binding ([DeviceBindingKeyPrefix]): a login starts an unbound session.
 func (s *Session) Login(userID, role string) error {
 	if userID == "" {
 		return errEmptyUserID
@@ -111,7 +112,7 @@ func (s *Session) regenerate(l *login) error {
 			cur = s.login.userID
 		}
 		if cur == l.userID {
-			s.dropLocked(dropLoginScoped)
+			s.dropLocked(dropLogin)
 		} else {
 			s.dropLocked(dropAll) // issue 11 row 4: a new user starts afresh
 		}

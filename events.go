@@ -70,6 +70,22 @@ const (
 	// session never had: two parties hold the cookie, so the session was
 	// ended for both (see [Config.RenewInterval]).
 	EventTokenReuse = "token_reuse"
+	// EventDBSCRegistered: a browser bound the session to its key (package
+	// dbsc); attributes "alg" and "thumbprint" (the public key's RFC 7638
+	// thumbprint: public, it names the key).
+	EventDBSCRegistered = "dbsc_registered"
+	// EventDBSCRefreshed: a browser proved possession of the session's key
+	// and got a new device-bound cookie.
+	EventDBSCRefreshed = "dbsc_refreshed"
+	// EventDBSCRefreshFailed: a registration or refresh was refused;
+	// attribute "step" (register or refresh) and "reason", a fixed code
+	// (bad_proof, bad_signature, bad_key, bad_alg, bad_type, challenge,
+	// unknown_session, already_bound, not_signed_in, …), never the proof.
+	EventDBSCRefreshFailed = "dbsc_refresh_failed"
+	// EventDBSCRequired: a request presented a device-bound session's
+	// cookie without a valid device-bound cookie and was refused;
+	// attribute "reason" (missing, expired, invalid, duplicate).
+	EventDBSCRequired = "dbsc_required"
 )
 
 // maxUserAgent bounds the user agent copied into an event, so a client cannot

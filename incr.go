@@ -25,6 +25,11 @@ func (s *Session) Incr(ctx context.Context, key string, delta int64) (int64, err
 	if reserved(key) {
 		return 0, fmt.Errorf("%w: %q", ErrReservedKey, key)
 	}
+	return s.incr(ctx, key, delta)
+}
+
+// incr is Incr without the check of the key.
+func (s *Session) incr(ctx context.Context, key string, delta int64) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.loaded && s.candKey != "" {

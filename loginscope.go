@@ -28,14 +28,17 @@ type dropKind uint8
 const (
 	dropNone        dropKind = iota
 	dropLoginScoped          // keys under LoginScopedKeyPrefix
-	dropAll                  // every value but tether's bookkeeping
+	dropLogin                // those, and the device binding (DeviceBindingKeyPrefix)
+	dropAll                  // every value but tether's bookkeeping, and the device binding
 )
 
 // dropped reports whether kind drops key.
 func (kind dropKind) dropped(key string) bool {
 	switch kind {
 	case dropAll:
-		return !reserved(key)
+		return !reserved(key) || strings.HasPrefix(key, DeviceBindingKeyPrefix)
+	case dropLogin:
+		return strings.HasPrefix(key, LoginScopedKeyPrefix) || strings.HasPrefix(key, DeviceBindingKeyPrefix)
 	case dropLoginScoped:
 		return strings.HasPrefix(key, LoginScopedKeyPrefix)
 	}

@@ -66,6 +66,7 @@ func doctor(ctx context.Context, args []string, getenv func(string) string, stdo
 	doctorSessions(ctx, r, cfg, getenv)
 	doctorUsers(ctx, r, cfg)
 	doctorDeployment(r, cfg)
+	doctorDBSC(r, cfg)
 
 	fmt.Fprintf(stdout, "\n%d problem(s), %d warning(s)\n", r.fails, r.warns)
 	if r.fails > 0 {

@@ -123,7 +123,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Binding: cfg.Binding, ReauthWindow: cfg.ReauthWindow, TrustedOrigins: cfg.TrustedOrigins, ClientIP: resolver.ClientIP,
 		Throttle: throttle.New(counter, throttle.Policy{
 			AccountLimit: int64(cfg.LoginMaxFailures), IPLimit: int64(cfg.LoginMaxFailuresPerIP), Window: cfg.LoginWindow}), MaxPerUser: cfg.MaxPerUser,
-		DeviceKeys: server.DeviceKeys(app.secrets)})
+		DeviceKeys: server.DeviceKeys(app.secrets), DBSCOff: !cfg.DBSC.Enabled, DBSCCookieTTL: cfg.DBSC.CookieTTL})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,8 @@
 //	LOGIN_THROTTLE_WINDOW           15m           Go duration
 //	TRUST_PROXY                     unset         hop count or IP/CIDR list
 //	CSRF_TRUSTED_ORIGINS            unset         comma list of scheme://host[:port]
+//	SESSION_DBSC                    on            on or off (device-bound sessions, dbsc.go)
+//	SESSION_DBSC_COOKIE_TTL         10m           Go duration, >= 10s
 //
 // Threat model: configuration holds secrets (the signing secrets, and
 // passwords inside REDIS_URL and DATABASE_URL) and ends up in logs through
@@ -136,6 +138,8 @@ type Config struct {
 	// SESSION_ENCRYPTION_KEY_PREVIOUS, decoded (32 bytes each), for
 	// tether.Config.EncryptionKeys; nil (encryption off) when unset. Secret.
 	EncryptionKeys [][]byte
+	// DBSC is SESSION_DBSC and SESSION_DBSC_COOKIE_TTL (dbsc.go).
+	DBSC DBSC
 }
 
 // Production reports whether APP_ENV is production.
@@ -317,6 +321,8 @@ func Load(getenv func(string) string, dotenvPath string) (*Config, error) {
 	if c.RenewInterval > 0 && c.RenewGrace >= c.RenewInterval {
 		bad("SESSION_RENEW_GRACE (%v) must be shorter than SESSION_RENEW_INTERVAL (%v)", c.RenewGrace, c.RenewInterval)
 	}
+
+	c.DBSC = parseDBSC(get, bad)
 
 	c.MetricsAddr = get("METRICS_ADDR")
 	if c.MetricsAddr != "" {

@@ -100,6 +100,8 @@ func TestLoadEveryVariable(t *testing.T) {
 		"LOGIN_MAX_FAILURES_PER_IP":      "50",
 		"LOGIN_THROTTLE_WINDOW":          "1h",
 		"CSRF_TRUSTED_ORIGINS":           " https://app.example.com , http://localhost:5173/,",
+		"SESSION_DBSC":                   "off",
+		"SESSION_DBSC_COOKIE_TTL":        "15m",
 	}), noFile(t))
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +121,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		RenewInterval: 5 * time.Minute, RenewGrace: 10 * time.Second,
 		LoginMaxFailures: 5, LoginMaxFailuresPerIP: 50, LoginWindow: time.Hour,
 		TrustedOrigins: []string{"https://app.example.com", "http://localhost:5173"},
+		DBSC:           DBSC{Enabled: false, CookieTTL: 15 * time.Minute},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v,\nwant %+v", c, want)

@@ -59,6 +59,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		sess.Set(AccountChangedKey, 1),
 		s.bind(sess, r),
 		s.recordMeta(sess, r),
+		s.offerDBSC(w, r), // after Login: the new session is offered (dbsc.go)
 	)
 	if err != nil {
 		s.sessionError(w, r, err)

@@ -26,6 +26,7 @@ var reasonMessages = map[string]string{
 	reasonAbsolute:  "Your session reached its maximum length. Sign in again to continue.",
 	reasonRevoked:   "Your session was ended from another device or by an administrator.",
 	reasonBinding:   "Your session ended because its browser or network changed. Sign in again to continue.",
+	reasonDevice:    "This session is bound to a device and could not be confirmed from this browser. Sign in again to continue.",
 }
 
 // The sign-in state cookie remembers, for the browser's pages, what became

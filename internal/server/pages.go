@@ -29,7 +29,7 @@ type loginView struct {
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	next := safeNext(q.Get("next"), "/account")
-	if tether.FromContext(r.Context()).UserID() != "" {
+	if tether.FromContext(r.Context()).UserID() != "" && !s.dbscRequired(r) {
 		seeOther(w, next)
 		return
 	}

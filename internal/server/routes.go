@@ -12,6 +12,7 @@ import (
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/clientip"
 	"github.com/tetherhq/tether/csrf"
+	"github.com/tetherhq/tether/dbsc"
 	"github.com/tetherhq/tether/internal/users"
 	"github.com/tetherhq/tether/metrics"
 	"github.com/tetherhq/tether/secheaders"
@@ -67,6 +68,12 @@ type Options struct {
 	// account.html, admin.html, error.html) that replace the embedded ones
 	// of the same name: a deployment's own look. Default: the embedded set.
 	Templates fs.FS
+	// DBSCOff turns Device Bound Session Credentials off (SESSION_DBSC=off;
+	// on by default, see dbsc.go). DBSCCookieTTL is the bound cookie's
+	// lifetime (SESSION_DBSC_COOKIE_TTL): default 10 minutes, at least
+	// 10 seconds.
+	DBSCOff       bool
+	DBSCCookieTTL time.Duration
 }
 
 // Server is the reference server's HTTP side. It is safe for concurrent use.
@@ -91,8 +98,9 @@ type Server struct {
 	hashWait     time.Duration
 	seenEvery    time.Duration // seenEvery, shortened by tests
 
-	pages  *pages      // the HTML pages' templates (render.go)
-	signin signinState // why a browser's session ended (endreason.go)
+	dbsc   *dbsc.Binder // nil when DBSC is off (dbsc.go)
+	pages  *pages       // the HTML pages' templates (render.go)
+	signin signinState  // why a browser's session ended (endreason.go)
 }
 
 // New returns a Server; Manager and Users are required.
@@ -130,7 +138,21 @@ func New(o Options) (*Server, error) {
 	if o.Ready == nil {
 		o.Ready = func(context.Context) error { return nil }
 	}
-	prot, err := csrf.New(csrf.Options{Manager: o.Manager, Exempt: []string{"/login", "/logout"}, TrustedOrigins: o.TrustedOrigins})
+	binder, err := newBinder(o, refuseUnbound)
+	if err != nil {
+		return nil, err
+	}
+	exempt := []string{"/login", "/logout"}
+	if binder != nil {
+		// The browser's DBSC requests carry no CSRF token (it sends only
+		// its cookies and the proof headers). They stay safe without it:
+		// registration and refresh change nothing without a proof signed by
+		// a private key the browser holds over a single-use challenge
+		// (a cross-site page cannot make one), SameSite keeps the cookies
+		// off cross-site requests, and the origin check still runs.
+		exempt = append(exempt, dbsc.DefaultRegisterPath, dbsc.DefaultRefreshPath)
+	}
+	prot, err := csrf.New(csrf.Options{Manager: o.Manager, Exempt: exempt, TrustedOrigins: o.TrustedOrigins})
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +169,7 @@ func New(o Options) (*Server, error) {
 		metrics: o.Metrics, metricsOn: o.MetricsOnMain,
 		binding: o.Binding, reauthWindow: o.ReauthWindow, clientIP: o.ClientIP, throttle: o.Throttle,
 		maxPerUser: o.MaxPerUser, hashWait: o.HashWait, seenEvery: seenEvery, devices: devices,
-		pages: pg, signin: newSigninState(o.Production)}, nil
+		pages: pg, signin: newSigninState(o.Production), dbsc: binder}, nil
 }
 
 // Handler returns the server's routes. Session routes sit behind the
@@ -191,6 +213,10 @@ func (s *Server) routes() (http.Handler, []string) {
 	app.route("GET", "/admin", s.page(true, s.adminPage))
 	app.route("POST", "/admin/users/{name}/disable", s.requireRecentAdmin(s.adminDisable))
 	app.route("POST", "/admin/users/{name}/enable", s.requireRecentAdmin(s.adminEnable))
+	if s.dbsc != nil {
+		app.route("POST", dbsc.DefaultRegisterPath, s.dbsc.Register)
+		app.route("POST", dbsc.DefaultRefreshPath, s.dbsc.Refresh)
+	}
 	app.otherwise(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tether.WriteJSONError(w, http.StatusNotFound, "Not found")
 	}))
@@ -202,7 +228,7 @@ func (s *Server) routes() (http.Handler, []string) {
 		top.handle("GET", "/metrics", s.metrics.Handler())
 	}
 	top.route("GET", "/static/{file}", s.static)
-	top.otherwise(s.m.Handler(s.forms(s.csrf.Handler(app.mux))))
+	top.otherwise(s.m.Handler(s.enforceDBSC(s.forms(s.csrf.Handler(app.mux)))))
 	return s.headers.Handler(apiHeaders(s.htmlErrors(s.warnPlainHTTP(top.mux)))), patterns
 }
 

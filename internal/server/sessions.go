@@ -17,6 +17,10 @@ type sessionJSON struct {
 	LastSeenAt time.Time `json:"lastSeenAt"`
 	IP         string    `json:"ip"`
 	UserAgent  string    `json:"userAgent"`
+	// DeviceBound: a browser bound the session to its key (DBSC, dbsc.go);
+	// DeviceBoundSince: when.
+	DeviceBound      bool       `json:"deviceBound"`
+	DeviceBoundSince *time.Time `json:"deviceBoundSince,omitempty"`
 }
 
 // listSessions handles GET /sessions: the caller's sessions, never a token
@@ -56,6 +60,7 @@ func toJSON(info tether.SessionInfo, current string) sessionJSON {
 	}
 	_ = jsonValue(info, metaIPKey, &j.IP)
 	_ = jsonValue(info, metaUAKey, &j.UserAgent)
+	deviceBinding(info, &j)
 	return j
 }
 
