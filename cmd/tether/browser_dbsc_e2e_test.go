@@ -83,6 +83,9 @@ func TestBrowserDBSC(t *testing.T) {
 		t.Fatalf("bound cookie lifetime: got %v left, want at most SESSION_DBSC_COOKIE_TTL=%v", left, dbscTestTTL)
 	}
 
+	if !currentDeviceBound(t, ctx) {
+		t.Fatalf("GET /sessions after registration: got this session not deviceBound, want it bound")
+	}
 	navigate(t, ctx, base+"/account")
 	waitPath(t, ctx, "/account")
 	if got := text(t, ctx, "table.devices tbody tr.current"); !strings.Contains(strings.ToLower(got), "bound") {
@@ -220,6 +223,33 @@ func fetchStatus(t *testing.T, ctx context.Context, path string) int {
 		t.Fatalf("fetch %s in the page: %v", path, err)
 	}
 	return v
+}
+
+// currentDeviceBound reads GET /sessions from the page of ctx and returns
+// the current session's deviceBound.
+func currentDeviceBound(t *testing.T, ctx context.Context) bool {
+	t.Helper()
+	js := `fetch("/sessions", {headers: {Accept: "application/json"}}).then(r => r.text())`
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("fetch /sessions in the page: %v", err)
+	}
+	var v struct {
+		Sessions []struct {
+			Current     bool `json:"current"`
+			DeviceBound bool `json:"deviceBound"`
+		} `json:"sessions"`
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("GET /sessions: got %q, want JSON: %v", body, err)
+	}
+	for _, s := range v.Sessions {
+		if s.Current {
+			return s.DeviceBound
+		}
+	}
+	t.Fatalf("GET /sessions: got %q, want the current session listed", body)
+	return false
 }
 
 func jsString(s string) string {
