@@ -81,6 +81,10 @@ type DBSCEvent struct {
 	Result string
 	// Fetch is the fetch result of a refresh, when there was a fetch.
 	Fetch string
+	// Proactive tells a refresh made alongside a request, before the bound
+	// cookie expired, from one that held a request back until it was done
+	// (the cookie was missing or expired).
+	Proactive bool
 	// Failed is the URL and status of a failed request, when there was one.
 	Failed string
 	// Cookies are the names of the session's bound cookies, when the
@@ -94,6 +98,9 @@ func (e DBSCEvent) String() string {
 	s := fmt.Sprintf("%s %s id=%q ok=%v result=%s", e.At.Format("15:04:05.000"), e.Kind, e.SessionID, e.Succeeded, e.Result)
 	if e.Fetch != "" {
 		s += " fetch=" + e.Fetch
+	}
+	if e.Kind == "refresh" {
+		s += fmt.Sprintf(" proactive=%v", e.Proactive)
 	}
 	if e.Failed != "" {
 		s += " failed=" + e.Failed
@@ -146,6 +153,7 @@ func (w *DBSCWatch) record(ev any) {
 		case e.RefreshEventDetails != nil:
 			r := e.RefreshEventDetails
 			d.Kind, d.Result, d.Fetch = "refresh", string(r.RefreshResult), string(r.FetchResult)
+			d.Proactive = r.WasFullyProactiveRefresh
 			d.Failed = failed(r.FailedRequest)
 			d.Cookies = cravings(r.NewSession)
 		case e.ChallengeEventDetails != nil:
