@@ -154,13 +154,15 @@ func (s *Session) HasCookie() bool {
 // ([Config.RenewInterval]): a request that is about to be refused (package
 // dbsc's enforcement: the session cookie without its device-bound cookie)
 // must not hand whoever sent it a fresh session cookie. It changes nothing
-// else; a later request renews as usual.
+// else; the next request renews as usual. Call it before the response
+// starts.
 func (s *Session) SkipRenewal() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.loadLocked()
 	if s.rn.due {
 		s.rn.due, s.rn.quiet = false, true
+		s.m.claims.release(s.candKey, s.rn.raw)
 	}
 }
 

@@ -387,3 +387,13 @@ func (c *renewClaims) claim(key string, state json.RawMessage, now time.Time, gr
 	c.m[key] = renewClaim{state: string(state), until: now.Add(grace)}
 	return true
 }
+
+// release gives up a claim that claim granted for key and state, so that
+// the next request renews (see Session.SkipRenewal).
+func (c *renewClaims) release(key string, state json.RawMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.m[key]; ok && cl.state == string(state) {
+		delete(c.m, key)
+	}
+}

@@ -17,8 +17,9 @@
 // only the standard library and the root package tether (itself standard
 // library only).
 //
-// Failures and defensive actions (names ending in _failure, _rejected,
-// _mismatch, rate_limited, timeouts…) are logged at WARN, the rest at INFO.
+// Failures and defensive actions (names ending in _failure, _failed,
+// _rejected, _mismatch, rate_limited, dbsc_required, timeouts…) are logged
+// at WARN, the rest at INFO.
 //
 // A Logger is safe for concurrent use.
 package audit
@@ -93,6 +94,7 @@ func levelOf(name string) slog.Level {
 	switch {
 	case strings.HasSuffix(name, "_failure"), strings.HasSuffix(name, "_rejected"),
 		strings.HasSuffix(name, "_mismatch"), strings.HasSuffix(name, "_timeout"),
+		strings.HasSuffix(name, "_failed"), name == tether.EventDBSCRequired,
 		name == tether.EventRateLimited, name == tether.EventSessionRevoked, name == tether.EventUserDisabled:
 		return slog.LevelWarn
 	}

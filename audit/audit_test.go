@@ -26,6 +26,9 @@ func TestLogShape(t *testing.T) {
 		{"failure is warn", audit.Event{Type: tether.EventLoginFailure, IP: "10.0.0.1"}, "WARN"},
 		{"rejection is warn", audit.Event{Type: tether.EventSessionRejected, Attrs: []slog.Attr{slog.String("reason", "bad_signature")}}, "WARN"},
 		{"timeout is warn", audit.Event{Type: tether.EventIdleTimeout}, "WARN"},
+		{"dbsc refresh failure is warn", audit.Event{Type: tether.EventDBSCRefreshFailed, Attrs: []slog.Attr{slog.String("reason", "bad_signature")}}, "WARN"},
+		{"dbsc refusal is warn", audit.Event{Type: tether.EventDBSCRequired}, "WARN"},
+		{"dbsc registration is info", audit.Event{Type: tether.EventDBSCRegistered}, "INFO"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

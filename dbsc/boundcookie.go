@@ -59,12 +59,19 @@ func (c *boundCookie) mac(key []byte, id string, payload []byte) []byte {
 
 // issue returns a new cookie value for the binding id, expiring at exp.
 func (c *boundCookie) issue(id string, exp time.Time) (string, error) {
-	payload := make([]byte, payloadBytes)
-	binary.BigEndian.PutUint64(payload, uint64(exp.Unix()))
-	if _, err := rand.Read(payload[8:]); err != nil {
+	var nonce [nonceBytes]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
 		return "", err
 	}
-	return b64strict.EncodeToString(payload) + "." + b64strict.EncodeToString(c.mac(c.keys[0], id, payload)), nil
+	return c.issueWith(id, exp, nonce), nil
+}
+
+// issueWith returns the cookie value for the binding id, expiry and nonce.
+func (c *boundCookie) issueWith(id string, exp time.Time, nonce [nonceBytes]byte) string {
+	payload := make([]byte, payloadBytes)
+	binary.BigEndian.PutUint64(payload, uint64(exp.Unix()))
+	copy(payload[8:], nonce[:])
+	return b64strict.EncodeToString(payload) + "." + b64strict.EncodeToString(c.mac(c.keys[0], id, payload))
 }
 
 // setCookie renders the Set-Cookie value carrying value, with Max-Age the

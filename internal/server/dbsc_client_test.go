@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/audit"
 	"github.com/tetherhq/tether/dbsc"
 )
 
@@ -32,12 +34,16 @@ import (
 // dbscBrowser is one browser: a cookie jar and a DBSC key.
 type dbscBrowser struct {
 	t    *testing.T
+	ts   *httptest.Server
 	base *url.URL
 	hc   *http.Client
 	alg  string
 	ec   *ecdsa.PrivateKey
 	rsa  *rsa.PrivateKey
 	sid  string // the DBSC session identifier from the registration answer
+	// secrets records every proof and challenge the browser handled, for
+	// the check that no event carries one.
+	secrets *[]string
 }
 
 // rsaKeys caches one RSA key per test binary: generating one costs
@@ -60,7 +66,7 @@ func newDBSCBrowser(t *testing.T, ts *httptest.Server, alg string) *dbscBrowser 
 	hc = &http.Client{Transport: hc.Transport, Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	u, _ := url.Parse(ts.URL)
-	b := &dbscBrowser{t: t, base: u, hc: hc, alg: alg}
+	b := &dbscBrowser{t: t, ts: ts, base: u, hc: hc, alg: alg, secrets: new([]string)}
 	switch alg {
 	case dbsc.AlgES256:
 		b.ec, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -75,7 +81,7 @@ func newDBSCBrowser(t *testing.T, ts *httptest.Server, alg string) *dbscBrowser 
 	return b
 }
 
-// newKey gives the browser a fresh key of the same algorithm (a thief's).
+// withNewKey returns the browser with a fresh key of the same algorithm (a thief's).
 func (b *dbscBrowser) withNewKey() *dbscBrowser {
 	c := *b
 	if b.alg == dbsc.AlgES256 {
@@ -136,7 +142,9 @@ func (b *dbscBrowser) proof(withJWK bool, jti string) string {
 	if withJWK {
 		h["jwk"] = b.jwk()
 	}
-	return b.signJWT(h, map[string]any{"jti": jti})
+	p := b.signJWT(h, map[string]any{"jti": jti})
+	*b.secrets = append(*b.secrets, p, jti)
+	return p
 }
 
 // do sends a request with the jar's cookies and headers, and returns the
@@ -274,8 +282,8 @@ func (b *dbscBrowser) cookie(name string) string {
 }
 
 // thief returns a fresh browser holding copies of the named cookies.
-func (b *dbscBrowser) thief(ts *httptest.Server, names ...string) *dbscBrowser {
-	th := newDBSCBrowser(b.t, ts, b.alg)
+func (b *dbscBrowser) thief(names ...string) *dbscBrowser {
+	th := newDBSCBrowser(b.t, b.ts, b.alg)
 	var cs []*http.Cookie
 	for _, n := range names {
 		if v := b.cookie(n); v != "" {
@@ -300,13 +308,23 @@ func (c *dbscClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// eventLog records the Manager's events.
+// eventLog records the Manager's events, and writes them through package
+// audit (the security log) into text.
 type eventLog struct {
-	mu sync.Mutex
-	ev []tether.Event
+	mu   sync.Mutex
+	ev   []tether.Event
+	text bytes.Buffer
 }
 
-func (l *eventLog) on(e tether.Event) { l.mu.Lock(); defer l.mu.Unlock(); l.ev = append(l.ev, e) }
+func (l *eventLog) on(e tether.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ev = append(l.ev, e)
+	audit.New(&l.text).OnEvent(e)
+}
+
+// logged returns the security log written so far.
+func (l *eventLog) logged() string { l.mu.Lock(); defer l.mu.Unlock(); return l.text.String() }
 
 // count returns how many events of typ carry attribute reason = want
 // (any reason when want is "").
@@ -335,10 +353,30 @@ func (l *eventLog) count(typ, want string) int {
 // nil), with a movable clock and an event log.
 func dbscServer(t *testing.T, store tether.Store, o Options) (*httptest.Server, *dbscClock, *eventLog) {
 	t.Helper()
+	return dbscServerCfg(t, tether.Config{Store: store}, o)
+}
+
+// dbscServerCfg is dbscServer with more of the Manager's configuration.
+func dbscServerCfg(t *testing.T, cfg tether.Config, o Options) (*httptest.Server, *dbscClock, *eventLog) {
+	t.Helper()
 	clock := &dbscClock{now: time.Now().Truncate(time.Second)}
 	log := &eventLog{}
-	s := testServer(t, tether.Config{Store: store, Now: clock.Now, OnEvent: log.on}, o)
+	cfg.Now, cfg.OnEvent = clock.Now, log.on
+	s := testServer(t, cfg, o)
 	ts := httptest.NewTLSServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, clock, log
+}
+
+// csrfToken returns the session's CSRF token (GET /csrf-token).
+func (b *dbscBrowser) csrfToken() string {
+	b.t.Helper()
+	resp, body := b.do("GET", "/csrf-token", "", nil)
+	var v struct {
+		CSRFToken string `json:"csrfToken"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &v) != nil || v.CSRFToken == "" {
+		b.t.Fatalf("GET /csrf-token: got %d %s", resp.StatusCode, body)
+	}
+	return v.CSRFToken
 }

@@ -51,6 +51,20 @@ func TestDBSCFlow(t *testing.T) {
 				t.Fatalf("after refresh: got %d %s, want 200", resp.StatusCode, body)
 			}
 
+			// The security log names the events and carries no secret: no
+			// proof, challenge or cookie value (issue 16: "never the proof").
+			logged := log.logged()
+			for _, ev := range []string{"dbsc_registered", "dbsc_refreshed", "dbsc_required"} {
+				if !strings.Contains(logged, `"event":"`+ev+`"`) {
+					t.Errorf("security log: no %s line", ev)
+				}
+			}
+			for _, secret := range append(*b.secrets, first, b.cookie("sid-dbsc"), b.cookie("sid")) {
+				if secret != "" && strings.Contains(logged, secret) {
+					t.Errorf("security log carries a secret (%d bytes)", len(secret))
+				}
+			}
+
 			// GET /sessions shows the session as bound.
 			resp, body = b.do("GET", "/sessions", "", nil)
 			if resp.StatusCode != http.StatusOK || !containsAll(body, `"deviceBound":true`, `"deviceBoundSince":`) {

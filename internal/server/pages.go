@@ -101,6 +101,7 @@ type deviceView struct {
 	ID, Device, IP    string
 	Created, LastSeen time.Time
 	Current           bool
+	Bound             bool // the session is device-bound (DBSC, dbsc.go)
 }
 
 func devicesOf(list []sessionJSON) []deviceView {
@@ -111,7 +112,7 @@ func devicesOf(list []sessionJSON) []deviceView {
 			seen = j.CreatedAt
 		}
 		out = append(out, deviceView{ID: j.ID, Device: parseUserAgent(j.UserAgent).String(), IP: j.IP,
-			Created: j.CreatedAt, LastSeen: seen, Current: j.Current})
+			Created: j.CreatedAt, LastSeen: seen, Current: j.Current, Bound: j.DeviceBound})
 	}
 	// This device first, then the most recently seen.
 	sort.SliceStable(out, func(i, k int) bool {

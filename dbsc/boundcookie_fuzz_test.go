@@ -1,0 +1,36 @@
+package dbsc
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// FuzzBoundCookie: the bound cookie is untrusted input on every request of
+// a bound session. Whatever its value, check does not panic, and only the
+// value the server issued verifies (a one-byte change, a truncation or an
+// extension never does).
+func FuzzBoundCookie(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	c := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretA)}}
+	// A fixed nonce: every fuzzing process must agree on the one value
+	// that verifies.
+	good := c.issueWith("dA", now.Add(time.Hour), [nonceBytes]byte{1, 2, 3})
+	f.Add(good)
+	f.Add(good[:len(good)-1])
+	f.Add(good + "A")
+	f.Add("")
+	f.Add(".")
+	f.Add("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	f.Fuzz(func(t *testing.T, v string) {
+		r := httptest.NewRequest("GET", "https://example.test/", nil)
+		r.Header.Set("Cookie", "sid-dbsc="+v)
+		got := c.check(r, "dA", now)
+		if got == cookieOK && v != good {
+			t.Fatalf("value %q verified; only the issued %q may", v, good)
+		}
+		if v == good && got != cookieOK {
+			t.Fatalf("the issued value: got %q, want ok", got)
+		}
+	})
+}

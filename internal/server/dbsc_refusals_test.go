@@ -1,0 +1,213 @@
+package server
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/dbsc"
+)
+
+// Every refusal of issue 16's "Deliver 1" at registration, through the
+// reference server: alg none, a missing jwk, a wrong typ (the older Chrome
+// form too), an unknown or expired challenge, a bad signature (which must
+// not burn the browser's challenge), no session.
+func TestDBSCRegistrationRefusals(t *testing.T) {
+	cases := []struct {
+		name   string
+		proof  func(b *dbscBrowser, ch string) string
+		before func(clock *dbscClock)
+		status int
+		reason string
+	}{
+		{"alg none", func(b *dbscBrowser, ch string) string {
+			j := b.signJWT(map[string]any{"alg": "none", "typ": "dbsc+jwt", "jwk": b.jwk()}, map[string]any{"jti": ch})
+			return j[:lastDot(j)+1] // no signature, as alg none has
+		}, nil, http.StatusBadRequest, "bad_alg"},
+		{"missing jwk", func(b *dbscBrowser, ch string) string { return b.proof(false, ch) }, nil, http.StatusBadRequest, "bad_key"},
+		{"private jwk", func(b *dbscBrowser, ch string) string {
+			k := map[string]any{}
+			for n, v := range b.jwk() {
+				k[n] = v
+			}
+			k["d"] = "AAAA"
+			return b.signJWT(map[string]any{"alg": b.alg, "typ": "dbsc+jwt", "jwk": k}, map[string]any{"jti": ch})
+		}, nil, http.StatusBadRequest, "bad_key"},
+		{"typ jwt", func(b *dbscBrowser, ch string) string {
+			return b.signJWT(map[string]any{"alg": b.alg, "typ": "jwt", "jwk": b.jwk()}, map[string]any{"jti": ch})
+		}, nil, http.StatusBadRequest, "bad_type"},
+		{"older Chrome form (typ jwt, key claim, aud, iat)", func(b *dbscBrowser, ch string) string {
+			return b.signJWT(map[string]any{"alg": b.alg, "typ": "jwt"},
+				map[string]any{"jti": ch, "aud": "https://127.0.0.1/dbsc/register", "iat": time.Now().Unix(), "key": b.jwk()})
+		}, nil, http.StatusBadRequest, "bad_type"},
+		{"unknown challenge", func(b *dbscBrowser, ch string) string { return b.proof(true, otherChallenge(ch)) },
+			nil, http.StatusForbidden, "challenge"},
+		{"expired challenge", func(b *dbscBrowser, ch string) string { return b.proof(true, ch) },
+			func(c *dbscClock) { c.Add(dbsc.DefaultChallengeTTL + time.Second) }, http.StatusForbidden, "challenge"},
+		{"signature by another key", func(b *dbscBrowser, ch string) string {
+			other := b.withNewKey()
+			return other.signJWT(map[string]any{"alg": b.alg, "typ": "dbsc+jwt", "jwk": b.jwk()}, map[string]any{"jti": ch})
+		}, nil, http.StatusBadRequest, "bad_signature"},
+		{"no proof header", func(*dbscBrowser, string) string { return "" }, nil, http.StatusBadRequest, "no_proof"},
+	}
+	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
+		for _, tc := range cases {
+			t.Run(alg+"/"+tc.name, func(t *testing.T) {
+				ts, clock, log := dbscServer(t, nil, Options{})
+				b := newDBSCBrowser(t, ts, alg)
+				ch := b.login()
+				if tc.before != nil {
+					tc.before(clock)
+				}
+				var resp *http.Response
+				var body string
+				if jwt := tc.proof(b, ch); jwt != "" {
+					resp, body = b.register(jwt)
+				} else {
+					resp, body = b.do("POST", "/dbsc/register", "", nil)
+				}
+				if resp.StatusCode != tc.status {
+					t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tc.status)
+				}
+				if setsCookie(resp, "sid-dbsc") {
+					t.Error("a refused registration set the bound cookie")
+				}
+				if got := log.count(tether.EventDBSCRefreshFailed, tc.reason); got != 1 {
+					t.Errorf("dbsc_refresh_failed with reason %s: got %d, want 1", tc.reason, got)
+				}
+				// The session stays unbound and works.
+				if resp, body := b.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+					t.Errorf("after a refused registration: got %d %s, want 200", resp.StatusCode, body)
+				}
+				if tc.status == http.StatusBadRequest && tc.before == nil {
+					// A refused proof did not consume the challenge: the real
+					// browser still registers with it.
+					b.registerOK(ch)
+				}
+			})
+		}
+	}
+}
+
+func lastDot(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '.' {
+			return i
+		}
+	}
+	return -1
+}
+
+// Registration needs a signed-in session that is not bound yet, and each
+// challenge registers once.
+func TestDBSCRegistrationNeedsSignedInUnboundSession(t *testing.T) {
+	ts, _, log := dbscServer(t, nil, Options{})
+	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
+
+	resp, body := b.register(b.proof(true, "c"))
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no session: got %d %s, want 401", resp.StatusCode, body)
+	}
+	ch := b.login()
+	b.registerOK(ch)
+	resp, body = b.register(b.proof(true, ch))
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("second registration with the used challenge: got %d %s, want 409", resp.StatusCode, body)
+	}
+	if got := log.count(tether.EventDBSCRefreshFailed, "already_bound"); got != 1 {
+		t.Errorf("already_bound failures: got %d, want 1", got)
+	}
+}
+
+// Refresh refusals against a bound session (issue 16): a proof carrying a
+// jwk, alg none, a wrong typ, another key than the registered one, an
+// unknown, expired or replayed challenge, another session identifier. A
+// forged proof never burns the browser's challenge; a refused refresh
+// never sets a bound cookie.
+func TestDBSCRefreshRefusals(t *testing.T) {
+	cases := []struct {
+		name   string
+		send   func(b *dbscBrowser, ch string, clock *dbscClock) (*http.Response, string)
+		status int
+		reason string // of dbsc_refresh_failed; "" for none
+		burnt  bool   // the challenge is used up afterwards
+	}{
+		{"proof with a jwk", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.refreshWith(b.proof(true, ch))
+		}, http.StatusBadRequest, "bad_key", false},
+		{"alg none", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			j := b.signJWT(map[string]any{"alg": "none", "typ": "dbsc+jwt"}, map[string]any{"jti": ch})
+			return b.refreshWith(j[:lastDot(j)+1])
+		}, http.StatusBadRequest, "bad_alg", false},
+		{"typ jwt", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.refreshWith(b.signJWT(map[string]any{"alg": b.alg, "typ": "jwt"}, map[string]any{"jti": ch}))
+		}, http.StatusBadRequest, "bad_type", false},
+		{"a key that is not the registered one", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.refreshWith(b.withNewKey().proof(false, ch))
+		}, http.StatusBadRequest, "bad_signature", false},
+		{"garbage proof", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.refreshWith("eyJ.eyJ.AAAA")
+		}, http.StatusBadRequest, "bad_proof", false},
+		{"unknown challenge", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.refreshWith(b.proof(false, otherChallenge(ch)))
+		}, http.StatusForbidden, "challenge", false},
+		{"expired challenge", func(b *dbscBrowser, ch string, c *dbscClock) (*http.Response, string) {
+			c.Add(dbsc.DefaultChallengeTTL + time.Second)
+			return b.refreshWith(b.proof(false, ch))
+		}, http.StatusForbidden, "challenge", true},
+		{"another session identifier", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderSessionID: "dOther", dbsc.HeaderResponse: b.proof(false, ch)})
+		}, http.StatusUnauthorized, "unknown_session", false},
+		{"no session identifier", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderResponse: b.proof(false, ch)})
+		}, http.StatusBadRequest, "no_session_id", false},
+		{"no session cookie", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
+			th := b.thief()
+			return th.refreshWith(b.proof(false, ch))
+		}, http.StatusUnauthorized, "unknown_session", false},
+	}
+	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
+		for _, tc := range cases {
+			t.Run(alg+"/"+tc.name, func(t *testing.T) {
+				ts, clock, log := dbscServer(t, nil, Options{})
+				b := newDBSCBrowser(t, ts, alg)
+				b.registerOK(b.login())
+				ch := b.refreshAsk()
+				resp, body := tc.send(b, ch, clock)
+				if resp.StatusCode != tc.status {
+					t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tc.status)
+				}
+				if setsCookie(resp, "sid-dbsc") {
+					t.Error("a refused refresh set a bound cookie")
+				}
+				if tc.status == http.StatusForbidden && !refreshChal.MatchString(resp.Header.Get(dbsc.HeaderChallenge)) {
+					t.Errorf("403: got %s %q, want a fresh challenge", dbsc.HeaderChallenge, resp.Header.Get(dbsc.HeaderChallenge))
+				}
+				if got := log.count(tether.EventDBSCRefreshFailed, tc.reason); got != 1 {
+					t.Errorf("dbsc_refresh_failed with reason %s: got %d, want 1", tc.reason, got)
+				}
+				if got := log.count(tether.EventDBSCRefreshed, ""); got != 0 {
+					t.Errorf("dbsc_refreshed: got %d, want 0", got)
+				}
+				// The real browser's proof over the same challenge.
+				resp, body = b.refreshWith(b.proof(false, ch))
+				want := http.StatusOK
+				if tc.burnt {
+					want = http.StatusForbidden
+				}
+				if resp.StatusCode != want {
+					t.Fatalf("the browser's own proof afterwards: got %d %s, want %d", resp.StatusCode, body, want)
+				}
+			})
+		}
+	}
+}
+
+// otherChallenge returns a challenge that differs from ch in its first byte.
+func otherChallenge(ch string) string {
+	if ch[0] == 'A' {
+		return "B" + ch[1:]
+	}
+	return "A" + ch[1:]
+}
