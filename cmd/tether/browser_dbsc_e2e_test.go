@@ -88,8 +88,8 @@ func TestBrowserDBSC(t *testing.T) {
 	}
 	navigate(t, ctx, base+"/account")
 	waitPath(t, ctx, "/account")
-	if got := text(t, ctx, "table.devices tbody tr.current"); !strings.Contains(strings.ToLower(got), "bound") {
-		t.Fatalf("this device's row on the account page: got %q, want it to say it is bound", strings.Join(strings.Fields(got), " "))
+	if got := strings.Join(strings.Fields(text(t, ctx, "table.devices tbody tr.current")), " "); !strings.Contains(got, "Device-bound") || strings.Contains(got, "Not device-bound") {
+		t.Fatalf("this device's row on the account page: got %q, want it marked Device-bound", got)
 	}
 	shot(t, ctx, "dbsc-account")
 
