@@ -1,10 +1,11 @@
 // Package dbsc is the protocol core of Device Bound Session Credentials
 // (W3C webappsec-dbsc draft, February 2026; Chrome 145+ on desktop): header
 // builders and strict parsers, verification of the browser's signed
-// proofs, single-use challenges and the registration answer. It uses only
-// the standard library. Wiring it into tether sessions (where the key and
-// challenges are stored, the bound cookie, enforcement, events) is the
-// job of its caller.
+// proofs, single-use challenges and the registration answer; and the
+// [Binder], which wires it into tether sessions (where the key and
+// challenges are stored, the bound cookie, enforcement, events). It uses
+// only the standard library and the root package tether (itself standard
+// library only).
 //
 // # Protocol
 //
@@ -123,6 +124,76 @@
 // ([TakeIncrement] and [TakenExpiry] make that take an increment, which
 // every tether store applies atomically). [MemoryChallenges] is the in-process reference, bounded to 16
 // outstanding challenges.
+//
+// # Wiring into tether sessions: the Binder
+//
+// [New] builds a [Binder] from a *tether.Manager; the application mounts
+// [Binder.Register] and [Binder.Refresh] (inside the Manager's Handler,
+// exempt from its CSRF token check), wraps its routes in [Binder.Enforce],
+// and calls [Binder.Offer] on the sign-in response after Session.Login:
+//
+//	b, err := dbsc.New(m, dbsc.Config{Exempt: []string{"/logout"}})
+//	mux.HandleFunc("POST /dbsc/register", b.Register)
+//	mux.HandleFunc("POST /dbsc/refresh", b.Refresh)
+//	handler := m.Handler(b.Enforce(mux))
+//
+// State. Everything lives in the session's values under
+// tether.DeviceBindingKeyPrefix, one key per concern ([KeyBinding]: the
+// identifier and public key, written once as one value; [KeyOffered];
+// [KeyRefreshed]; one [ChallengeKey] per challenge), each written by a
+// patch of that key alone, so it is in every store, shared by every
+// instance, and no concurrent request can merge it away. A login drops it
+// (the new session is unbound and offered afresh); renewal, Regenerate,
+// Reauthenticate and ChangeRole keep it (same browser, same key); logout
+// and revocation delete it with the session.
+//
+// The bound cookie. Its name is the session cookie's plus
+// [BoundCookieSuffix] ("__Host-sid-dbsc" in production), with the session
+// cookie's Path, Domain and SameSite, always Secure and HttpOnly, Max-Age
+// Config.CookieTTL (default 10 minutes, at least 10 seconds). Its value is
+// base64url(expiry || nonce) "." HMAC-SHA256 over the binding's identifier,
+// the server-chosen expiry and a 16-byte random nonce, keyed by
+// Manager.DeriveKeys("tether/dbsc/cookie/v1"): checking it costs no store
+// call (the binding comes with the session the request loads), the
+// expiry checked is the signed one (never the Max-Age, which the client
+// controls), a cookie of another binding does not verify, and rotated
+// secrets keep verifying as they do for session cookies. It is compared
+// with hmac.Equal.
+//
+// Decisions.
+//
+//   - Development over plain HTTP: nothing is offered (Config.Scheme
+//     decides; behind a TLS proxy pass the trusted X-Forwarded-Proto
+//     reader). Chromium registers only from a secure context whose
+//     certificate it trusts (over http://localhost and with certificate
+//     errors it ignores the offer), and the bound cookie must be Secure; a
+//     session over HTTP stays unbound and works as before.
+//   - Offered once per login: the flag is [KeyOffered]. A thief holding
+//     the cookie of an unbound session (a browser without DBSC) cannot get
+//     an offer, so cannot bind the victim's session to its own key and
+//     lock the victim out. Chromium processes the header on any response,
+//     redirects included, so the 303 of a form sign-in carries it too.
+//   - Registration refusals answer 401 (no signed-in session), 409 (bound
+//     already), 400 (a bad proof) or 403 (an unknown, used or expired
+//     challenge), and 503 on a store outage; all leave the session as it
+//     was, unbound and working. They emit dbsc_refresh_failed with step
+//     "register", so one alert covers both steps.
+//   - Enforcement refuses with Config.Refuse (401 JSON by default; a server
+//     with pages sends a page request to its sign-in page) and holds back
+//     the session's periodic renewal for that request
+//     (Session.SkipRenewal), so a thief gets no fresh session cookie from
+//     a refusal. It does not end the session: its browser refreshes and
+//     goes on. Exempt are Config.RefreshPath and Config.Exempt, where the
+//     logout route belongs: ending a session must stay possible for a
+//     browser whose refresh failed, and a thief who can only end the
+//     stolen session gains nothing. (The reference server also exempts
+//     its sign-in routes, so that signing in again is always possible.)
+//   - A refresh answers 200 with the instructions again and the new
+//     cookie; a session that is gone, unbound or under another identifier
+//     401, which ends the browser's DBSC session; a thief's refresh
+//     attempts never end the binding, the real browser refreshes after
+//     them. Outstanding challenges are bounded ([MaxChallenges]; 429
+//     beyond, which the browser retries).
 //
 // # Concurrency
 //

@@ -9,6 +9,7 @@
 //
 //	tether_session_lookups_total{result}          hit, miss, expired, error
 //	tether_security_events_total{event}           one series per event type ([Metrics.Event])
+//	tether_dbsc_events_total{event,reason}        device-bound session outcomes ([Metrics.DBSC])
 //	tether_store_duration_seconds{op}             create, load, update, delete, ping, list_user, delete_user
 //	tether_http_request_duration_seconds{route,method,code}
 //	tether_password_hashes_total                  Argon2id computations ([Metrics.Passwords])
@@ -60,6 +61,8 @@ type Metrics struct {
 	// Children of the vectors by label values, resolved once: the hot path
 	// then skips WithLabelValues' hashing and locking on every request.
 	lookupC, eventC cache[string, prometheus.Counter]
+	dbsc            *prometheus.CounterVec // dbsc.go
+	dbscC           cache[dbscKey, prometheus.Counter]
 	storeC          cache[string, prometheus.Observer]
 	httpC           cache[httpLabels, prometheus.Observer]
 }
@@ -116,8 +119,9 @@ func New() *Metrics {
 			Name: "tether_http_request_duration_seconds", Help: "HTTP request durations, by route, method and status code.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method", "code"}),
+		dbsc: newDBSCCounter(),
 	}
-	m.reg.MustRegister(m.lookups, m.events, m.store, m.http,
+	m.reg.MustRegister(m.lookups, m.events, m.store, m.http, m.dbsc,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -112,6 +112,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ClientIP:             resolver.ClientIP,
 		OnEvent: func(e tether.Event) {
 			mets.Event(e.Type)
+			mets.DBSC(e)
 			events.OnEvent(e)
 		},
 	})

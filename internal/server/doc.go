@@ -1,6 +1,7 @@
 // Package server holds the reference server's HTTP handlers: the seed
 // tutorial's API (/, /views, /csrf-token, /login, /profile, /logout), the
 // sensitive actions (/reauth, /password), the user's sessions (/sessions),
+// device-bound sessions (/dbsc/register, /dbsc/refresh),
 // the admin routes (/admin/users/{name}/sessions, disable, enable), the HTML
 // pages for people (/login, /account, /admin) and /healthz and /readyz, on a
 // tether.Manager.
@@ -17,6 +18,8 @@
 //	device.go    device cookies (login throttling per browser)
 //	json.go      request decoding, JSON answers and errors
 //	adminusers.go  POST /admin/users/{name}/disable and /enable
+//	dbsc.go      device-bound sessions: /dbsc/register, /dbsc/refresh, the
+//	             offer on sign-in, enforcement (package dbsc)
 //
 // The pages (issue 15):
 //
