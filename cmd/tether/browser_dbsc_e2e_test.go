@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +53,7 @@ func TestBrowserDBSC(t *testing.T) {
 	in := startServe(t, dir, env("APP_ENV", "production", "SESSION_SECRET", strings.Repeat("cd", 32),
 		"TRUST_PROXY", "127.0.0.1/32", "SESSION_DBSC", "on", "SESSION_DBSC_COOKIE_TTL", dbscTestTTL.String()))
 	ca := browser.NewCA(t)
-	base := tlsFront(t, in, ca)
+	base, wire := tlsFront(t, in, ca)
 
 	// The user's browser signs in; Chromium registers.
 	b := browser.Start(t, browser.Options{TrustCA: ca.CertPEM, DBSC: true, DBSCNoQuota: true})
@@ -74,6 +76,9 @@ func TestBrowserDBSC(t *testing.T) {
 		t.Fatalf("registration in Chromium: got %v (bound cookies %v), want a success with one bound cookie", created, created.Cookies)
 	}
 	waitServerEvent(t, in, "dbsc_registered", 1, 10*time.Second)
+	if reg := wire.since(signedIn); len(reg) == 0 || reg[0].path != "/dbsc/register" || !reg[0].proof || reg[0].status != http.StatusOK {
+		t.Fatalf("registration on the wire: got\n%swant first a POST /dbsc/register with a proof answered 200", wire)
+	}
 	boundName := created.Cookies[0]
 	bound := browser.Cookie(t, ctx, base, boundName)
 	if bound == nil || !bound.Secure || !bound.HTTPOnly || bound.Session {
@@ -128,6 +133,9 @@ func TestBrowserDBSC(t *testing.T) {
 		return e.Kind == "refresh" && e.Succeeded && e.Result == "Refreshed"
 	})
 	waitServerEvent(t, in, "dbsc_refreshed", refreshed+1, 10*time.Second)
+	if !wire.challengedThenSigned(expired, "/dbsc/refresh") {
+		t.Fatalf("refresh on the wire after the expiry: got\n%swant POST /dbsc/refresh without proof → 403, then with a proof → 200", wire)
+	}
 	if now := browser.Cookie(t, ctx, base, boundName); now == nil || now.Value == stolenBound.Value || !unixTime(now.Expires).After(expired) {
 		t.Fatalf("bound cookie after the refresh: got %+v, want a new value expiring after %v", now, expired.Format(time.TimeOnly))
 	}
@@ -168,25 +176,84 @@ func TestBrowserDBSC(t *testing.T) {
 	for _, e := range dbsc.Events() {
 		t.Logf("DevTools: %v", e)
 	}
+	t.Logf("on the wire:\n%s", wire)
 	t.Logf("DBSC in Chromium: %d DevTools events, %d refreshes by the server; test took %v",
 		len(dbsc.Events()), countServerEvents(in, "dbsc_refreshed", "", ""), time.Since(begin).Round(time.Second))
 }
 
+// wireLog records the DBSC exchanges that pass the proxy: method, path,
+// whether a proof (Secure-Session-Response) was sent, and the status;
+// never a header's value.
+type wireLog struct {
+	mu    sync.Mutex
+	lines []wireLine
+}
+
+type wireLine struct {
+	at     time.Time
+	path   string
+	proof  bool
+	status int
+}
+
+func (w *wireLog) since(at time.Time) []wireLine {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []wireLine
+	for _, l := range w.lines {
+		if !l.at.Before(at) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// challengedThenSigned reports whether, since at, a POST to path without a proof got 403
+// and a later one with a proof got 200: a challenge, then a signed answer.
+func (w *wireLog) challengedThenSigned(at time.Time, path string) bool {
+	challenged := false
+	for _, l := range w.since(at) {
+		switch {
+		case l.path == path && !l.proof && l.status == http.StatusForbidden:
+			challenged = true
+		case l.path == path && l.proof && l.status == http.StatusOK && challenged:
+			return true
+		}
+	}
+	return false
+}
+
+func (w *wireLog) String() string {
+	var b strings.Builder
+	for _, l := range w.since(time.Time{}) {
+		fmt.Fprintf(&b, "  %s POST %s proof=%v → %d\n", l.at.Format("15:04:05.000"), l.path, l.proof, l.status)
+	}
+	return b.String()
+}
+
 // tlsFront puts a TLS-terminating reverse proxy with ca's certificate in
 // front of in (which trusts 127.0.0.1 as a proxy) and returns its base URL
-// on localhost.
-func tlsFront(t *testing.T, in *instance, ca *browser.CA) string {
+// on localhost, and the log of the DBSC requests that went through it.
+func tlsFront(t *testing.T, in *instance, ca *browser.CA) (string, *wireLog) {
 	t.Helper()
 	target, _ := url.Parse(in.base)
+	wire := &wireLog{}
 	proxy := httptest.NewUnstartedServer(&httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(target)
 		pr.SetXForwarded()
 		pr.Out.Host = pr.In.Host
+	}, ModifyResponse: func(r *http.Response) error {
+		if strings.HasPrefix(r.Request.URL.Path, "/dbsc/") {
+			wire.mu.Lock()
+			wire.lines = append(wire.lines, wireLine{time.Now(), r.Request.URL.Path, r.Request.Header.Get("Secure-Session-Response") != "", r.StatusCode})
+			wire.mu.Unlock()
+		}
+		return nil
 	}})
 	proxy.TLS = ca.TLSConfig()
 	proxy.StartTLS()
 	t.Cleanup(proxy.Close)
-	return strings.Replace(proxy.URL, "127.0.0.1", "localhost", 1)
+	return strings.Replace(proxy.URL, "127.0.0.1", "localhost", 1), wire
 }
 
 // unixTime converts a cookie's expiry (seconds since the epoch) to a time.
