@@ -18,21 +18,21 @@ func TestDBSCFlow(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			ts, clock, log := dbscServer(t, nil, Options{})
 			b := newDBSCBrowser(t, ts, alg)
-			ch := b.login()
+			ch := b.Login()
 			if ch == "" {
 				t.Fatal("login over HTTPS: got no Secure-Session-Registration, want an offer")
 			}
-			b.registerOK(ch)
+			b.RegisterOK(ch)
 			if got := log.count(tether.EventDBSCRegistered, ""); got != 1 {
 				t.Errorf("dbsc_registered events: got %d, want 1", got)
 			}
-			if resp, body := b.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+			if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("bound session with its cookie: got %d %s, want 200", resp.StatusCode, body)
 			}
-			first := b.cookie("sid-dbsc")
+			first := b.Cookie("sid-dbsc")
 
 			clock.Add(dbsc.DefaultCookieTTL + time.Second) // the bound cookie's signed expiry passes
-			resp, body := b.do("GET", "/profile", "", nil)
+			resp, body := b.Do("GET", "/profile", "", nil)
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("after the bound cookie expired: got %d %s, want 401", resp.StatusCode, body)
 			}
@@ -40,14 +40,14 @@ func TestDBSCFlow(t *testing.T) {
 				t.Errorf("dbsc_required (expired) events: got %d, want 1", got)
 			}
 
-			b.refresh()
-			if got := b.cookie("sid-dbsc"); got == first || got == "" {
+			b.Refresh()
+			if got := b.Cookie("sid-dbsc"); got == first || got == "" {
 				t.Errorf("refresh: bound cookie got %q, want a new value", got)
 			}
 			if got := log.count(tether.EventDBSCRefreshed, ""); got != 1 {
 				t.Errorf("dbsc_refreshed events: got %d, want 1", got)
 			}
-			if resp, body := b.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+			if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("after refresh: got %d %s, want 200", resp.StatusCode, body)
 			}
 
@@ -59,14 +59,14 @@ func TestDBSCFlow(t *testing.T) {
 					t.Errorf("security log: no %s line", ev)
 				}
 			}
-			for _, secret := range append(*b.secrets, first, b.cookie("sid-dbsc"), b.cookie("sid")) {
+			for _, secret := range append(*b.Secrets, first, b.Cookie("sid-dbsc"), b.Cookie("sid")) {
 				if secret != "" && strings.Contains(logged, secret) {
 					t.Errorf("security log carries a secret (%d bytes)", len(secret))
 				}
 			}
 
 			// GET /sessions shows the session as bound.
-			resp, body = b.do("GET", "/sessions", "", nil)
+			resp, body = b.Do("GET", "/sessions", "", nil)
 			if resp.StatusCode != http.StatusOK || !containsAll(body, `"deviceBound":true`, `"deviceBoundSince":`) {
 				t.Errorf("GET /sessions: got %d %s, want deviceBound true", resp.StatusCode, body)
 			}

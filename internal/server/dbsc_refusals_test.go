@@ -7,6 +7,7 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/dbsc"
+	"github.com/tetherhq/tether/internal/testenv/dbscclient"
 )
 
 // Every refusal of issue 16's "Deliver 1" at registration, through the
@@ -16,56 +17,56 @@ import (
 func TestDBSCRegistrationRefusals(t *testing.T) {
 	cases := []struct {
 		name   string
-		proof  func(b *dbscBrowser, ch string) string
+		proof  func(b *dbscclient.Browser, ch string) string
 		before func(clock *dbscClock)
 		status int
 		reason string
 	}{
-		{"alg none", func(b *dbscBrowser, ch string) string {
-			j := b.signJWT(map[string]any{"alg": "none", "typ": "dbsc+jwt", "jwk": b.jwk()}, map[string]any{"jti": ch})
+		{"alg none", func(b *dbscclient.Browser, ch string) string {
+			j := b.SignJWT(map[string]any{"alg": "none", "typ": "dbsc+jwt", "jwk": b.JWK()}, map[string]any{"jti": ch})
 			return j[:lastDot(j)+1] // no signature, as alg none has
 		}, nil, http.StatusBadRequest, "bad_alg"},
-		{"missing jwk", func(b *dbscBrowser, ch string) string { return b.proof(false, ch) }, nil, http.StatusBadRequest, "bad_key"},
-		{"private jwk", func(b *dbscBrowser, ch string) string {
+		{"missing jwk", func(b *dbscclient.Browser, ch string) string { return b.Proof(false, ch) }, nil, http.StatusBadRequest, "bad_key"},
+		{"private jwk", func(b *dbscclient.Browser, ch string) string {
 			k := map[string]any{}
-			for n, v := range b.jwk() {
+			for n, v := range b.JWK() {
 				k[n] = v
 			}
 			k["d"] = "AAAA"
-			return b.signJWT(map[string]any{"alg": b.alg, "typ": "dbsc+jwt", "jwk": k}, map[string]any{"jti": ch})
+			return b.SignJWT(map[string]any{"alg": b.Alg, "typ": "dbsc+jwt", "jwk": k}, map[string]any{"jti": ch})
 		}, nil, http.StatusBadRequest, "bad_key"},
-		{"typ jwt", func(b *dbscBrowser, ch string) string {
-			return b.signJWT(map[string]any{"alg": b.alg, "typ": "jwt", "jwk": b.jwk()}, map[string]any{"jti": ch})
+		{"typ jwt", func(b *dbscclient.Browser, ch string) string {
+			return b.SignJWT(map[string]any{"alg": b.Alg, "typ": "jwt", "jwk": b.JWK()}, map[string]any{"jti": ch})
 		}, nil, http.StatusBadRequest, "bad_type"},
-		{"older Chrome form (typ jwt, key claim, aud, iat)", func(b *dbscBrowser, ch string) string {
-			return b.signJWT(map[string]any{"alg": b.alg, "typ": "jwt"},
-				map[string]any{"jti": ch, "aud": "https://127.0.0.1/dbsc/register", "iat": time.Now().Unix(), "key": b.jwk()})
+		{"older Chrome form (typ jwt, key claim, aud, iat)", func(b *dbscclient.Browser, ch string) string {
+			return b.SignJWT(map[string]any{"alg": b.Alg, "typ": "jwt"},
+				map[string]any{"jti": ch, "aud": "https://127.0.0.1/dbsc/register", "iat": time.Now().Unix(), "key": b.JWK()})
 		}, nil, http.StatusBadRequest, "bad_type"},
-		{"unknown challenge", func(b *dbscBrowser, ch string) string { return b.proof(true, otherChallenge(ch)) },
+		{"unknown challenge", func(b *dbscclient.Browser, ch string) string { return b.Proof(true, otherChallenge(ch)) },
 			nil, http.StatusForbidden, "challenge"},
-		{"expired challenge", func(b *dbscBrowser, ch string) string { return b.proof(true, ch) },
+		{"expired challenge", func(b *dbscclient.Browser, ch string) string { return b.Proof(true, ch) },
 			func(c *dbscClock) { c.Add(dbsc.DefaultChallengeTTL + time.Second) }, http.StatusForbidden, "challenge"},
-		{"signature by another key", func(b *dbscBrowser, ch string) string {
-			other := b.withNewKey()
-			return other.signJWT(map[string]any{"alg": b.alg, "typ": "dbsc+jwt", "jwk": b.jwk()}, map[string]any{"jti": ch})
+		{"signature by another key", func(b *dbscclient.Browser, ch string) string {
+			other := b.WithNewKey()
+			return other.SignJWT(map[string]any{"alg": b.Alg, "typ": "dbsc+jwt", "jwk": b.JWK()}, map[string]any{"jti": ch})
 		}, nil, http.StatusBadRequest, "bad_signature"},
-		{"no proof header", func(*dbscBrowser, string) string { return "" }, nil, http.StatusBadRequest, "no_proof"},
+		{"no proof header", func(*dbscclient.Browser, string) string { return "" }, nil, http.StatusBadRequest, "no_proof"},
 	}
 	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
 		for _, tc := range cases {
 			t.Run(alg+"/"+tc.name, func(t *testing.T) {
 				ts, clock, log := dbscServer(t, nil, Options{})
 				b := newDBSCBrowser(t, ts, alg)
-				ch := b.login()
+				ch := b.Login()
 				if tc.before != nil {
 					tc.before(clock)
 				}
 				var resp *http.Response
 				var body string
 				if jwt := tc.proof(b, ch); jwt != "" {
-					resp, body = b.register(jwt)
+					resp, body = b.Register(jwt)
 				} else {
-					resp, body = b.do("POST", "/dbsc/register", "", nil)
+					resp, body = b.Do("POST", "/dbsc/register", "", nil)
 				}
 				if resp.StatusCode != tc.status {
 					t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tc.status)
@@ -77,13 +78,13 @@ func TestDBSCRegistrationRefusals(t *testing.T) {
 					t.Errorf("dbsc_refresh_failed with reason %s: got %d, want 1", tc.reason, got)
 				}
 				// The session stays unbound and works.
-				if resp, body := b.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+				if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 					t.Errorf("after a refused registration: got %d %s, want 200", resp.StatusCode, body)
 				}
 				if tc.status == http.StatusBadRequest && tc.before == nil {
 					// A refused proof did not consume the challenge: the real
 					// browser still registers with it.
-					b.registerOK(ch)
+					b.RegisterOK(ch)
 				}
 			})
 		}
@@ -105,13 +106,13 @@ func TestDBSCRegistrationNeedsSignedInUnboundSession(t *testing.T) {
 	ts, _, log := dbscServer(t, nil, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 
-	resp, body := b.register(b.proof(true, "c"))
+	resp, body := b.Register(b.Proof(true, "c"))
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("no session: got %d %s, want 401", resp.StatusCode, body)
 	}
-	ch := b.login()
-	b.registerOK(ch)
-	resp, body = b.register(b.proof(true, ch))
+	ch := b.Login()
+	b.RegisterOK(ch)
+	resp, body = b.Register(b.Proof(true, ch))
 	if resp.StatusCode != http.StatusConflict {
 		t.Fatalf("second registration with the used challenge: got %d %s, want 409", resp.StatusCode, body)
 	}
@@ -128,43 +129,43 @@ func TestDBSCRegistrationNeedsSignedInUnboundSession(t *testing.T) {
 func TestDBSCRefreshRefusals(t *testing.T) {
 	cases := []struct {
 		name   string
-		send   func(b *dbscBrowser, ch string, clock *dbscClock) (*http.Response, string)
+		send   func(b *dbscclient.Browser, ch string, clock *dbscClock) (*http.Response, string)
 		status int
 		reason string // of dbsc_refresh_failed; "" for none
 		burnt  bool   // the challenge is used up afterwards
 	}{
-		{"proof with a jwk", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			return b.refreshWith(b.proof(true, ch))
+		{"proof with a jwk", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.RefreshWith(b.Proof(true, ch))
 		}, http.StatusBadRequest, "bad_key", false},
-		{"alg none", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			j := b.signJWT(map[string]any{"alg": "none", "typ": "dbsc+jwt"}, map[string]any{"jti": ch})
-			return b.refreshWith(j[:lastDot(j)+1])
+		{"alg none", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			j := b.SignJWT(map[string]any{"alg": "none", "typ": "dbsc+jwt"}, map[string]any{"jti": ch})
+			return b.RefreshWith(j[:lastDot(j)+1])
 		}, http.StatusBadRequest, "bad_alg", false},
-		{"typ jwt", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			return b.refreshWith(b.signJWT(map[string]any{"alg": b.alg, "typ": "jwt"}, map[string]any{"jti": ch}))
+		{"typ jwt", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.RefreshWith(b.SignJWT(map[string]any{"alg": b.Alg, "typ": "jwt"}, map[string]any{"jti": ch}))
 		}, http.StatusBadRequest, "bad_type", false},
-		{"a key that is not the registered one", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			return b.refreshWith(b.withNewKey().proof(false, ch))
+		{"a key that is not the registered one", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.RefreshWith(b.WithNewKey().Proof(false, ch))
 		}, http.StatusBadRequest, "bad_signature", false},
-		{"garbage proof", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			return b.refreshWith("eyJ.eyJ.AAAA")
+		{"garbage proof", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.RefreshWith("eyJ.eyJ.AAAA")
 		}, http.StatusBadRequest, "bad_proof", false},
-		{"unknown challenge", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			return b.refreshWith(b.proof(false, otherChallenge(ch)))
+		{"unknown challenge", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.RefreshWith(b.Proof(false, otherChallenge(ch)))
 		}, http.StatusForbidden, "challenge", false},
-		{"expired challenge", func(b *dbscBrowser, ch string, c *dbscClock) (*http.Response, string) {
+		{"expired challenge", func(b *dbscclient.Browser, ch string, c *dbscClock) (*http.Response, string) {
 			c.Add(dbsc.DefaultChallengeTTL + time.Second)
-			return b.refreshWith(b.proof(false, ch))
+			return b.RefreshWith(b.Proof(false, ch))
 		}, http.StatusForbidden, "challenge", true},
-		{"another session identifier", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			return b.do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderSessionID: "dOther", dbsc.HeaderResponse: b.proof(false, ch)})
+		{"another session identifier", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.Do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderSessionID: "dOther", dbsc.HeaderResponse: b.Proof(false, ch)})
 		}, http.StatusUnauthorized, "unknown_session", false},
-		{"no session identifier", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			return b.do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderResponse: b.proof(false, ch)})
+		{"no session identifier", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			return b.Do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderResponse: b.Proof(false, ch)})
 		}, http.StatusBadRequest, "no_session_id", false},
-		{"no session cookie", func(b *dbscBrowser, ch string, _ *dbscClock) (*http.Response, string) {
-			th := b.thief()
-			return th.refreshWith(b.proof(false, ch))
+		{"no session cookie", func(b *dbscclient.Browser, ch string, _ *dbscClock) (*http.Response, string) {
+			th := b.Thief()
+			return th.RefreshWith(b.Proof(false, ch))
 		}, http.StatusUnauthorized, "unknown_session", false},
 	}
 	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
@@ -172,8 +173,8 @@ func TestDBSCRefreshRefusals(t *testing.T) {
 			t.Run(alg+"/"+tc.name, func(t *testing.T) {
 				ts, clock, log := dbscServer(t, nil, Options{})
 				b := newDBSCBrowser(t, ts, alg)
-				b.registerOK(b.login())
-				ch := b.refreshAsk()
+				b.RegisterOK(b.Login())
+				ch := b.RefreshAsk()
 				resp, body := tc.send(b, ch, clock)
 				if resp.StatusCode != tc.status {
 					t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tc.status)
@@ -191,7 +192,7 @@ func TestDBSCRefreshRefusals(t *testing.T) {
 					t.Errorf("dbsc_refreshed: got %d, want 0", got)
 				}
 				// The real browser's proof over the same challenge.
-				resp, body = b.refreshWith(b.proof(false, ch))
+				resp, body = b.RefreshWith(b.Proof(false, ch))
 				want := http.StatusOK
 				if tc.burnt {
 					want = http.StatusForbidden

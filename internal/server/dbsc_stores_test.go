@@ -65,24 +65,24 @@ func TestDBSCEveryStore(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			ts, clock, log := dbscServerCfg(t, st.cfg(t), Options{})
 			b := newDBSCBrowser(t, ts, dbsc.AlgES256)
-			b.registerOK(b.login())
-			if resp, body := b.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+			b.RegisterOK(b.Login())
+			if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("bound, with the bound cookie: got %d %s, want 200", resp.StatusCode, body)
 			}
-			if resp, _ := b.thief("sid").do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
+			if resp, _ := b.Thief("sid").Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("session cookie alone: got %d, want 401", resp.StatusCode)
 			}
 			clock.Add(dbsc.DefaultCookieTTL + time.Second)
-			if resp, _ := b.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
+			if resp, _ := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("after expiry: got %d, want 401", resp.StatusCode)
 			}
-			b.refresh()
+			b.Refresh()
 			for i := 0; i < 3; i++ {
-				proof := b.proof(false, b.refreshAsk())
+				proof := b.Proof(false, b.RefreshAsk())
 				codes := concurrently(t, b, 2, func(int) (*http.Request, error) {
 					r, err := http.NewRequest("POST", ts.URL+"/dbsc/refresh", nil)
 					if err == nil {
-						r.Header.Set(dbsc.HeaderSessionID, b.sid)
+						r.Header.Set(dbsc.HeaderSessionID, b.SID)
 						r.Header.Set(dbsc.HeaderResponse, proof)
 					}
 					return r, err
@@ -91,16 +91,16 @@ func TestDBSCEveryStore(t *testing.T) {
 					t.Fatalf("two refreshes with one proof, round %d: got %v, want one 200 and one 403", i, codes)
 				}
 			}
-			if resp, body := b.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+			if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("after refreshes: got %d %s, want 200", resp.StatusCode, body)
 			}
 			if got := log.count(tether.EventDBSCRefreshed, ""); got != 4 {
 				t.Errorf("dbsc_refreshed: got %d, want 4", got)
 			}
-			if resp, _ := b.do("POST", "/logout", "", nil); resp.StatusCode != http.StatusOK {
+			if resp, _ := b.Do("POST", "/logout", "", nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("logout: got %d", resp.StatusCode)
 			}
-			resp, _ := b.do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderSessionID: b.sid})
+			resp, _ := b.Do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderSessionID: b.SID})
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("refresh after logout: got %d, want 401", resp.StatusCode)
 			}

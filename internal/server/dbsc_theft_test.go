@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/dbsc"
+	"github.com/tetherhq/tether/internal/testenv/dbscclient"
 )
 
 // Issue 16, "Enforcement": a thief who copied the session cookie alone is
@@ -19,10 +20,10 @@ import (
 func TestDBSCThief(t *testing.T) {
 	ts, clock, log := dbscServer(t, nil, Options{})
 	victim := newDBSCBrowser(t, ts, dbsc.AlgES256)
-	victim.registerOK(victim.login())
+	victim.RegisterOK(victim.Login())
 
-	sessionOnly := victim.thief("sid")
-	resp, body := sessionOnly.do("GET", "/profile", "", nil)
+	sessionOnly := victim.Thief("sid")
+	resp, body := sessionOnly.Do("GET", "/profile", "", nil)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("thief with the session cookie only: got %d %s, want 401", resp.StatusCode, body)
 	}
@@ -30,25 +31,25 @@ func TestDBSCThief(t *testing.T) {
 		t.Errorf("dbsc_required (missing): got %d, want 1", got)
 	}
 	// A page request goes to the sign-in page instead.
-	resp, _ = sessionOnly.do("GET", "/account", "", map[string]string{"Accept": "text/html"})
+	resp, _ = sessionOnly.Do("GET", "/account", "", map[string]string{"Accept": "text/html"})
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?") || !strings.Contains(loc, "reason=device") {
 		t.Errorf("thief's page request: got %d Location %q, want 303 to /login?…reason=device", resp.StatusCode, loc)
 	}
 	// The sign-in page shows the form to it (no redirect loop).
-	resp, _ = sessionOnly.do("GET", "/login", "", map[string]string{"Accept": "text/html"})
+	resp, _ = sessionOnly.Do("GET", "/login", "", map[string]string{"Accept": "text/html"})
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /login for the thief: got %d, want 200 (the form)", resp.StatusCode)
 	}
 
-	both := victim.thief("sid", "sid-dbsc")
-	if resp, body := both.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+	both := victim.Thief("sid", "sid-dbsc")
+	if resp, body := both.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("thief with both cookies before expiry (the window DBSC leaves): got %d %s, want 200", resp.StatusCode, body)
 	}
 
 	// Past the bound cookie's expiry, and past the renewal interval: the
 	// thief's refused request must not renew the session cookie.
 	clock.Add(tether.DefaultRenewInterval + time.Minute)
-	resp, body = both.do("GET", "/profile", "", nil)
+	resp, body = both.Do("GET", "/profile", "", nil)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("thief with both cookies after expiry: got %d %s, want 401", resp.StatusCode, body)
 	}
@@ -59,16 +60,16 @@ func TestDBSCThief(t *testing.T) {
 		t.Errorf("dbsc_required (expired): got %d, want 1", got)
 	}
 	// The thief asks for a challenge and signs with its own key.
-	ch := both.refreshAsk()
-	if resp, body := both.withNewKey().refreshWith(both.withNewKey().proof(false, ch)); resp.StatusCode != http.StatusBadRequest {
+	ch := both.RefreshAsk()
+	if resp, body := both.WithNewKey().RefreshWith(both.WithNewKey().Proof(false, ch)); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("thief's refresh: got %d %s, want 400", resp.StatusCode, body)
 	}
 
-	victim.refresh()
-	if resp, body := victim.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+	victim.Refresh()
+	if resp, body := victim.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("victim after refresh: got %d %s, want 200", resp.StatusCode, body)
 	}
-	if resp, _ := both.do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
+	if resp, _ := both.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("thief after the victim's refresh: got %d, want 401", resp.StatusCode)
 	}
 	if got := log.count(tether.EventTokenReuse, ""); got != 0 {
@@ -81,14 +82,14 @@ func TestDBSCThief(t *testing.T) {
 func TestDBSCConcurrentRefreshOneProof(t *testing.T) {
 	ts, _, log := dbscServer(t, nil, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
-	b.registerOK(b.login())
+	b.RegisterOK(b.Login())
 	const rounds = 10
 	for i := 0; i < rounds; i++ {
-		proof := b.proof(false, b.refreshAsk())
+		proof := b.Proof(false, b.RefreshAsk())
 		codes := concurrently(t, b, 2, func(int) (*http.Request, error) {
 			r, err := http.NewRequest("POST", ts.URL+"/dbsc/refresh", nil)
 			if err == nil {
-				r.Header.Set(dbsc.HeaderSessionID, b.sid)
+				r.Header.Set(dbsc.HeaderSessionID, b.SID)
 				r.Header.Set(dbsc.HeaderResponse, proof)
 			}
 			return r, err
@@ -104,7 +105,7 @@ func TestDBSCConcurrentRefreshOneProof(t *testing.T) {
 
 // concurrently sends n requests made by mk at once (released together) with
 // b's cookies, and counts their status codes.
-func concurrently(t *testing.T, b *dbscBrowser, n int, mk func(i int) (*http.Request, error)) map[int]int {
+func concurrently(t *testing.T, b *dbscclient.Browser, n int, mk func(i int) (*http.Request, error)) map[int]int {
 	t.Helper()
 	var (
 		wg    sync.WaitGroup
@@ -121,7 +122,7 @@ func concurrently(t *testing.T, b *dbscBrowser, n int, mk func(i int) (*http.Req
 			if err == nil {
 				<-start
 				var resp *http.Response
-				if resp, err = b.hc.Do(r); err == nil {
+				if resp, err = b.HC.Do(r); err == nil {
 					resp.Body.Close()
 					mu.Lock()
 					codes[resp.StatusCode]++
@@ -148,14 +149,14 @@ func concurrently(t *testing.T, b *dbscBrowser, n int, mk func(i int) (*http.Req
 func TestDBSCBindingSurvivesConcurrentWrites(t *testing.T) {
 	ts, _, _ := dbscServer(t, nil, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
-	b.registerOK(b.login())
+	b.RegisterOK(b.Login())
 	for i := 0; i < 5; i++ {
-		proof := b.proof(false, b.refreshAsk())
+		proof := b.Proof(false, b.RefreshAsk())
 		codes := concurrently(t, b, 12, func(i int) (*http.Request, error) {
 			if i == 0 {
 				r, err := http.NewRequest("POST", ts.URL+"/dbsc/refresh", nil)
 				if err == nil {
-					r.Header.Set(dbsc.HeaderSessionID, b.sid)
+					r.Header.Set(dbsc.HeaderSessionID, b.SID)
 					r.Header.Set(dbsc.HeaderResponse, proof)
 				}
 				return r, err
@@ -169,11 +170,11 @@ func TestDBSCBindingSurvivesConcurrentWrites(t *testing.T) {
 			t.Fatalf("round %d: got status counts %v, want 12 × 200", i, codes)
 		}
 	}
-	if resp, body := b.thief("sid").do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
+	if resp, body := b.Thief("sid").Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("after concurrent writes, the session cookie alone: got %d %s, want 401 (still bound)", resp.StatusCode, body)
 	}
-	if _, body := b.do("GET", "/sessions", "", nil); !strings.Contains(body, `"deviceBound":true`) {
+	if _, body := b.Do("GET", "/sessions", "", nil); !strings.Contains(body, `"deviceBound":true`) {
 		t.Errorf("GET /sessions: got %s, want deviceBound true", body)
 	}
-	b.refresh() // the registered key still refreshes
+	b.Refresh() // the registered key still refreshes
 }
