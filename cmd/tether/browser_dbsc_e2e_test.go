@@ -40,7 +40,8 @@ const dbscTestTTL = 10 * time.Second
 // (403 challenge, signed proof, 200: challenge and refresh events,
 // dbsc_refreshed) and stay signed in past it. A thief copies the whole
 // cookie jar into a second browser with its own profile (an infostealer's
-// haul) and even makes the stolen bound cookie last an hour in its jar:
+// haul) and even makes the stolen bound cookie last an hour in its jar
+// (with the session cookie alone, it is refused at once):
 // it gets in until the bound cookie's signed expiry, then its pages go
 // to sign-in and its API calls get 401 (dbsc_required, reason expired),
 // while the first browser keeps working. No CSP violation in either
@@ -117,6 +118,23 @@ func TestBrowserDBSC(t *testing.T) {
 	browser.SetCookies(t, tctx, stolen...)
 	navigate(t, tctx, base+"/account")
 	waitPath(t, tctx, "/account") // within the bound cookie's lifetime the copy works: the window DBSC leaves
+
+	// A thief with the session cookie alone (another browser context, its
+	// own cookie store) is refused at once.
+	alone := thief.Device()
+	var sidOnly []*network.CookieParam
+	for _, p := range stolen {
+		if p.Name != boundName {
+			sidOnly = append(sidOnly, p)
+		}
+	}
+	missing := countServerEvents(in, "dbsc_required", "reason", "missing")
+	browser.SetCookies(t, alone, sidOnly...)
+	navigate(t, alone, base+"/account")
+	waitPathOnly(t, alone, "/login")
+	if n := countServerEvents(in, "dbsc_required", "reason", "missing"); n <= missing {
+		t.Fatalf("dbsc_required (reason missing) for the session cookie without its bound cookie: got none, want one; log:\n%s", in.events)
+	}
 
 	// Past the stolen bound cookie's signed expiry (whole seconds).
 	expired := unixTime(stolenBound.Expires).Add(1500 * time.Millisecond)
