@@ -3,7 +3,11 @@
 // (cookie prefixes, SameSite, HttpOnly, CSP, framing), not by a Go cookie
 // jar (issue 15). The DBSC tests reuse it: a test CA trusted through an NSS
 // database in the browser's $HOME (see NewCA and Options.TrustCA) is what
-// Chromium needs before it registers device-bound sessions.
+// Chromium needs before it registers device-bound sessions; Options.DBSC
+// turns them on (software keys, DevTools events), Options.DBSCNoQuota lifts
+// Chromium's signing quota, WatchDBSC records what Chromium reports, and
+// CookieParam and SetCookies replay a stolen cookie jar in another browser
+// (dbsc.go, issue 16).
 //
 // A test that needs Chromium and cannot find it fails with a message that
 // says what to install (scripts/test.sh installs it when run as root); it
