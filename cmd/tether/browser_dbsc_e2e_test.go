@@ -82,8 +82,13 @@ func TestBrowserDBSC(t *testing.T) {
 	}
 	boundName := created.Cookies[0]
 	bound := browser.Cookie(t, ctx, base, boundName)
-	if bound == nil || !bound.Secure || !bound.HTTPOnly || bound.Session {
-		t.Fatalf("bound cookie %s in the jar: got %+v, want Secure, HttpOnly, with an expiry", boundName, bound)
+	if bound == nil || !bound.Secure || !bound.HTTPOnly || bound.Session || bound.Path != "/" || bound.Domain != "localhost" {
+		t.Fatalf("bound cookie %s in the jar: got %+v, want Secure, HttpOnly, host-only, Path=/, with an expiry", boundName, bound)
+	}
+	// docs/security.md, ASVS 3.3.1 and 3.3.5: __Host- in production, and
+	// a value of 76 bytes (base64url of expiry and nonce, a dot, an HMAC).
+	if bound.Name != "__Host-sid-dbsc" || len(bound.Value) != 76 {
+		t.Fatalf("bound cookie: got name %q and a value of %d bytes, want __Host-sid-dbsc and 76", bound.Name, len(bound.Value))
 	}
 	if left := time.Until(unixTime(bound.Expires)); left <= 0 || left > dbscTestTTL+time.Second {
 		t.Fatalf("bound cookie lifetime: got %v left, want at most SESSION_DBSC_COOKIE_TTL=%v", left, dbscTestTTL)
