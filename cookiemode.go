@@ -77,6 +77,9 @@ const RollingResendStep = time.Minute
 //   - "_tether.renew": the renewal state (see [Config.RenewInterval]):
 //     SHA-256 of the current and the replaced renewal secret, when the
 //     replaced one stops working, and when the last renewal happened.
+//   - "_tether.dbsc.…": the device binding of package dbsc (see
+//     [DeviceBindingKeyPrefix]), read and written only through
+//     [Session.BindingValue] and its siblings.
 //
 // [Session.Keys], [Session.Get] and the getters do not show these keys, and
 // [Session.Set] and [Session.Incr] refuse them with [ErrReservedKey]. (Flash

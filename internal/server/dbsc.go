@@ -43,10 +43,16 @@ func newBinder(o Options, refuse func(http.ResponseWriter, *http.Request)) (*dbs
 }
 
 // refuseUnbound answers a request refused by enforcement: a page request
-// (GET, prefers HTML) goes to the sign-in page, anything else gets 401.
+// (GET or HEAD preferring HTML) goes to the sign-in page and comes back
+// after it, a page's form post goes to the sign-in page, anything else (an
+// API client) gets 401 JSON.
 func refuseUnbound(w http.ResponseWriter, r *http.Request) {
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && prefersHTML(r.Header.Get("Accept")) {
+	switch {
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && prefersHTML(r.Header.Get("Accept")):
 		seeOther(w, loginURL(r.URL.RequestURI(), reasonDevice))
+		return
+	case browserForm(r):
+		seeOther(w, loginURL("", reasonDevice))
 		return
 	}
 	tether.WriteJSONError(w, http.StatusUnauthorized, "This session is bound to a device and its device-bound cookie is missing or expired: sign in again")

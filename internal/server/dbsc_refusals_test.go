@@ -212,3 +212,42 @@ func otherChallenge(ch string) string {
 	}
 	return "A" + ch[1:]
 }
+
+// Replays (issue 16): a refresh proof that already succeeded gets a 403
+// and a fresh challenge, never a cookie; a registration proof works once,
+// and never in another session (its challenge belongs to the session it
+// was offered to).
+func TestDBSCReplay(t *testing.T) {
+	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
+		t.Run(alg, func(t *testing.T) {
+			ts, _, log := dbscServer(t, nil, Options{})
+			b := newDBSCBrowser(t, ts, alg)
+			ch := b.Login()
+			regProof := b.Proof(true, ch)
+
+			other := b.Thief() // another browser, its own session
+			other.Login()
+			if resp, body := other.Register(regProof); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("registration proof replayed in another session: got %d %s, want 403", resp.StatusCode, body)
+			}
+			b.RegisterOK(ch) // the replay did not burn it
+
+			proof := b.Proof(false, b.RefreshAsk())
+			if resp, body := b.RefreshWith(proof); resp.StatusCode != http.StatusOK {
+				t.Fatalf("refresh: got %d %s, want 200", resp.StatusCode, body)
+			}
+			for i := 0; i < 2; i++ {
+				resp, body := b.RefreshWith(proof)
+				if resp.StatusCode != http.StatusForbidden || setsCookie(resp, "sid-dbsc") || !refreshChal.MatchString(resp.Header.Get(dbsc.HeaderChallenge)) {
+					t.Fatalf("replay %d of a used refresh proof: got %d %s, want 403 with a new challenge and no cookie", i+1, resp.StatusCode, body)
+				}
+			}
+			if got := log.count(tether.EventDBSCRefreshed, ""); got != 1 {
+				t.Errorf("dbsc_refreshed: got %d, want 1", got)
+			}
+			if got := log.count(tether.EventDBSCRefreshFailed, "challenge"); got != 3 {
+				t.Errorf("challenge failures: got %d, want 3 (one registration, two refresh replays)", got)
+			}
+		})
+	}
+}

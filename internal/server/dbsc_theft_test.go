@@ -30,10 +30,28 @@ func TestDBSCThief(t *testing.T) {
 	if got := log.count(tether.EventDBSCRequired, "missing"); got != 1 {
 		t.Errorf("dbsc_required (missing): got %d, want 1", got)
 	}
+	if resp, _ := victim.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("victim after the thief's attempt: got %d, want 200", resp.StatusCode)
+	}
 	// A page request goes to the sign-in page instead.
 	resp, _ = sessionOnly.Do("GET", "/account", "", map[string]string{"Accept": "text/html"})
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?") || !strings.Contains(loc, "reason=device") {
 		t.Errorf("thief's page request: got %d Location %q, want 303 to /login?…reason=device", resp.StatusCode, loc)
+	}
+	// So does a page's form post.
+	form, err := http.NewRequest("POST", ts.URL+"/sessions/revoke-others", strings.NewReader("csrf_token=x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	form.Header.Set("Accept", "text/html")
+	fresp, err := sessionOnly.HC.Do(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresp.Body.Close()
+	if resp := fresp; resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?reason=device" {
+		t.Errorf("thief's form post: got %d Location %q, want 303 to /login?reason=device", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	// The sign-in page shows the form to it (no redirect loop).
 	resp, _ = sessionOnly.Do("GET", "/login", "", map[string]string{"Accept": "text/html"})
