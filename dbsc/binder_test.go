@@ -62,7 +62,7 @@ type app struct {
 	h     http.Handler
 }
 
-func newApp(t *testing.T, secrets ...[]byte) *app {
+func newApp(t testing.TB, secrets ...[]byte) *app {
 	t.Helper()
 	if len(secrets) == 0 {
 		secrets = [][]byte{secretA}
@@ -114,7 +114,7 @@ var offerRE = regexp.MustCompile(`challenge="([^"]+)"`)
 
 // bind signs in, registers with ecKey and returns the cookies (session
 // and bound) and the DBSC session identifier.
-func (a *app) bind(t *testing.T) (cookies []*http.Cookie, id string) {
+func (a *app) bind(t testing.TB) (cookies []*http.Cookie, id string) {
 	t.Helper()
 	testKeys(t)
 	w := a.send("POST", "/login", nil, nil)

@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -43,18 +45,31 @@ var (
 )
 
 type boundCookie struct {
-	name string
-	keys [][]byte // the first signs; all verify
+	name  string
+	keys  [][]byte     // the first signs; all verify
+	pools []*sync.Pool // keyed HMAC states, one pool per key (built on first use)
+	once  sync.Once
 }
 
-func (c *boundCookie) mac(key []byte, id string, payload []byte) []byte {
-	h := hmac.New(sha256.New, key)
+// mac returns the MAC under keys[i] of (label, id, payload), appended to
+// out. Keyed HMAC states are pooled: a bound request costs no allocation
+// for them.
+func (c *boundCookie) mac(i int, id string, payload, out []byte) []byte {
+	c.once.Do(func() {
+		for _, k := range c.keys {
+			c.pools = append(c.pools, &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }})
+		}
+	})
+	h := c.pools[i].Get().(hash.Hash)
+	h.Reset()
 	h.Write([]byte(cookieKeyLabel))
 	h.Write([]byte{0})
 	h.Write([]byte(id))
 	h.Write([]byte{0})
 	h.Write(payload)
-	return h.Sum(nil)
+	out = h.Sum(out)
+	c.pools[i].Put(h)
+	return out
 }
 
 // issue returns a new cookie value for the binding id, expiring at exp.
@@ -71,7 +86,8 @@ func (c *boundCookie) issueWith(id string, exp time.Time, nonce [nonceBytes]byte
 	payload := make([]byte, payloadBytes)
 	binary.BigEndian.PutUint64(payload, uint64(exp.Unix()))
 	copy(payload[8:], nonce[:])
-	return b64strict.EncodeToString(payload) + "." + b64strict.EncodeToString(c.mac(c.keys[0], id, payload))
+	var buf [sha256.Size]byte
+	return b64strict.EncodeToString(payload) + "." + b64strict.EncodeToString(c.mac(0, id, payload, buf[:0]))
 }
 
 // setCookie renders the Set-Cookie value carrying value, with Max-Age the
@@ -118,8 +134,9 @@ func (c *boundCookie) check(r *http.Request, id string, now time.Time) cookieVer
 		return cookieInvalid
 	}
 	ok := false
-	for _, k := range c.keys {
-		if hmac.Equal(c.mac(k, id, payload[:]), got[:]) {
+	var buf [sha256.Size]byte
+	for i := range c.keys {
+		if hmac.Equal(c.mac(i, id, payload[:], buf[:0]), got[:]) {
 			ok = true
 			break
 		}

@@ -139,9 +139,10 @@
 //
 // State. Everything lives in the session's values under
 // tether.DeviceBindingKeyPrefix, one key per concern ([KeyBinding]: the
-// identifier and public key, written once as one value; [KeyOffered];
+// identifier and registration time, which enforcement reads; [KeyPublicKey],
+// which refreshes read, both written once in one patch; [KeyOffered];
 // [KeyRefreshed]; one [ChallengeKey] per challenge), each written by a
-// patch of that key alone, so it is in every store, shared by every
+// patch of those keys alone, so it is in every store, shared by every
 // instance, and no concurrent request can merge it away. A login drops it
 // (the new session is unbound and offered afresh); renewal, Regenerate,
 // Reauthenticate and ChangeRole keep it (same browser, same key); logout
@@ -188,6 +189,11 @@
 //     browser whose refresh failed, and a thief who can only end the
 //     stolen session gains nothing. (The reference server also exempts
 //     its sign-in routes, so that signing in again is always possible.)
+//   - For [RegistrationGrace] (5 s) after a registration, a request with no
+//     bound cookie at all passes enforcement: Chromium registers in the
+//     background, so a request it sent meanwhile may arrive after the
+//     binding was stored but without the cookie. A thief gains nothing: a
+//     copied session cookie worked until the registration anyway.
 //   - A refresh answers 200 with the instructions again and the new
 //     cookie; a session that is gone, unbound or under another identifier
 //     401, which ends the browser's DBSC session; a thief's refresh

@@ -3,6 +3,7 @@ package dbsc
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/tetherhq/tether"
 )
@@ -17,6 +18,11 @@ import (
 // session's periodic renewal is held back (a thief must not get a fresh
 // session cookie from a refused request). The session itself is not
 // ended: its browser refreshes the bound cookie and goes on.
+//
+// For [RegistrationGrace] after the registration, a request with no bound
+// cookie at all is let through (the browser may have sent it before the
+// registration's answer arrived); a present but invalid or expired one is
+// refused at once.
 //
 // Let through unchanged: requests without a session cookie, sessions that
 // were never bound (browsers without DBSC, plain HTTP), Config.RefreshPath
@@ -67,8 +73,23 @@ func (b *Binder) check(r *http.Request) cookieVerdict {
 	if bad {
 		return cookieInvalid // an unreadable binding fails closed
 	}
-	return b.cookie.check(r, bd.ID, b.m.Now())
+	now := b.m.Now()
+	v := b.cookie.check(r, bd.ID, now)
+	if v == cookieMissing && now.Before(time.Unix(bd.At, 0).Add(RegistrationGrace)) {
+		return cookieOK // a request sent before the registration's answer arrived
+	}
+	return v
 }
+
+// RegistrationGrace is how long after a registration [Binder.Enforce] still
+// lets through a request of the session that carries no bound cookie at
+// all: the browser registers in the background, so a request it sent (an
+// API call right after sign-in, say) while the registration was on its way
+// may arrive after the binding was stored and before the browser had the
+// cookie. It costs nothing against a thief: until the registration, a
+// copied session cookie worked anyway, and a bound cookie that is present
+// but expired or forged is refused at once, grace or not.
+const RegistrationGrace = 5 * time.Second
 
 // Bound reports whether the request's session is bound to a device.
 func (b *Binder) Bound(r *http.Request) bool {

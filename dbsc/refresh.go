@@ -75,7 +75,7 @@ func (b *Binder) Refresh(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "bad_proof", "The refresh proof was refused")
 		return
 	}
-	key, err := ParsePublicKey(bd.Key)
+	key, err := ParsePublicKey(s.BindingValue(KeyPublicKey))
 	if err != nil {
 		fail(http.StatusUnauthorized, "bad_binding", "No device-bound session here")
 		return

@@ -48,8 +48,12 @@ func (b *Binder) Register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jwt, err := ProofJWT(r.Header)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNoHeader):
 		fail(http.StatusBadRequest, "no_proof", "A Secure-Session-Response proof is required")
+		return
+	case err != nil:
+		fail(http.StatusBadRequest, "bad_proof", "The registration proof was refused")
 		return
 	}
 	proof, err := VerifyRegistration(jwt, "")
@@ -72,9 +76,10 @@ func (b *Binder) Register(w http.ResponseWriter, r *http.Request) {
 	}
 	key, _ := proof.Key.MarshalJSON() // cannot fail
 	now := b.m.Now()
-	raw, err := json.Marshal(binding{ID: id, Key: key, At: now.Unix()})
+	raw, err := json.Marshal(binding{ID: id, At: now.Unix()})
 	if err == nil {
-		err = s.SetBindingValue(KeyBinding, raw)
+		// One patch sets both: stored together or not at all.
+		err = errors.Join(s.SetBindingValue(KeyBinding, raw), s.SetBindingValue(KeyPublicKey, key))
 	}
 	if err != nil {
 		b.m.Error(w, r, err)

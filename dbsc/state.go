@@ -15,11 +15,15 @@ import (
 // can merge the binding away, and a value a request never touched is never
 // written back from a stale read.
 const (
-	// KeyBinding holds the binding, written once at registration as one
-	// value (a browser session is the identifier and the key together: a
-	// concurrent second registration replaces both or neither):
-	// {"id":"<DBSC session identifier>","key":{"alg":…,"jwk":…},"at":<Unix s>}.
+	// KeyBinding holds the binding: {"id":"<DBSC session identifier>",
+	// "at":<Unix second of the registration>}. Enforcement reads only this
+	// small value on every request of a bound session.
 	KeyBinding = tether.DeviceBindingKeyPrefix + "binding"
+	// KeyPublicKey holds the registered public key ([PublicKey.MarshalJSON]),
+	// read by refreshes only. Both are written once, at registration, in
+	// one patch, which every store applies atomically: a concurrent second
+	// registration replaces both or neither.
+	KeyPublicKey = tether.DeviceBindingKeyPrefix + "key"
 	// KeyOffered records that registration was offered (Unix second), so
 	// that a session is offered once.
 	KeyOffered = tether.DeviceBindingKeyPrefix + "offered"
@@ -34,9 +38,8 @@ const MaxChallenges = 16
 
 // binding is the stored KeyBinding.
 type binding struct {
-	ID  string          `json:"id"`
-	Key json.RawMessage `json:"key"`
-	At  int64           `json:"at"`
+	ID string `json:"id"`
+	At int64  `json:"at"`
 }
 
 // bindingOf reads the session's binding: ok false when it has none; bad
@@ -46,7 +49,7 @@ func bindingOf(raw json.RawMessage) (b binding, ok, bad bool) {
 	if raw == nil {
 		return binding{}, false, false
 	}
-	if err := json.Unmarshal(raw, &b); err != nil || !validIdentifier(b.ID) || len(b.Key) == 0 {
+	if err := json.Unmarshal(raw, &b); err != nil || !validIdentifier(b.ID) {
 		return binding{}, true, true
 	}
 	return b, true, false
@@ -75,7 +78,7 @@ func StatusOf(values map[string]json.RawMessage) Status {
 		return st
 	}
 	st.Since = time.Unix(b.At, 0).UTC()
-	if k, err := ParsePublicKey(b.Key); err == nil {
+	if k, err := ParsePublicKey(values[KeyPublicKey]); err == nil {
 		st.Algorithm = k.Algorithm()
 	}
 	var at int64

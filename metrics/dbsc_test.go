@@ -13,7 +13,9 @@ import (
 // input; other events are not counted here.
 func TestDBSCEvents(t *testing.T) {
 	m := New()
-	reason := func(r string) []slog.Attr { return []slog.Attr{slog.String("step", "refresh"), slog.String("reason", r)} }
+	reason := func(r string) []slog.Attr {
+		return []slog.Attr{slog.String("step", "refresh"), slog.String("reason", r)}
+	}
 	for _, e := range []tether.Event{
 		{Type: tether.EventDBSCRegistered},
 		{Type: tether.EventDBSCRefreshed},

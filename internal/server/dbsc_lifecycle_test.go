@@ -20,6 +20,7 @@ func TestDBSCLifecycle(t *testing.T) {
 		ts, clock, log := dbscServer(t, nil, Options{})
 		b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 		b.RegisterOK(b.Login())
+		clock.Add(dbsc.RegistrationGrace) // a missing bound cookie is refused from now on
 		return b, clock, log
 	}
 	// ended checks that the binding is gone with the session: the

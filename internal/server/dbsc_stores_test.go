@@ -66,6 +66,7 @@ func TestDBSCEveryStore(t *testing.T) {
 			ts, clock, log := dbscServerCfg(t, st.cfg(t), Options{})
 			b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 			b.RegisterOK(b.Login())
+			clock.Add(dbsc.RegistrationGrace)
 			if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
 				t.Fatalf("bound, with the bound cookie: got %d %s, want 200", resp.StatusCode, body)
 			}

@@ -22,7 +22,23 @@ func TestDBSCThief(t *testing.T) {
 	victim := newDBSCBrowser(t, ts, dbsc.AlgES256)
 	victim.RegisterOK(victim.Login())
 
+	// Within RegistrationGrace of the registration a request with no bound
+	// cookie at all still passes (the browser may have sent it before the
+	// registration's answer came); a forged one never does.
 	sessionOnly := victim.Thief("sid")
+	if resp, body := sessionOnly.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("no bound cookie right after the registration: got %d %s, want 200 (grace)", resp.StatusCode, body)
+	}
+	forged := victim.Thief("sid")
+	forged.HC.Jar.SetCookies(forged.Base, []*http.Cookie{{Name: "sid-dbsc", Value: strings.Repeat("A", 32) + "." + strings.Repeat("A", 43), Path: "/"}})
+	if resp, body := forged.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a forged bound cookie within the grace: got %d %s, want 401", resp.StatusCode, body)
+	}
+	if got := log.count(tether.EventDBSCRequired, "invalid"); got != 1 {
+		t.Errorf("dbsc_required (invalid): got %d, want 1", got)
+	}
+	clock.Add(dbsc.RegistrationGrace)
+
 	resp, body := sessionOnly.Do("GET", "/profile", "", nil)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("thief with the session cookie only: got %d %s, want 401", resp.StatusCode, body)
@@ -165,9 +181,10 @@ func concurrently(t *testing.T, b *dbscclient.Browser, n int, mk func(i int) (*h
 // Concurrent requests that change the session's values while it refreshes
 // cannot merge the binding away: it lives in its own keys, patched alone.
 func TestDBSCBindingSurvivesConcurrentWrites(t *testing.T) {
-	ts, _, _ := dbscServer(t, nil, Options{})
+	ts, clock, _ := dbscServer(t, nil, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 	b.RegisterOK(b.Login())
+	clock.Add(dbsc.RegistrationGrace)
 	for i := 0; i < 5; i++ {
 		proof := b.Proof(false, b.RefreshAsk())
 		codes := concurrently(t, b, 12, func(i int) (*http.Request, error) {
