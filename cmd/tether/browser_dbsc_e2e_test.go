@@ -124,23 +124,6 @@ func TestBrowserDBSC(t *testing.T) {
 	navigate(t, tctx, base+"/account")
 	waitPath(t, tctx, "/account") // within the bound cookie's lifetime the copy works: the window DBSC leaves
 
-	// A thief with the session cookie alone (another browser context, its
-	// own cookie store) is refused at once.
-	alone := thief.Device()
-	var sidOnly []*network.CookieParam
-	for _, p := range stolen {
-		if p.Name != boundName {
-			sidOnly = append(sidOnly, p)
-		}
-	}
-	missing := countServerEvents(in, "dbsc_required", "reason", "missing")
-	browser.SetCookies(t, alone, sidOnly...)
-	navigate(t, alone, base+"/account")
-	waitPathOnly(t, alone, "/login")
-	if n := countServerEvents(in, "dbsc_required", "reason", "missing"); n <= missing {
-		t.Fatalf("dbsc_required (reason missing) for the session cookie without its bound cookie: got none, want one; log:\n%s", in.events)
-	}
-
 	// Past the stolen bound cookie's signed expiry (whole seconds).
 	expired := unixTime(stolenBound.Expires).Add(1500 * time.Millisecond)
 	time.Sleep(time.Until(expired))
@@ -164,6 +147,25 @@ func TestBrowserDBSC(t *testing.T) {
 	}
 	if got := fetchStatus(t, ctx, "/profile"); got != http.StatusOK {
 		t.Fatalf("GET /profile from the user's browser after the refresh: got %d, want 200", got)
+	}
+
+	// A thief with the session cookie alone (another browser context, its
+	// own cookie store) is refused, whenever it comes once the
+	// registration's grace (dbsc.RegistrationGrace, for the browser's own
+	// requests sent before the registration's answer) is over.
+	alone := thief.Device()
+	var sidOnly []*network.CookieParam
+	for _, p := range stolen {
+		if p.Name != boundName {
+			sidOnly = append(sidOnly, p)
+		}
+	}
+	missing := countServerEvents(in, "dbsc_required", "reason", "missing")
+	browser.SetCookies(t, alone, sidOnly...)
+	navigate(t, alone, base+"/account")
+	waitPathOnly(t, alone, "/login")
+	if n := countServerEvents(in, "dbsc_required", "reason", "missing"); n <= missing {
+		t.Fatalf("dbsc_required (reason missing) for the session cookie without its bound cookie: got none, want one; log:\n%s", in.events)
 	}
 
 	// The thief's pages go to sign-in and its API calls get 401.
