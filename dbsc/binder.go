@@ -105,9 +105,9 @@ func New(m *tether.Manager, cfg Config) (*Binder, error) {
 	if cfg.RefreshPath == "" {
 		cfg.RefreshPath = DefaultRefreshPath
 	}
-	for name, p := range map[string]string{"RegisterPath": cfg.RegisterPath, "RefreshPath": cfg.RefreshPath} {
-		if !validPath(p) {
-			bad = append(bad, fmt.Sprintf("Config.%s %q must be an absolute path of printable ASCII without quotes, ';' or ','", name, p))
+	for _, p := range []struct{ name, path string }{{"RegisterPath", cfg.RegisterPath}, {"RefreshPath", cfg.RefreshPath}} {
+		if !validPath(p.path) {
+			bad = append(bad, fmt.Sprintf("Config.%s %q must be an absolute path of printable ASCII without quotes, ';' or ','", p.name, p.path))
 		}
 	}
 	if len(bad) > 0 {

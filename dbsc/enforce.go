@@ -90,9 +90,3 @@ func (b *Binder) check(r *http.Request) cookieVerdict {
 // copied session cookie worked anyway, and a bound cookie that is present
 // but expired or forged is refused at once, grace or not.
 const RegistrationGrace = 5 * time.Second
-
-// Bound reports whether the request's session is bound to a device.
-func (b *Binder) Bound(r *http.Request) bool {
-	s, ok := b.m.Lookup(r.Context())
-	return ok && s.BindingValue(KeyBinding) != nil
-}

@@ -15,5 +15,9 @@ func doctorDBSC(r *report, cfg *config.Config) {
 		r.warn("device-bound sessions: %s", w)
 		return
 	}
-	r.ok("device-bound sessions: on, bound cookie lifetime %v (SESSION_DBSC_COOKIE_TTL); offered over HTTPS only", cfg.DBSC.CookieTTL)
+	how := "offered over HTTPS only"
+	if !cfg.TrustProxy.Enabled() {
+		how += " (behind a TLS-terminating proxy, TRUST_PROXY must vouch for it, or nothing is offered)"
+	}
+	r.ok("device-bound sessions: on, bound cookie lifetime %v (SESSION_DBSC_COOKIE_TTL); %s", cfg.DBSC.CookieTTL, how)
 }

@@ -19,6 +19,8 @@ func TestDoctorDBSC(t *testing.T) {
 		{"off", []string{"SESSION_DBSC", "off"}, false, "ok    device-bound sessions: off (SESSION_DBSC=off)"},
 		{"short lifetime", []string{"SESSION_DBSC_COOKIE_TTL", "3m"}, false, "warn  device-bound sessions: SESSION_DBSC_COOKIE_TTL 3m0s is under 5m0s"},
 		{"five minutes", []string{"SESSION_DBSC_COOKIE_TTL", "5m"}, false, "ok    device-bound sessions: on, bound cookie lifetime 5m0s"},
+		{"no proxy trusted", nil, false, "offered over HTTPS only (behind a TLS-terminating proxy, TRUST_PROXY must vouch for it"},
+		{"proxy trusted", []string{"TRUST_PROXY", "10.0.0.0/8"}, false, "(SESSION_DBSC_COOKIE_TTL); offered over HTTPS only\n"},
 		{"not on or off", []string{"SESSION_DBSC", "yes"}, true, `FAIL  configuration: SESSION_DBSC: "yes" is not on or off`},
 		{"below the minimum", []string{"SESSION_DBSC_COOKIE_TTL", "5s"}, true, "FAIL  configuration: SESSION_DBSC_COOKIE_TTL: 5s is under the 10s minimum"},
 	}

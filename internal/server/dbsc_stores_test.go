@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -106,5 +107,86 @@ func TestDBSCEveryStore(t *testing.T) {
 				t.Errorf("refresh after logout: got %d, want 401", resp.StatusCode)
 			}
 		})
+	}
+}
+
+// A store outage never ends the browser's DBSC session (dbsc/doc.go,
+// "Failure rules": a 4xx would): with a real Redis paused (connections
+// open, nothing answers), a refresh and a bound request get 503; once it
+// answers again, the same browser refreshes and goes on.
+func TestDBSCRedisOutageAnswers503(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	// Short client timeouts and no retries: each call fails fast.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, ReadTimeout: 250 * time.Millisecond, WriteTimeout: 250 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	s, err := redisstore.New(rdb, redisstore.Options{Prefix: fmt.Sprintf("dbsc%d:", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, clock, log := dbscServerCfg(t, tether.Config{Store: s}, Options{})
+	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
+	b.RegisterOK(b.Login())
+	clock.Add(dbsc.DefaultCookieTTL + time.Second)
+
+	srv.Pause()
+	t.Cleanup(srv.Resume)
+	for _, tc := range []struct {
+		what string
+		send func() (*http.Response, string)
+	}{
+		{"refresh without proof", func() (*http.Response, string) {
+			return b.Do("POST", "/dbsc/refresh", "", map[string]string{dbsc.HeaderSessionID: b.SID})
+		}},
+		{"refresh with a proof", func() (*http.Response, string) { return b.RefreshWith(b.Proof(false, "c")) }},
+		{"a bound request", func() (*http.Response, string) { return b.Do("GET", "/profile", "", nil) }},
+	} {
+		if resp, body := tc.send(); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s during the outage: got %d %s, want 503", tc.what, resp.StatusCode, body)
+		}
+	}
+	srv.Resume()
+	b.Refresh()
+	if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the outage: got %d %s, want 200", resp.StatusCode, body)
+	}
+	if got := log.count(tether.EventDBSCRefreshFailed, ""); got != 0 {
+		t.Errorf("dbsc_refresh_failed during an outage: got %d, want 0 (it is no refusal)", got)
+	}
+}
+
+// Two instances sharing a store and the secrets (issue 16: the state lives
+// with the session): a browser registers through one, gets its challenge
+// from the other, proves possession to the first, and its bound cookie
+// from either works on both.
+func TestDBSCAcrossInstances(t *testing.T) {
+	srv := redistest.Start(t, redistest.Config{})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	s, err := redisstore.New(rdb, redisstore.Options{Prefix: fmt.Sprintf("dbsc%d:", time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsA, clockA, _ := dbscServerCfg(t, tether.Config{Store: s}, Options{})
+	tsB, clockB, _ := dbscServerCfg(t, tether.Config{Store: s}, Options{})
+	a := newDBSCBrowser(t, tsA, dbsc.AlgES256)
+	a.RegisterOK(a.Login())
+	b := *a // the same browser (jar, key), talking to instance B
+	b.Base, _ = url.Parse(tsB.URL)
+
+	ch := b.RefreshAsk() // the challenge comes from B, the proof goes to A
+	if resp, body := a.RefreshWith(a.Proof(false, ch)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("proof to A over B's challenge: got %d %s, want 200", resp.StatusCode, body)
+	}
+	if resp, body := b.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("A's bound cookie on B: got %d %s, want 200", resp.StatusCode, body)
+	}
+	clockA.Add(dbsc.DefaultCookieTTL + time.Second)
+	clockB.Add(dbsc.DefaultCookieTTL + time.Second)
+	b.Refresh()
+	if resp, body := a.Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("B's bound cookie on A: got %d %s, want 200", resp.StatusCode, body)
+	}
+	if resp, _ := a.Thief("sid").Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the session cookie alone on A: got %d, want 401", resp.StatusCode)
 	}
 }
