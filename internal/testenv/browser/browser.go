@@ -3,7 +3,11 @@
 // (cookie prefixes, SameSite, HttpOnly, CSP, framing), not by a Go cookie
 // jar (issue 15). The DBSC tests reuse it: a test CA trusted through an NSS
 // database in the browser's $HOME (see NewCA and Options.TrustCA) is what
-// Chromium needs before it registers device-bound sessions.
+// Chromium needs before it registers device-bound sessions; Options.DBSC
+// turns them on (software keys, DevTools events), Options.DBSCNoQuota lifts
+// Chromium's signing quota, WatchDBSC records what Chromium reports, and
+// CookieParam and SetCookies replay a stolen cookie jar in another browser
+// (dbsc.go, issue 16).
 //
 // A test that needs Chromium and cannot find it fails with a message that
 // says what to install (scripts/test.sh installs it when run as root); it
@@ -53,8 +57,16 @@ type Options struct {
 	// certificate chains to it works without --ignore-certificate-errors
 	// (which DBSC, for one, does not accept).
 	TrustCA []byte
-	// Flags are extra command-line switches, e.g. {"enable-features": "…"}.
+	// Flags are extra command-line switches, e.g. {"enable-features": "…"}
+	// (joined with the features that DBSC turns on).
 	Flags map[string]any
+	// DBSC turns on Device Bound Session Credentials with software keys
+	// and their DevTools events (see dbsc.go and WatchDBSC). Chromium only
+	// registers over HTTPS with a trusted certificate: set TrustCA too.
+	DBSC bool
+	// DBSCNoQuota turns Chromium's DBSC signing quota off (6 signatures per
+	// 9 minutes per site), for tests whose bound cookie lives seconds.
+	DBSCNoQuota bool
 }
 
 // Browser is one headless Chromium process with its own profile and $HOME,
@@ -100,7 +112,12 @@ func Start(t testing.TB, o Options) *Browser {
 		chromedp.WindowSize(1100, 860),
 	}
 	for k, v := range o.Flags {
-		opts = append(opts, chromedp.Flag(k, v))
+		if k != "enable-features" {
+			opts = append(opts, chromedp.Flag(k, v))
+		}
+	}
+	if f := o.enableFeatures(); f != "" {
+		opts = append(opts, chromedp.Flag("enable-features", f))
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
