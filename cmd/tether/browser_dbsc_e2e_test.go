@@ -175,6 +175,9 @@ func TestBrowserDBSC(t *testing.T) {
 	if got := text(t, tctx, "#signin-reason"); !strings.Contains(got, "bound to a device") {
 		t.Fatalf("the thief's sign-in page: got %q, want the device-bound message", strings.TrimSpace(got))
 	}
+	if got := text(t, tctx, "body"); strings.Contains(got, "Signed in as") {
+		t.Fatalf("the thief's sign-in page greets the victim (%q), want a signed-out page", "Signed in as")
+	}
 	shot(t, tctx, "dbsc-thief")
 	if got := fetchStatus(t, tctx, "/profile"); got != http.StatusUnauthorized {
 		t.Fatalf("GET /profile from the thief's browser after the bound cookie expired: got %d, want 401", got)

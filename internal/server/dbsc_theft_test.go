@@ -70,9 +70,14 @@ func TestDBSCThief(t *testing.T) {
 		t.Errorf("thief's form post: got %d Location %q, want 303 to /login?reason=device", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	// The sign-in page shows the form to it (no redirect loop).
-	resp, _ = sessionOnly.Do("GET", "/login", "", map[string]string{"Accept": "text/html"})
+	// It greets nobody and carries no CSRF token: the page must not show a
+	// thief whose account the copied cookie belongs to (issue 16).
+	resp, page := sessionOnly.Do("GET", "/login", "", map[string]string{"Accept": "text/html"})
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /login for the thief: got %d, want 200 (the form)", resp.StatusCode)
+	}
+	if strings.Contains(page, "Signed in as") || strings.Contains(page, "alice") {
+		t.Errorf("GET /login for the thief: the page names the signed-in user, want a signed-out page")
 	}
 
 	both := victim.Thief("sid", "sid-dbsc")

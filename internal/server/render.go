@@ -92,10 +92,12 @@ func (u *viewUser) IsAdmin() bool { return u != nil && u.Role == users.RoleAdmin
 // render writes page name with status. The page is rendered into memory
 // first, so a template failure is a clean 500 rather than half a page. It
 // sets the view's nonce, and its CSRF token and user when the session is
-// signed in.
+// signed in. A bound session refused for want of its bound cookie
+// (dbscRequired) counts as signed out: its page must not greet the user
+// whose cookie was presented, since that may be a thief's copy.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	v.Nonce = secheaders.Nonce(r)
-	if sess, ok := tether.Lookup(r.Context()); ok && sess.UserID() != "" {
+	if sess, ok := tether.Lookup(r.Context()); ok && sess.UserID() != "" && !s.dbscRequired(r) {
 		v.User = &viewUser{Username: sess.GetString("username"), Role: sess.GetString("role")}
 		tok, err := csrf.Token(r)
 		if err != nil {
