@@ -48,6 +48,16 @@
 //     lock and each is applied to the version the previous one committed,
 //     so different keys are all kept and increments are exact over the
 //     whole int64 range (200 concurrent increments add exactly 200).
+//   - Compare-and-set: Patch.Expect is checked on the version the Update
+//     writes. An Update that waited for a concurrent writer's row lock
+//     checks it again, with the liveness test, on the version that writer
+//     committed (READ COMMITTED's recheck of the row's conditions), so of
+//     concurrent Updates that expect one value and replace it exactly one
+//     applies and the others get [tether.ErrConflict]. The check is written
+//     so that it stays a condition on the row: a NOT EXISTS would be
+//     planned as an anti-join, whose other side that recheck does not read
+//     again, so that every Expect would hold after a wait (see updateSQL in
+//     update.go).
 //   - Hashed keys: the key column is the Manager's store key (SHA-256 of the
 //     token), so a dump of the table yields no usable cookie.
 //   - Per-user index: user_id is an indexed column (a partial index on

@@ -6,3 +6,6 @@ const (
 	DeleteUserSQL = deleteUserSQL
 	SweepSQL      = sweepSQL
 )
+
+// UpdateSQL is Update's statement, for the plan test of its Expect check.
+const UpdateSQL = updateSQL

@@ -16,7 +16,13 @@ import (
 // plain read that takes no row lock. $2 = 0 (a zero idleDeadline) moves
 // nothing, as in [tether.Patch]. The row comes from the CTE when it was
 // moved (the version just written) and from the table otherwise, so an
-// expired row is returned unchanged.
+// expired row is returned unchanged. The UPDATE's conditions are plain
+// comparisons of the row's columns, which READ COMMITTED checks again on
+// the newest version when the statement waited for a concurrent writer's
+// row lock: a row that writer deleted, expired or already moved is not
+// written. What is then returned is the row as the statement's snapshot
+// saw it, before that writer: a read ordered before the concurrent write,
+// never a write of a stale version.
 const loadSQL = `WITH moved AS (
 	UPDATE tether_sessions SET idle_deadline = LEAST($2::bigint, absolute_deadline)
 	WHERE key = $1 AND $2::bigint <> 0 AND idle_deadline > $3::bigint AND absolute_deadline > $3::bigint

@@ -14,26 +14,37 @@ import (
 // updateSQL is Update's single statement. It changes the row only while it
 // is live at $2, and builds the new values from the stored ones inside the
 // statement, so that concurrent updates of one row queue on its row lock
-// and each applies its patch to the version the previous one committed
-// (READ COMMITTED re-evaluates the SET expressions on the newest version):
-// no change and no increment is lost, and an update never creates a row.
+// and each applies its patch to the version the previous one committed:
+// under READ COMMITTED, a statement that waited for the lock evaluates its
+// conditions on the row and its SET expressions again on the newest
+// version (EvalPlanQual), so no change and no increment is lost, and an
+// update never creates a row.
 //
 // Parameters: $1 key, $2 now, $3/$4 the keys and JSON texts of Patch.Set,
 // $5 Patch.Delete, $6/$7 the keys and deltas of Patch.Incr, $8 the new idle
 // deadline, $9 the new authentication time (0: unchanged), and $10/$11 the
 // keys and values of Patch.Expect (NULL: the key must be absent), compared
-// byte for byte with the stored JSON text of each value; like the liveness
-// test, the comparison is made again on the newest version of the row when
-// the statement had to wait for its lock, so of concurrent compare-and-set
-// updates exactly one applies. The new
-// values are, as in [tether.Patch.Apply]: the stored values whose keys are
-// neither set, deleted nor incremented; the set values whose keys are not
-// deleted; and each increment, the stored value plus the delta. A stored
-// value is an integer exactly when its JSON text is one that bigint accepts
-// (null, strings, 2.5, 1.0 and 1e3 are not); any other text, or a sum
-// outside int64, makes the cast or the addition fail with SQLSTATE 22P02
-// or 22003, which fails the whole statement and is reported as
-// [tether.ErrNotInteger]. A missing key counts as 0.
+// byte for byte with the stored JSON text of each value. The new values
+// are, as in [tether.Patch.Apply]: the stored values whose keys are neither
+// set, deleted nor incremented; the set values whose keys are not deleted;
+// and each increment, the stored value plus the delta. A stored value is an
+// integer exactly when its JSON text is one that bigint accepts (null,
+// strings, 2.5, 1.0 and 1e3 are not); any other text, or a sum outside
+// int64, makes the cast or the addition fail with SQLSTATE 22P02 or 22003,
+// which fails the whole statement and is reported as [tether.ErrNotInteger].
+// A missing key counts as 0.
+//
+// The Expect check is a scalar subquery (count the mismatches, want 0), not
+// NOT EXISTS, on purpose: the planner turns a NOT EXISTS into an anti-join
+// with the unnest of $10/$11, and the recheck after a lock wait does not
+// run a join's other side again (it reuses the row that side produced,
+// and an anti-join produces none), so with NOT EXISTS every Expect held on
+// the newest version and several concurrent compare-and-set updates
+// applied. A scalar subquery is never made a join: it stays a subplan in
+// the filter of the row's scan, evaluated again on the newest version like
+// the liveness test, so of concurrent compare-and-set updates exactly one
+// applies. TestUpdateExpectPlan checks the plan, and
+// TestUpdateExpectAfterLockWait the behaviour after a lock wait.
 const updateSQL = `UPDATE tether_sessions AS s SET
 	vals = (SELECT COALESCE(json_object_agg(m.k, m.v ORDER BY m.k), '{}'::json) FROM (
 		SELECT e.key AS k, e.value AS v FROM json_each(s.vals) AS e
@@ -48,8 +59,8 @@ const updateSQL = `UPDATE tether_sessions AS s SET
 	idle_deadline = CASE WHEN $8::bigint <> 0 THEN LEAST($8::bigint, s.absolute_deadline) ELSE s.idle_deadline END,
 	authenticated_at = CASE WHEN $9::bigint <> 0 THEN $9::bigint ELSE s.authenticated_at END
 WHERE s.key = $1 AND s.idle_deadline > $2::bigint AND s.absolute_deadline > $2::bigint
-	AND NOT EXISTS (SELECT FROM unnest($10::text[], $11::text[]) AS x (k, v)
-		WHERE (s.vals -> x.k)::text COLLATE "C" IS DISTINCT FROM x.v)
+	AND (SELECT count(*) FROM unnest($10::text[], $11::text[]) AS x (k, v)
+		WHERE (s.vals -> x.k)::text COLLATE "C" IS DISTINCT FROM x.v) = 0
 RETURNING ` + recordColumns
 
 // readSQL is Update's statement for an empty patch: the record, only while
