@@ -4,10 +4,17 @@
 // the end-to-end test TestRevocationAcrossInstances in cmd/tether; it is
 // not part of the library.
 //
-// One trial: log in as the demo user on A; warm the session on B with a few
-// GET /profile (so that a client-side cache would hold it); start one
-// goroutine that polls B's GET /profile back to back, as fast as it can;
-// then POST /logout on A. The trial records
+// Set-up, for each batch of Batch trials: log in as the demo user on A
+// once per trial, and read each session once on B; then wait Settle. That first read on B is the first
+// request after a login, which writes (the account re-check notes the
+// visit), and an instance with REDIS_CLIENT_CACHE reads a key it wrote
+// itself from Redis for the cache's TTL (1 s) after the write: without the
+// wait the trials would measure uncached reads.
+//
+// One trial: warm its session on B with a few GET /profile (so that a
+// client-side cache holds it); start one goroutine that polls B's GET
+// /profile back to back, as fast as it can; then POST /logout on A. The
+// trial records
 //
 //   - the delay: from the moment A's logout response arrived to the moment
 //     B's first refusal (401) arrived, or 0 when that refusal came first;
@@ -50,6 +57,14 @@ type Config struct {
 	// Tail is how long polling goes on after B's first refusal, to catch a
 	// session that comes back. Default 20 ms.
 	Tail time.Duration
+	// Batch is how many sessions are set up at once (default 8: the
+	// reference server keeps at most SESSION_MAX_PER_USER, default 10, per
+	// user, and a login beyond it ends the oldest).
+	Batch int
+	// Settle is the wait between a batch's set-up (each session read once
+	// on B) and its first trial. Default 1.5 s: past redisstore's default
+	// CacheTTL, so that B serves the trials' reads from its cache.
+	Settle time.Duration
 	// Progress, when set, receives a line every ProgressEvery trials
 	// (default 10) and one at the end.
 	Progress      io.Writer
@@ -68,6 +83,12 @@ func (c *Config) defaults() error {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = time.Second
+	}
+	if c.Batch <= 0 {
+		c.Batch = 8
+	}
+	if c.Settle <= 0 {
+		c.Settle = 1500 * time.Millisecond
 	}
 	if c.Tail <= 0 {
 		c.Tail = 20 * time.Millisecond
@@ -117,22 +138,61 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer tr.CloseIdleConnections()
 	p := &prober{cfg: cfg, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 	trials := make([]Trial, 0, cfg.Trials)
-	for i := range cfg.Trials {
-		if err := ctx.Err(); err != nil {
+	var hits int64
+	for len(trials) < cfg.Trials {
+		n := min(cfg.Batch, cfg.Trials-len(trials))
+		sids, err := p.setUp(ctx, n)
+		if err != nil {
 			return Summarise(trials), err
 		}
-		tl, err := p.trial(ctx)
-		if err != nil {
-			return Summarise(trials), fmt.Errorf("trial %d: %w", i+1, err)
+		before := p.cacheHits(ctx)
+		for _, sid := range sids {
+			if err := ctx.Err(); err != nil {
+				return Summarise(trials), err
+			}
+			tl, err := p.trial(ctx, sid)
+			if err != nil {
+				return Summarise(trials), fmt.Errorf("trial %d: %w", len(trials)+1, err)
+			}
+			trials = append(trials, tl)
+			i := len(trials) - 1
+			if cfg.Progress != nil && ((i+1)%cfg.ProgressEvery == 0 || i+1 == cfg.Trials) {
+				s := Summarise(trials)
+				fmt.Fprintf(cfg.Progress, "revoke: %d/%d trials  p50 %s  p99 %s  max %s  stale %d  not refused %d\n",
+					i+1, cfg.Trials, ms(s.P50), ms(s.P99), ms(s.Max), s.Stale, s.NotRefused)
+			}
 		}
-		trials = append(trials, tl)
-		if cfg.Progress != nil && ((i+1)%cfg.ProgressEvery == 0 || i+1 == cfg.Trials) {
-			s := Summarise(trials)
-			fmt.Fprintf(cfg.Progress, "revoke: %d/%d trials  p50 %s  p99 %s  max %s  stale %d  not refused %d\n",
-				i+1, cfg.Trials, ms(s.P50), ms(s.P99), ms(s.Max), s.Stale, s.NotRefused)
+		after := p.cacheHits(ctx)
+		if before < 0 || after < 0 || hits < 0 {
+			hits = -1
+		} else {
+			hits += after - before
 		}
 	}
-	return Summarise(trials), nil
+	res := Summarise(trials)
+	res.CacheHits = hits
+	return res, nil
+}
+
+// setUp logs n sessions in on A, reads each once on B, and waits Settle.
+func (p *prober) setUp(ctx context.Context, n int) ([]string, error) {
+	sids := make([]string, 0, n)
+	for i := range n {
+		sid, err := p.login(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("set-up, session %d: %w", i+1, err)
+		}
+		if st, err := p.get(ctx, p.cfg.B, sid); err != nil || st != http.StatusOK {
+			return nil, fmt.Errorf("set-up, session %d: GET /profile on B: status %d, %v (want 200)", i+1, st, err)
+		}
+		sids = append(sids, sid)
+	}
+	select {
+	case <-time.After(p.cfg.Settle):
+		return sids, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 type prober struct {
@@ -146,11 +206,7 @@ type poll struct {
 	status    int
 }
 
-func (p *prober) trial(ctx context.Context) (Trial, error) {
-	sid, err := p.login(ctx)
-	if err != nil {
-		return Trial{}, err
-	}
+func (p *prober) trial(ctx context.Context, sid string) (Trial, error) {
 	for i := range p.cfg.Warm {
 		if st, err := p.get(ctx, p.cfg.B, sid); err != nil || st != http.StatusOK {
 			return Trial{}, fmt.Errorf("warm-up GET /profile %d on B: status %d, %v (want 200)", i+1, st, err)

@@ -16,6 +16,10 @@ type Result struct {
 	Revived    int // 200s after a first refusal, over all trials
 	NotRefused int // trials in which B never answered 401 within Timeout
 	Polls      int
+	// CacheHits is how many session reads B served from its client-side
+	// cache during the trials (tether_session_cache_reads_total{result="hit"}
+	// on B's /metrics), or -1 when B exposes no such counter.
+	CacheHits int64
 }
 
 // Summarise computes the percentiles and totals of trials.
@@ -92,7 +96,7 @@ func (r Result) Violations(t Targets) []string {
 func (r Result) Report(w io.Writer) {
 	fmt.Fprintf(w, "trials %d  refused %d  not refused %d\n", len(r.Trials), len(r.Trials)-r.NotRefused, r.NotRefused)
 	fmt.Fprintf(w, "delay from A's logout response to B's first 401: p50 %s  p99 %s  max %s\n", ms(r.P50), ms(r.P99), ms(r.Max))
-	fmt.Fprintf(w, "stale answers (200 to a request sent after the logout response): %d  200s after a refusal: %d  polls %d\n", r.Stale, r.Revived, r.Polls)
+	fmt.Fprintf(w, "stale answers (200 to a request sent after the logout response): %d  200s after a refusal: %d  polls %d  B's cache hits %d\n", r.Stale, r.Revived, r.Polls, r.CacheHits)
 }
 
 // ms formats d in milliseconds with microsecond precision.

@@ -123,3 +123,21 @@ func TestLoopback(t *testing.T) {
 		})
 	}
 }
+
+func TestParseCacheHits(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     int64
+	}{
+		{"present", "# HELP x\ntether_session_cache_reads_total{result=\"fresh\"} 3\ntether_session_cache_reads_total{result=\"hit\"} 1234\n", 1234},
+		{"exponent form", "tether_session_cache_reads_total{result=\"hit\"} 1.5e+06\n", 1500000},
+		{"absent (no cache)", "tether_http_requests_total 5\n", -1},
+		{"garbage value", "tether_session_cache_reads_total{result=\"hit\"} lots\n", -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := parseCacheHits(strings.NewReader(tc.in)); got != tc.want {
+				t.Errorf("got %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

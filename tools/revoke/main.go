@@ -51,6 +51,7 @@ func main() {
 	flag.IntVar(&cfg.Trials, "n", 100, "trials")
 	flag.IntVar(&cfg.Warm, "warm", 5, "GET /profile on B before each logout")
 	flag.DurationVar(&cfg.Timeout, "timeout", time.Second, "how long to poll B after a logout before the trial counts as not refused")
+	flag.DurationVar(&cfg.Settle, "settle", 1500*time.Millisecond, "wait between reading every session once on B and the first trial (past the cache's own-write window)")
 	flag.DurationVar(&cfg.Tail, "tail", 20*time.Millisecond, "how long to keep polling after B's first refusal")
 	deadline := flag.Duration("deadline", 5*time.Minute, "bound on the whole run")
 	asJSON := flag.Bool("json", false, "print the result as one JSON object (revokeprobe.Result) instead of the report")
