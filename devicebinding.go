@@ -84,19 +84,7 @@ func (s *Session) SetBindingValue(key string, raw json.RawMessage) error {
 	if !json.Valid(raw) {
 		return fmt.Errorf("tether: SetBindingValue %q: not valid JSON", key)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.changeLocked(); err != nil {
-		return err
-	}
-	s.loadLocked()
-	switch {
-	case s.loadErr != nil:
-		return s.loadErr
-	case s.destroyed:
-		return ErrSessionDestroyed
-	}
-	return s.setLocked(key, append(json.RawMessage(nil), raw...))
+	return s.store(key, append(json.RawMessage(nil), raw...))
 }
 
 // RemoveBindingValues deletes keys (each under [DeviceBindingKeyPrefix])

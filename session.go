@@ -223,6 +223,13 @@ func (s *Session) Set(key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("tether: Set %q: the value cannot be encoded as JSON: %w", key, err)
 	}
+	return s.store(key, raw)
+}
+
+// store sets key to raw (valid JSON, owned by the session) for Set and
+// SetBindingValue: the session must be changeable, loaded and not
+// destroyed.
+func (s *Session) store(key string, raw json.RawMessage) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.changeLocked(); err != nil {

@@ -36,19 +36,11 @@ import (
 // and the user signs in again). Every refusal but the 403 emits
 // dbsc_refresh_failed with a reason code; a success emits dbsc_refreshed.
 func (b *Binder) Refresh(w http.ResponseWriter, r *http.Request) {
-	s, ok := b.m.Lookup(r.Context())
+	s, ok := b.session(w, r)
 	if !ok {
-		b.m.Error(w, r, tether.ErrNoSession)
 		return
 	}
-	if err := s.Err(); err != nil {
-		b.m.Error(w, r, err)
-		return
-	}
-	fail := func(status int, reason, msg string) {
-		b.m.Emit(r, tether.EventDBSCRefreshFailed, slog.String("step", "refresh"), slog.String("reason", reason))
-		tether.WriteJSONError(w, status, msg)
-	}
+	fail := b.failer(w, r, "refresh")
 	sid, err := SessionID(r.Header)
 	if err != nil {
 		fail(http.StatusBadRequest, "no_session_id", "A Sec-Secure-Session-Id header is required")

@@ -26,19 +26,11 @@ import (
 // 503 during a store outage. Chromium treats every 4xx the same way (the
 // registration fails and the session stays unbound, working as before).
 func (b *Binder) Register(w http.ResponseWriter, r *http.Request) {
-	s, ok := b.m.Lookup(r.Context())
+	s, ok := b.session(w, r)
 	if !ok {
-		b.m.Error(w, r, tether.ErrNoSession)
 		return
 	}
-	if err := s.Err(); err != nil {
-		b.m.Error(w, r, err)
-		return
-	}
-	fail := func(status int, reason, msg string) {
-		b.m.Emit(r, tether.EventDBSCRefreshFailed, slog.String("step", "register"), slog.String("reason", reason))
-		tether.WriteJSONError(w, status, msg)
-	}
+	fail := b.failer(w, r, "register")
 	switch {
 	case s.UserID() == "":
 		fail(http.StatusUnauthorized, "not_signed_in", "Sign in first")
