@@ -42,6 +42,9 @@ func newPages(extra fs.FS) (*pages, error) {
 		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"ago":     ago,
 		"isAdmin": func(role string) bool { return role == users.RoleAdmin },
+		"reauthForm": func(help, next, csrf, errMsg string) reauthForm {
+			return reauthForm{Help: help, Next: next, CSRF: csrf, Error: errMsg}
+		},
 	}
 	read := func(name string) (string, error) {
 		if extra != nil {
@@ -56,6 +59,10 @@ func newPages(extra fs.FS) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	partials, err := read("partials.html")
+	if err != nil {
+		return nil, err
+	}
 	p := &pages{sets: map[string]*template.Template{}}
 	for _, name := range pageNames {
 		body, err := read(name + ".html")
@@ -63,6 +70,9 @@ func newPages(extra fs.FS) (*pages, error) {
 			return nil, err
 		}
 		t, err := template.New(name).Funcs(funcs).Parse(layout)
+		if err == nil {
+			_, err = t.Parse(partials)
+		}
 		if err == nil {
 			_, err = t.Parse(body)
 		}
@@ -86,6 +96,10 @@ type view struct {
 }
 
 type viewUser struct{ Username, Role string }
+
+// reauthForm is what the "reauth" partial (partials.html) gets: the
+// re-authentication card of the account and admin pages.
+type reauthForm struct{ Help, Next, CSRF, Error string }
 
 func (u *viewUser) IsAdmin() bool { return u != nil && u.Role == users.RoleAdmin }
 

@@ -65,7 +65,7 @@ type Options struct {
 	// verify. Derive them from the session secrets (DeviceKeys does). Nil
 	// turns device cookies off: every attempt then counts on its account.
 	DeviceKeys [][]byte
-	// Templates, when set, holds page templates (layout.html, login.html,
+	// Templates, when set, holds page templates (layout.html, partials.html, login.html,
 	// account.html, admin.html, error.html) that replace the embedded ones
 	// of the same name: a deployment's own look. Default: the embedded set.
 	Templates fs.FS
