@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/sweeper"
 	"github.com/tetherhq/tether/internal/unixms"
 )
 
@@ -36,11 +37,9 @@ type Store struct {
 	pool    *pgxpool.Pool
 	ownPool bool
 
-	closed      atomic.Bool
-	stop        context.Context // done once Close starts
-	cancel      context.CancelFunc
-	sweeperDone chan struct{}
-	closeOnce   sync.Once
+	closed    atomic.Bool
+	sweeper   *sweeper.Loop // Sweep every Options.SweepInterval; stopped by Close
+	closeOnce sync.Once
 }
 
 var (
@@ -97,17 +96,15 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, own bool, opts Options) (
 		}
 		return nil, classify("migrate", err)
 	}
-	s := &Store{pool: pool, ownPool: own, sweeperDone: make(chan struct{})}
-	s.stop, s.cancel = context.WithCancel(context.Background())
+	s := &Store{pool: pool, ownPool: own, sweeper: sweeper.New()}
 	interval := opts.SweepInterval
 	if interval == 0 {
 		interval = DefaultSweepInterval
 	}
-	if interval > 0 {
-		go s.sweepLoop(interval)
-	} else {
-		close(s.sweeperDone)
-	}
+	// A failed sweep is retried at the next tick; meanwhile the rows it
+	// missed are still expired for Load and Update, which compare
+	// deadlines themselves.
+	s.sweeper.Start(interval, func(ctx context.Context) { _, _ = s.Sweep(ctx) })
 	return s, nil
 }
 
@@ -118,8 +115,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, own bool, opts Options) (
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.cancel()
-		<-s.sweeperDone
+		s.sweeper.Stop()
 		if s.ownPool {
 			s.pool.Close()
 		}

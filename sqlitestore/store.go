@@ -13,6 +13,7 @@ import (
 
 	"github.com/tetherhq/tether"
 	"github.com/tetherhq/tether/internal/sqlitetx"
+	"github.com/tetherhq/tether/internal/sweeper"
 	"github.com/tetherhq/tether/internal/unixms"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -47,12 +48,10 @@ type Store struct {
 	// write is the write slot: a one-place semaphore held for each write.
 	write chan struct{}
 
-	closed      atomic.Bool
-	stop        context.Context // done once Close starts
-	cancel      context.CancelFunc
-	sweeperDone chan struct{}
-	closeOnce   sync.Once
-	closeErr    error
+	closed    atomic.Bool
+	sweeper   *sweeper.Loop // Sweep every Options.SweepInterval; stopped by Close
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var (
@@ -161,22 +160,20 @@ func newStore(wdb, rdb *sql.DB, own bool, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		wdb:         wdb,
-		rdb:         rdb,
-		ownDB:       own,
-		write:       make(chan struct{}, 1),
-		sweeperDone: make(chan struct{}),
+		sweeper: sweeper.New(),
+		wdb:     wdb,
+		rdb:     rdb,
+		ownDB:   own,
+		write:   make(chan struct{}, 1),
 	}
-	s.stop, s.cancel = context.WithCancel(context.Background())
 	interval := opts.SweepInterval
 	if interval == 0 {
 		interval = DefaultSweepInterval
 	}
-	if interval > 0 {
-		go s.sweepLoop(interval)
-	} else {
-		close(s.sweeperDone)
-	}
+	// A failed sweep is retried at the next tick; meanwhile the rows it
+	// missed are still expired for Load and Update, which compare
+	// deadlines themselves.
+	s.sweeper.Start(interval, func(ctx context.Context) { _, _ = s.Sweep(ctx) })
 	return s, nil
 }
 
@@ -187,8 +184,7 @@ func newStore(wdb, rdb *sql.DB, own bool, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.cancel()
-		<-s.sweeperDone
+		s.sweeper.Stop()
 		if s.ownDB {
 			s.closeErr = errors.Join(s.wdb.Close(), s.rdb.Close())
 		}

@@ -43,20 +43,3 @@ func (s *Store) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 }
-
-// sweepLoop calls Sweep every interval until Close. A failed sweep is
-// retried at the next tick; meanwhile the rows it missed are still expired
-// for Load and Update, which compare deadlines themselves.
-func (s *Store) sweepLoop(interval time.Duration) {
-	defer close(s.sweeperDone)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop.Done():
-			return
-		case <-t.C:
-			_, _ = s.Sweep(s.stop)
-		}
-	}
-}

@@ -15,7 +15,7 @@ func (s *Store) exclusive(ctx context.Context, fn func() error) error {
 	case s.write <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-s.stop.Done():
+	case <-s.sweeper.Stopping():
 		return errClosed
 	}
 	defer func() { <-s.write }()
