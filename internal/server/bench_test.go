@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tetherhq/tether"
+	"github.com/tetherhq/tether/internal/testenv/cputime"
 	"github.com/tetherhq/tether/memstore"
 	"github.com/tetherhq/tether/metrics"
 )
@@ -59,12 +60,12 @@ func benchRoute(b *testing.B, path string) {
 		b.Fatalf("GET %s: got %d %s", path, check.Code, check.Body)
 	}
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		w.h = http.Header{}
 		h.ServeHTTP(w, r)
 	}
 	// CPU time per request: steadier than sec/op on a shared machine,
 	// where wall-clock time includes waiting for a core.
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op")
 }
