@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -329,8 +330,8 @@ func TestChallengesBoundedPerSession(t *testing.T) {
 		}
 	}
 	w := a.send("POST", "/dbsc/refresh", cookies, map[string]string{HeaderSessionID: id})
-	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
-		t.Fatalf("challenge %d: got %d (Retry-After %q), want 429 with Retry-After", MaxChallenges+1, w.Code, w.Header().Get("Retry-After"))
+	if want := strconv.Itoa(int(DefaultChallengeTTL.Seconds())); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != want {
+		t.Fatalf("challenge %d: got %d (Retry-After %q), want 429 with Retry-After %q", MaxChallenges+1, w.Code, w.Header().Get("Retry-After"), want)
 	}
 	// Once they expire, they are swept and challenges are issued again.
 	a.clock.Add(DefaultChallengeTTL + time.Second)
