@@ -76,7 +76,7 @@ type Config struct {
 type Binder struct {
 	m      *tether.Manager
 	cfg    Config // defaults applied: every field set
-	cookie boundCookie
+	cookie *boundCookie
 	attrs  string // the bound cookie's attributes, as in the instructions
 	exempt map[string]bool
 }
@@ -129,7 +129,7 @@ func New(m *tether.Manager, cfg Config) (*Binder, error) {
 	for _, p := range cfg.Exempt {
 		b.exempt[p] = true
 	}
-	b.cookie = boundCookie{name: ca.Name + BoundCookieSuffix, keys: m.DeriveKeys(cookieKeyLabel)}
+	b.cookie = newBoundCookie(ca.Name+BoundCookieSuffix, m.DeriveKeys(cookieKeyLabel))
 	b.attrs = cookieAttributes(ca)
 	return b, nil
 }

@@ -203,13 +203,13 @@ func TestBoundCookieAttributes(t *testing.T) {
 // (never the Max-Age the client keeps), under any configured secret.
 func TestBoundCookieCheck(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	c := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretA)}}
+	c := newBoundCookie("sid-dbsc", [][]byte{deriveForTest(secretA)})
 	good, err := c.issue("dA", now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretB), deriveForTest(secretA)}}
-	other := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretB)}}
+	rotated := newBoundCookie("sid-dbsc", [][]byte{deriveForTest(secretB), deriveForTest(secretA)})
+	other := newBoundCookie("sid-dbsc", [][]byte{deriveForTest(secretB)})
 	flip := []byte(good)
 	flip[len(flip)-2] ^= 1
 	cases := []struct {
