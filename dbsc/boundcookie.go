@@ -15,7 +15,7 @@ import (
 
 // The bound cookie is verified without a store call: its value is
 //
-//	base64url(expiry || nonce) "." base64url(HMAC-SHA256(key, label || id || 0 || expiry || nonce))
+//	base64url(expiry || nonce) "." base64url(HMAC-SHA256(key, label || 0 || id || 0 || expiry || nonce))
 //
 // with expiry the server-chosen Unix second (8 bytes, big-endian) after
 // which it no longer verifies, nonce 16 bytes from crypto/rand (every
@@ -93,8 +93,8 @@ func (c *boundCookie) issueWith(id string, exp time.Time, nonce [nonceBytes]byte
 	return b64strict.EncodeToString(payload) + "." + b64strict.EncodeToString(c.mac(0, id, payload, buf[:0]))
 }
 
-// setCookie renders the Set-Cookie value carrying value, with Max-Age the
-// time left until exp, and attrs as in the instructions.
+// setCookie renders the Set-Cookie value carrying value, with Max-Age ttl
+// in whole seconds (at least 1), and attrs as in the instructions.
 func (c *boundCookie) setCookie(value string, ttl time.Duration, attrs string) string {
 	secs := int64(ttl / time.Second)
 	if secs < 1 {
