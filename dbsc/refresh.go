@@ -85,7 +85,7 @@ func (b *Binder) Refresh(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, "unknown_session", "No device-bound session here")
 		return
 	default:
-		b.m.Emit(r, tether.EventDBSCRefreshFailed, slog.String("step", "refresh"), slog.String("reason", "challenge"))
+		b.refused(r, "refresh", "challenge")
 		b.challenge(w, r, s, bd.ID)
 		return
 	}
