@@ -74,13 +74,11 @@ type Config struct {
 // [tether.DeviceBindingKeyPrefix], so it works with every store and every
 // instance that shares the secrets. Safe for concurrent use.
 type Binder struct {
-	m       *tether.Manager
-	cfg     Config
-	cookie  boundCookie
-	attrs   string // the bound cookie's attributes, as in the instructions
-	exempt  map[string]bool
-	refuse  func(w http.ResponseWriter, r *http.Request)
-	schemer func(r *http.Request) string
+	m      *tether.Manager
+	cfg    Config // defaults applied: every field set
+	cookie *boundCookie
+	attrs  string // the bound cookie's attributes, as in the instructions
+	exempt map[string]bool
 }
 
 // New returns a Binder for m. Misconfiguration is reported here, naming the
@@ -114,25 +112,25 @@ func New(m *tether.Manager, cfg Config) (*Binder, error) {
 		return nil, errors.New("dbsc: " + strings.Join(bad, "; "))
 	}
 	ca := m.CookieAttributes()
-	b := &Binder{m: m, cfg: cfg, exempt: map[string]bool{cfg.RefreshPath: true}, refuse: cfg.Refuse, schemer: cfg.Scheme}
-	for _, p := range cfg.Exempt {
-		b.exempt[p] = true
-	}
-	b.cookie = boundCookie{name: ca.Name + BoundCookieSuffix, keys: m.DeriveKeys(cookieKeyLabel)}
-	b.attrs = cookieAttributes(ca)
-	if b.refuse == nil {
-		b.refuse = func(w http.ResponseWriter, r *http.Request) {
+	if cfg.Refuse == nil {
+		cfg.Refuse = func(w http.ResponseWriter, r *http.Request) {
 			tether.WriteJSONError(w, http.StatusUnauthorized, "This session is bound to a device: its device-bound cookie is missing or expired")
 		}
 	}
-	if b.schemer == nil {
-		b.schemer = func(r *http.Request) string {
+	if cfg.Scheme == nil {
+		cfg.Scheme = func(r *http.Request) string {
 			if r.TLS != nil {
 				return "https"
 			}
 			return "http"
 		}
 	}
+	b := &Binder{m: m, cfg: cfg, exempt: map[string]bool{cfg.RefreshPath: true}}
+	for _, p := range cfg.Exempt {
+		b.exempt[p] = true
+	}
+	b.cookie = newBoundCookie(ca.Name+BoundCookieSuffix, m.DeriveKeys(cookieKeyLabel))
+	b.attrs = cookieAttributes(ca)
 	return b, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -202,13 +203,13 @@ func TestBoundCookieAttributes(t *testing.T) {
 // (never the Max-Age the client keeps), under any configured secret.
 func TestBoundCookieCheck(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	c := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretA)}}
+	c := newBoundCookie("sid-dbsc", [][]byte{deriveForTest(secretA)})
 	good, err := c.issue("dA", now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rotated := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretB), deriveForTest(secretA)}}
-	other := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretB)}}
+	rotated := newBoundCookie("sid-dbsc", [][]byte{deriveForTest(secretB), deriveForTest(secretA)})
+	other := newBoundCookie("sid-dbsc", [][]byte{deriveForTest(secretB)})
 	flip := []byte(good)
 	flip[len(flip)-2] ^= 1
 	cases := []struct {
@@ -329,8 +330,8 @@ func TestChallengesBoundedPerSession(t *testing.T) {
 		}
 	}
 	w := a.send("POST", "/dbsc/refresh", cookies, map[string]string{HeaderSessionID: id})
-	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
-		t.Fatalf("challenge %d: got %d (Retry-After %q), want 429 with Retry-After", MaxChallenges+1, w.Code, w.Header().Get("Retry-After"))
+	if want := strconv.Itoa(int(DefaultChallengeTTL.Seconds())); w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != want {
+		t.Fatalf("challenge %d: got %d (Retry-After %q), want 429 with Retry-After %q", MaxChallenges+1, w.Code, w.Header().Get("Retry-After"), want)
 	}
 	// Once they expire, they are swept and challenges are issued again.
 	a.clock.Add(DefaultChallengeTTL + time.Second)

@@ -15,7 +15,7 @@ import (
 
 // The bound cookie is verified without a store call: its value is
 //
-//	base64url(expiry || nonce) "." base64url(HMAC-SHA256(key, label || id || 0 || expiry || nonce))
+//	base64url(expiry || nonce) "." base64url(HMAC-SHA256(key, label || 0 || id || 0 || expiry || nonce))
 //
 // with expiry the server-chosen Unix second (8 bytes, big-endian) after
 // which it no longer verifies, nonce 16 bytes from crypto/rand (every
@@ -46,20 +46,23 @@ var (
 
 type boundCookie struct {
 	name  string
-	keys  [][]byte     // the first signs; all verify
-	pools []*sync.Pool // keyed HMAC states, one pool per key (built on first use)
-	once  sync.Once
+	pools []*sync.Pool // keyed HMAC states, one pool per key: the first signs, all verify
 }
 
-// mac returns the MAC under keys[i] of (label, id, payload), appended to
+// newBoundCookie returns the bound cookie called name, signed with keys[0]
+// and verified with any of keys.
+func newBoundCookie(name string, keys [][]byte) *boundCookie {
+	c := &boundCookie{name: name}
+	for _, k := range keys {
+		c.pools = append(c.pools, &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }})
+	}
+	return c
+}
+
+// mac returns the MAC under key i of (label, id, payload), appended to
 // out. Keyed HMAC states are pooled: a bound request costs no allocation
 // for them.
 func (c *boundCookie) mac(i int, id string, payload, out []byte) []byte {
-	c.once.Do(func() {
-		for _, k := range c.keys {
-			c.pools = append(c.pools, &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }})
-		}
-	})
 	h := c.pools[i].Get().(hash.Hash)
 	h.Reset()
 	h.Write([]byte(cookieKeyLabel))
@@ -90,8 +93,8 @@ func (c *boundCookie) issueWith(id string, exp time.Time, nonce [nonceBytes]byte
 	return b64strict.EncodeToString(payload) + "." + b64strict.EncodeToString(c.mac(0, id, payload, buf[:0]))
 }
 
-// setCookie renders the Set-Cookie value carrying value, with Max-Age the
-// time left until exp, and attrs as in the instructions.
+// setCookie renders the Set-Cookie value carrying value, with Max-Age ttl
+// in whole seconds (at least 1), and attrs as in the instructions.
 func (c *boundCookie) setCookie(value string, ttl time.Duration, attrs string) string {
 	secs := int64(ttl / time.Second)
 	if secs < 1 {
@@ -135,7 +138,7 @@ func (c *boundCookie) check(r *http.Request, id string, now time.Time) cookieVer
 	}
 	ok := false
 	var buf [sha256.Size]byte
-	for i := range c.keys {
+	for i := range c.pools {
 		if hmac.Equal(c.mac(i, id, payload[:], buf[:0]), got[:]) {
 			ok = true
 			break

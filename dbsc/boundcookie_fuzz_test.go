@@ -15,7 +15,7 @@ import (
 // rightly verifies.
 func FuzzBoundCookie(f *testing.F) {
 	now := time.Unix(1_800_000_000, 0)
-	c := &boundCookie{name: "sid-dbsc", keys: [][]byte{deriveForTest(secretA)}}
+	c := newBoundCookie("sid-dbsc", [][]byte{deriveForTest(secretA)})
 	// A fixed nonce: every fuzzing process must agree on the one value
 	// that verifies.
 	good := c.issueWith("dA", now.Add(time.Hour), [nonceBytes]byte{1, 2, 3})

@@ -25,11 +25,16 @@ func (b *Binder) session(w http.ResponseWriter, r *http.Request) (*tether.Sessio
 }
 
 // failer returns the refusal writer of one endpoint: a dbsc_refresh_failed
-// event with the step ("register" or "refresh") and a reason code (never
-// the proof), and a JSON error with status and msg.
+// event ([Binder.refused]) and a JSON error with status and msg.
 func (b *Binder) failer(w http.ResponseWriter, r *http.Request, step string) func(status int, reason, msg string) {
 	return func(status int, reason, msg string) {
-		b.m.Emit(r, tether.EventDBSCRefreshFailed, slog.String("step", step), slog.String("reason", reason))
+		b.refused(r, step, reason)
 		tether.WriteJSONError(w, status, msg)
 	}
+}
+
+// refused emits dbsc_refresh_failed with the step ("register" or
+// "refresh") and a reason code (never the proof).
+func (b *Binder) refused(r *http.Request, step, reason string) {
+	b.m.Emit(r, tether.EventDBSCRefreshFailed, slog.String("step", step), slog.String("reason", reason))
 }

@@ -48,7 +48,7 @@ func (b *Binder) Enforce(next http.Handler) http.Handler {
 			s.SkipRenewal()
 		}
 		b.m.Emit(r, tether.EventDBSCRequired, slog.String("reason", string(verdict)))
-		b.refuse(w, r)
+		b.cfg.Refuse(w, r)
 	})
 }
 

@@ -27,7 +27,7 @@ import (
 // answers it as any session error, or ignores it and leaves the session
 // unbound.
 func (b *Binder) Offer(w http.ResponseWriter, r *http.Request) (bool, error) {
-	if b.schemer(r) != "https" {
+	if b.cfg.Scheme(r) != "https" {
 		return false, nil
 	}
 	s, ok := b.m.Lookup(r.Context())

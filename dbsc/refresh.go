@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/tetherhq/tether"
 )
@@ -86,7 +85,7 @@ func (b *Binder) Refresh(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, "unknown_session", "No device-bound session here")
 		return
 	default:
-		b.m.Emit(r, tether.EventDBSCRefreshFailed, slog.String("step", "refresh"), slog.String("reason", "challenge"))
+		b.refused(r, "refresh", "challenge")
 		b.challenge(w, r, s, bd.ID)
 		return
 	}
@@ -102,11 +101,12 @@ func (b *Binder) Refresh(w http.ResponseWriter, r *http.Request) {
 // challenge answers 403 with a fresh Secure-Session-Challenge for the
 // binding id, or 429 / 503 when none can be issued.
 func (b *Binder) challenge(w http.ResponseWriter, r *http.Request, s *tether.Session, id string) {
-	ch, err := b.challenges(s).Issue(r.Context())
+	c := b.challenges(s)
+	ch, err := c.Issue(r.Context())
 	switch {
 	case errors.Is(err, ErrTooManyChallenges):
 		b.m.Emit(r, tether.EventRateLimited, slog.String("limit", "dbsc_challenge"))
-		w.Header().Set("Retry-After", strconv.Itoa(int(b.challengeTTL().Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(int(c.ttl().Seconds())))
 		tether.WriteJSONError(w, http.StatusTooManyRequests, "Too many outstanding challenges")
 		return
 	case err != nil:
@@ -120,11 +120,4 @@ func (b *Binder) challenge(w http.ResponseWriter, r *http.Request, s *tether.Ses
 	}
 	w.Header().Set(HeaderChallenge, v)
 	tether.WriteJSONError(w, http.StatusForbidden, "Sign the challenge in Secure-Session-Challenge")
-}
-
-func (b *Binder) challengeTTL() time.Duration {
-	if b.cfg.ChallengeTTL > 0 {
-		return b.cfg.ChallengeTTL
-	}
-	return DefaultChallengeTTL
 }

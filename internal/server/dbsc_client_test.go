@@ -28,12 +28,6 @@ func newDBSCBrowser(t *testing.T, ts *httptest.Server, alg string) *dbscclient.B
 	return b
 }
 
-// refreshChal matches a Secure-Session-Challenge value.
-var refreshChal = dbscclient.ChallengeRE
-
-// setsCookie reports whether resp sets a non-empty cookie called name.
-func setsCookie(resp *http.Response, name string) bool { return dbscclient.SetsCookie(resp, name) }
-
 // apiHeaderSet checks DESIGN's API header set on a DBSC answer: JSON, not
 // cached, not framed, loading nothing.
 func apiHeaderSet(t *testing.T, what string, resp *http.Response) {

@@ -71,7 +71,7 @@ func TestDBSCRegistrationRefusals(t *testing.T) {
 				if resp.StatusCode != tc.status {
 					t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tc.status)
 				}
-				if setsCookie(resp, "sid-dbsc") {
+				if dbscclient.SetsCookie(resp, "sid-dbsc") {
 					t.Error("a refused registration set the bound cookie")
 				}
 				if got := log.count(tether.EventDBSCRefreshFailed, tc.reason); got != 1 {
@@ -179,10 +179,10 @@ func TestDBSCRefreshRefusals(t *testing.T) {
 				if resp.StatusCode != tc.status {
 					t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tc.status)
 				}
-				if setsCookie(resp, "sid-dbsc") {
+				if dbscclient.SetsCookie(resp, "sid-dbsc") {
 					t.Error("a refused refresh set a bound cookie")
 				}
-				if tc.status == http.StatusForbidden && !refreshChal.MatchString(resp.Header.Get(dbsc.HeaderChallenge)) {
+				if tc.status == http.StatusForbidden && !dbscclient.ChallengeRE.MatchString(resp.Header.Get(dbsc.HeaderChallenge)) {
 					t.Errorf("403: got %s %q, want a fresh challenge", dbsc.HeaderChallenge, resp.Header.Get(dbsc.HeaderChallenge))
 				}
 				if got := log.count(tether.EventDBSCRefreshFailed, tc.reason); got != 1 {
@@ -238,7 +238,7 @@ func TestDBSCReplay(t *testing.T) {
 			}
 			for i := 0; i < 2; i++ {
 				resp, body := b.RefreshWith(proof)
-				if resp.StatusCode != http.StatusForbidden || setsCookie(resp, "sid-dbsc") || !refreshChal.MatchString(resp.Header.Get(dbsc.HeaderChallenge)) {
+				if resp.StatusCode != http.StatusForbidden || dbscclient.SetsCookie(resp, "sid-dbsc") || !dbscclient.ChallengeRE.MatchString(resp.Header.Get(dbsc.HeaderChallenge)) {
 					t.Fatalf("replay %d of a used refresh proof: got %d %s, want 403 with a new challenge and no cookie", i+1, resp.StatusCode, body)
 				}
 			}

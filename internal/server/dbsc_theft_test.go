@@ -92,7 +92,7 @@ func TestDBSCThief(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("thief with both cookies after expiry: got %d %s, want 401", resp.StatusCode, body)
 	}
-	if setsCookie(resp, "sid") {
+	if dbscclient.SetsCookie(resp, "sid") {
 		t.Errorf("the refused request renewed the session cookie: Set-Cookie %q", resp.Header.Values("Set-Cookie"))
 	}
 	if got := log.count(tether.EventDBSCRequired, "expired"); got != 1 {
