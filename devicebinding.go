@@ -106,14 +106,7 @@ func (s *Session) RemoveBindingValues(keys ...string) error {
 		return nil
 	}
 	for _, key := range keys {
-		if _, ok := s.rec.Values[key]; !ok && s.patch.Set[key] == nil && s.patch.Incr[key] == 0 {
-			continue
-		}
-		delete(s.rec.Values, key)
-		delete(s.patch.Set, key)
-		delete(s.patch.Incr, key)
-		s.patch.Delete = append(without(s.patch.Delete, key), key)
-		s.dirty = true
+		s.removeLocked(key)
 	}
 	return nil
 }

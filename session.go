@@ -296,7 +296,14 @@ func (s *Session) Remove(key string) {
 	if s.rec == nil || s.destroyed {
 		return
 	}
-	if _, ok := s.rec.Values[key]; !ok && s.patch.Set[key] == nil {
+	s.removeLocked(key)
+}
+
+// removeLocked deletes key from the loaded record and records the deletion
+// in the patch (a key that is neither stored nor pending is left alone),
+// for Remove and RemoveBindingValues.
+func (s *Session) removeLocked(key string) {
+	if _, ok := s.rec.Values[key]; !ok && s.patch.Set[key] == nil && s.patch.Incr[key] == 0 {
 		return
 	}
 	delete(s.rec.Values, key)
