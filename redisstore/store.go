@@ -153,7 +153,7 @@ func (e *unavailableError) Error() string { return "redisstore: " + e.op + ": " 
 func (e *unavailableError) Unwrap() []error { return []error{tether.ErrStoreUnavailable, e.err} }
 
 // wrote tells the cache that this Store just wrote (or deleted) the
-// session key sk: its next reads go to Redis (see readCache.recent).
+// session key sk: its next reads go to Redis (see readCache.wrote).
 func (s *Store) wrote(sk string) {
 	if s.cache != nil {
 		s.cache.wrote(sk)
