@@ -190,7 +190,7 @@ func (c *readCache) recentWrite(key string) (m writeMark, ok, all bool) {
 // cache gives up on a copy).
 func slack(now, want time.Time) time.Duration {
 	d := want.Sub(now)
-	return max(d/30, min(time.Second, d/10))
+	return max(d/30, scriptSkip(d))
 }
 
 // servable reports whether a cached copy may be returned by Load(now,
