@@ -20,8 +20,8 @@ import (
 //
 //   - the caller did not ask for a fresh read (tether.WithFreshRead: the
 //     Manager asks for unsafe methods and sensitive routes);
-//   - this Store did not write the key within the last CacheTTL (see
-//     recent below);
+//   - this Store did not write the key within the last CacheTTL, or the
+//     copy was fetched after that write (see readCache's shards below);
 //   - the copy is live at now by its own deadlines: an expired copy is never
 //     served, the script decides;
 //   - its idle deadline is behind the wanted one (min(idleDeadline,
@@ -79,7 +79,7 @@ type readCache struct {
 
 	hits, misses, fresh, invalidations atomic.Uint64
 
-	// recent remembers, per key, when this Store last wrote it: a write's
+	// shards remember, per key, when this Store last wrote it: a write's
 	// invalidation push may reach the tracking connection after the
 	// write's reply (it is another connection), so a copy fetched before
 	// the write could otherwise be served after it. For CacheTTL after the
@@ -91,7 +91,7 @@ type readCache struct {
 	// its next read, without relying on when the push arrives.
 	seed   maphash.Seed
 	shards [recentShards]recentShard
-	// allFresh (ns since epoch0): when a shard is full, every key is read
+	// allFresh (mono()): when a shard is full or DeleteAll ran, every key is read
 	// fresh until then (fail closed, memory stays bounded).
 	allFresh atomic.Int64
 }
@@ -190,7 +190,7 @@ func (c *readCache) recentWrite(key string) (m writeMark, ok, all bool) {
 // cache gives up on a copy).
 func slack(now, want time.Time) time.Duration {
 	d := want.Sub(now)
-	return max(d/30, min(time.Second, d/10))
+	return max(d/30, scriptSkip(d))
 }
 
 // servable reports whether a cached copy may be returned by Load(now,

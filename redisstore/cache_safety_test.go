@@ -105,6 +105,9 @@ func ownWriteRounds(t *testing.T, ttl time.Duration, rounds int, lapse bool, pau
 	}
 	st := s.CacheStats()
 	t.Logf("%d rounds: %d reads from the cache with no command, %d fetched into it, %d from Redis", rounds, st.Hits, st.Misses, st.Fresh)
+	if st.Hits+st.Misses == 0 {
+		t.Errorf("reads served through the cache: got 0, want some (else every read went to Redis and the rounds prove nothing about cached copies)")
+	}
 }
 
 // When the tracking connection is lost (CLIENT KILL) or Redis restarts,

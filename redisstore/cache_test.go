@@ -209,7 +209,9 @@ func TestFreshReadBypassesCache(t *testing.T) {
 	b := openCached(t, srv.Addr, "p:", redisstore.Options{CacheTTL: time.Hour})
 	raw := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer raw.Close()
-	for i := range 200 {
+	const trials = 200
+	fresh := b.CacheStats().Fresh
+	for i := range trials {
 		key, rec := newSession(t, a, "u1")
 		now := rec.CreatedAt
 		if _, err := b.Load(t.Context(), key, now, now.Add(30*time.Minute)); err != nil {
@@ -222,6 +224,12 @@ func TestFreshReadBypassesCache(t *testing.T) {
 		if !errors.Is(err, tether.ErrNotFound) {
 			t.Fatalf("trial %d: fresh Load after a DEL elsewhere: got %v, want ErrNotFound", i, err)
 		}
+	}
+	// The DEL's invalidation may reach b before its Load, so ErrNotFound
+	// alone does not show that the cache was bypassed; the count does
+	// (the warming Loads are misses, never fresh).
+	if got := b.CacheStats().Fresh - fresh; got != trials {
+		t.Errorf("Loads read from Redis: got %d, want %d (one per WithFreshRead Load)", got, trials)
 	}
 }
 

@@ -22,15 +22,15 @@ import (
 // poll for POLLRDHUP/POLLHUP/POLLERR of the sockets, about a microsecond, no
 // Redis command). A connection found dead is closed at once, so rueidis
 // replaces it and its cache. Platforms without that poll read every session
-// from Redis (alive always reports false).
+// from Redis (trust always reports false).
 type connWatch struct {
 	mu    sync.RWMutex
 	conns map[*watched]int // fd of each open connection, -1 if unknown
 	// lastClose is when (Unix ms) a connection was last closed, by
-	// rueidis or by alive. rueidis drops a dead connection's cache a moment
+	// rueidis or by trust. rueidis drops a dead connection's cache a moment
 	// after closing it, and until then its mux may still serve from it; a
 	// cached copy fetched before lastClose is therefore never trusted
-	// (fetched reports when a copy was fetched).
+	// (the caller of trust passes when the copy's fetch began).
 	lastClose atomic.Int64
 }
 

@@ -153,7 +153,7 @@ func (e *unavailableError) Error() string { return "redisstore: " + e.op + ": " 
 func (e *unavailableError) Unwrap() []error { return []error{tether.ErrStoreUnavailable, e.err} }
 
 // wrote tells the cache that this Store just wrote (or deleted) the
-// session key sk: its next reads go to Redis (see readCache.recent).
+// session key sk: its next reads go to Redis (see readCache.wrote).
 func (s *Store) wrote(sk string) {
 	if s.cache != nil {
 		s.cache.wrote(sk)
@@ -195,12 +195,16 @@ func ms(n int64) string { return strconv.FormatInt(n, 10) }
 // (cache.go), so that a fresh read does not write a deadline that a cached
 // read would have left alone (each write invalidates every copy).
 func (s *Store) minMove(now, idleDeadline time.Time) int64 {
-	d := idleDeadline.Sub(now)
 	if s.cache != nil {
 		return slack(now, idleDeadline).Milliseconds()
 	}
-	return min(time.Second, d/10).Milliseconds()
+	return scriptSkip(idleDeadline.Sub(now)).Milliseconds()
 }
+
+// scriptSkip is the load script's own smallest move without a cache,
+// min(1 s, d/10) for d = idleDeadline-now; the cache's slack is never
+// smaller.
+func scriptSkip(d time.Duration) time.Duration { return min(time.Second, d/10) }
 
 // Load implements [tether.Store] in one command, or none when the session
 // is served from the client-side cache (see cache.go).

@@ -262,10 +262,11 @@ func (l *redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.WarnContext(context.WithoutCancel(ctx), "redis client", attrs...)
 }
 
-// cacheMode describes REDIS_CLIENT_CACHE as the store runs it, for doctor.
+// cacheMode describes REDIS_CLIENT_CACHE as the store runs it, for doctor
+// (openRedis leaves Options.CacheTTL at its default).
 func cacheMode(s *redisstore.Store) string {
 	if s.CacheEnabled() {
-		return "client-side cache on (REDIS_CLIENT_CACHE=on: session reads served locally, invalidated by Redis, each copy trusted for at most 1s)"
+		return fmt.Sprintf("client-side cache on (REDIS_CLIENT_CACHE=on: session reads served locally, invalidated by Redis, each copy trusted for at most %v)", redisstore.DefaultCacheTTL)
 	}
 	return "client-side cache off (REDIS_CLIENT_CACHE=off: every session read goes to Redis)"
 }
