@@ -38,17 +38,19 @@ func (s *Store) DeleteAll(ctx context.Context) (int, error) {
 	} {
 		err := s.be.scan(ctx, p.match, purgeBatch, func(keys []string) error {
 			n, err := s.be.unlink(ctx, keys)
-			for _, d := range n {
-				if p.count {
+			if s.cache != nil {
+				// These keys are gone, and their invalidations may still be
+				// on the way: from this batch on, read everything fresh
+				// for a copy's lifetime (not only once the walk is over).
+				s.cache.allFresh.Store(mono() + int64(s.cache.ttl))
+			}
+			if p.count {
+				for _, d := range n {
 					sessions.Add(d)
 				}
 			}
 			return err
 		})
-		if s.cache != nil {
-			// Every key may have changed: read all fresh for a while.
-			s.cache.allFresh.Store(mono() + int64(s.cache.ttl))
-		}
 		if err != nil {
 			return int(sessions.Load()), s.fail("delete all", err)
 		}
