@@ -26,6 +26,8 @@ type backend interface {
 	// unlink UNLINKs each key (pipelined, one command per key, so that a
 	// Cluster routes each to its slot) and returns how many each removed.
 	unlink(ctx context.Context, keys []string) ([]int64, error)
+	// get1 GETs one key (errNil when it does not exist).
+	get1(ctx context.Context, key string) (string, error)
 	// get GETs each key (pipelined); out[i] is the value or the error of
 	// keys[i] (errNil, a WRONGTYPE replyError). err is a failure of the whole
 	// round trip.

@@ -193,9 +193,12 @@ func slack(now, want time.Time) time.Duration {
 	return max(d/30, scriptSkip(d))
 }
 
-// servable reports whether a cached copy may be returned by Load(now,
-// idleDeadline) as if the script had run (see the rules above).
-func servable(rec *tether.Record, now, idleDeadline time.Time) bool {
+// servable reports whether a copy (cached, or just read with a plain GET)
+// may be returned by Load(now, idleDeadline) as if the load script had run
+// with the smallest move maxBehind: it is live, and its idle deadline is
+// behind the wanted one (capped by the absolute deadline) by less than
+// maxBehind, never ahead of it.
+func servable(rec *tether.Record, now, idleDeadline time.Time, maxBehind time.Duration) bool {
 	if expired, _ := rec.ExpiredAt(now); expired {
 		return false
 	}
@@ -207,7 +210,7 @@ func servable(rec *tether.Record, now, idleDeadline time.Time) bool {
 		want = rec.AbsoluteDeadline
 	}
 	behind := want.Sub(rec.IdleDeadline)
-	return behind >= 0 && behind < slack(now, idleDeadline)
+	return behind >= 0 && behind < maxBehind
 }
 
 // loadCached serves Load from the client-side cache if the rules allow; ok
@@ -243,7 +246,7 @@ func (s *Store) loadCached(ctx context.Context, key string, now, idleDeadline ti
 		return nil, false, nil
 	}
 	rec, derr := decodeRecord(v)
-	if derr != nil || !servable(rec, now, idleDeadline) {
+	if derr != nil || !servable(rec, now, idleDeadline, slack(now, idleDeadline)) {
 		return nil, false, nil
 	}
 	s.count(hit)

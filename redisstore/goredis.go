@@ -67,6 +67,11 @@ func (b goRedis) unlink(ctx context.Context, keys []string) ([]int64, error) {
 	return out, nil
 }
 
+func (b goRedis) get1(ctx context.Context, key string) (string, error) {
+	v, err := b.c.Get(ctx, key).Result()
+	return v, b.norm(err)
+}
+
 func (b goRedis) get(ctx context.Context, keys []string) ([]string, []error, error) {
 	cmds := make([]*redis.StringCmd, len(keys))
 	_, err := b.c.Pipelined(ctx, func(p redis.Pipeliner) error {

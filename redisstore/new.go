@@ -115,7 +115,7 @@ func newStore(be backend, opts Options, cached bool) (*Store, error) {
 	case opts.Grace < 0:
 		opts.Grace = 0
 	}
-	s := &Store{be: be, prefix: opts.Prefix, grace: opts.Grace.Milliseconds()}
+	s := &Store{be: be, prefix: opts.Prefix, grace: opts.Grace.Milliseconds(), seen: newDeadlines()}
 	if cached {
 		if opts.CacheTTL == 0 {
 			opts.CacheTTL = DefaultCacheTTL

@@ -59,6 +59,11 @@ func (b ruei) unlink(ctx context.Context, keys []string) ([]int64, error) {
 	return out, nil
 }
 
+func (b ruei) get1(ctx context.Context, key string) (string, error) {
+	v, err := b.c.Do(ctx, b.c.B().Get().Key(key).Build()).ToString()
+	return v, b.norm(err)
+}
+
 func (b ruei) get(ctx context.Context, keys []string) ([]string, []error, error) {
 	cmds := make(rueidis.Commands, len(keys))
 	for i, k := range keys {

@@ -103,7 +103,8 @@ type Store struct {
 	be     backend
 	prefix string
 	grace  int64      // ms
-	cache  *readCache // nil: every Load runs the load script
+	cache  *readCache // nil: every Load asks Redis
+	seen   *deadlines // the deadlines last read or written, per key
 }
 
 var (
@@ -185,6 +186,7 @@ func (s *Store) Create(ctx context.Context, key string, rec *tether.Record) erro
 	case !ok:
 		return tether.ErrExists
 	}
+	s.seen.seen(sk, rec.IdleDeadline, rec.AbsoluteDeadline)
 	return nil
 }
 
@@ -207,7 +209,11 @@ func (s *Store) minMove(now, idleDeadline time.Time) int64 {
 func scriptSkip(d time.Duration) time.Duration { return min(time.Second, d/10) }
 
 // Load implements [tether.Store] in one command, or none when the session
-// is served from the client-side cache (see cache.go).
+// is served from the client-side cache (see cache.go). The command is a
+// plain GET when this Store last saw the session's idle deadline close
+// enough to the wanted one that the load script would not move it (see
+// deadlines.go), else the load script; a GET whose answer does not pass
+// that rule is followed by the script.
 func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Time) (*tether.Record, error) {
 	sk := s.sessionKey(key)
 	if s.cache != nil {
@@ -216,8 +222,13 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 		}
 		s.cache.fresh.Add(1)
 	}
-	want := unixms.From(idleDeadline)
-	res, err := s.be.eval(ctx, loadScript, sk, []string{ms(unixms.From(now)), ms(want), ms(s.grace), ms(s.minMove(now, idleDeadline))})
+	nowMS, want, move := unixms.From(now), unixms.From(idleDeadline), s.minMove(now, idleDeadline)
+	if s.seen.getFirst(sk, nowMS, want, move) {
+		if rec, ok, err := s.loadGet(ctx, sk, now, idleDeadline, move); ok {
+			return rec, err
+		}
+	}
+	res, err := s.be.eval(ctx, loadScript, sk, []string{ms(nowMS), ms(want), ms(s.grace), ms(move)})
 	if err == errNil {
 		return nil, tether.ErrNotFound
 	}
@@ -225,10 +236,34 @@ func (s *Store) Load(ctx context.Context, key string, now, idleDeadline time.Tim
 		return nil, s.fail("load", err)
 	}
 	rec, err := decodeRecord(res)
-	if err == nil && s.cache != nil && want > 0 && unixms.From(rec.IdleDeadline) == min(want, unixms.From(rec.AbsoluteDeadline)) {
+	if err != nil {
+		return nil, err
+	}
+	s.seen.seen(sk, rec.IdleDeadline, rec.AbsoluteDeadline)
+	if s.cache != nil && want > 0 && unixms.From(rec.IdleDeadline) == min(want, unixms.From(rec.AbsoluteDeadline)) {
 		s.wrote(sk) // the script moved the deadline (or it was already there)
 	}
-	return rec, err
+	return rec, nil
+}
+
+// loadGet is Load by a plain GET; ok false means: run the load script (the
+// copy is expired, corrupt, or its deadline must move).
+func (s *Store) loadGet(ctx context.Context, sk string, now, idleDeadline time.Time, move int64) (rec *tether.Record, ok bool, err error) {
+	v, err := s.be.get1(ctx, sk)
+	switch {
+	case err == errNil, err != nil && isWrongType(err):
+		// Gone (the script's verdict on a key that is not a string too).
+		s.seen.forget(sk)
+		return nil, true, tether.ErrNotFound
+	case err != nil:
+		return nil, true, s.fail("load", err)
+	}
+	rec, derr := decodeRecord(v)
+	if derr != nil || !servable(rec, now, idleDeadline, time.Duration(move)*time.Millisecond) {
+		return nil, false, nil
+	}
+	s.seen.seen(sk, rec.IdleDeadline, rec.AbsoluteDeadline)
+	return rec, true, nil
 }
 
 // Update implements [tether.Store] in one command.
@@ -261,7 +296,11 @@ func (s *Store) Update(ctx context.Context, key string, now time.Time, p *tether
 	case err != nil:
 		return nil, s.fail("update", err)
 	}
-	return decodeRecord(res)
+	rec, err := decodeRecord(res)
+	if err == nil {
+		s.seen.seen(sk, rec.IdleDeadline, rec.AbsoluteDeadline)
+	}
+	return rec, err
 }
 
 // Delete implements [tether.Store]. The user's index entry, if any, is left
@@ -270,6 +309,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	sk := s.sessionKey(key)
 	_, err := s.be.unlink(ctx, []string{sk})
 	s.wrote(sk)
+	s.seen.forget(sk)
 	if err != nil {
 		return s.fail("delete", err)
 	}

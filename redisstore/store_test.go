@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tetherhq/tether"
@@ -118,8 +119,9 @@ func (h *countHook) take() []string {
 	return out
 }
 
-// Guarantee 1 (DESIGN): one command for a read that refreshes the idle
-// deadline, at most two for a change, none without a valid cookie.
+// Guarantee 1 (DESIGN): one command for a read (a plain GET while the idle
+// deadline is recent, the load script when it must move), at most two for
+// a change, none without a valid cookie.
 func TestCommandsPerRequest(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
@@ -130,7 +132,9 @@ func TestCommandsPerRequest(t *testing.T) {
 	if err := store.Preload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	m, err := tether.New(tether.Config{Store: store, Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)}})
+	var clock atomic.Int64 // ns added to the wall clock
+	m, err := tether.New(tether.Config{Store: store, Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)},
+		Now: func() time.Time { return time.Now().Add(time.Duration(clock.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,17 +170,21 @@ func TestCommandsPerRequest(t *testing.T) {
 
 	cases := []struct {
 		name, path, cookie string
+		later              time.Duration // move the clock first
 		want               []string
 	}{
-		{"read, refreshing the idle deadline", "/profile", cookie, []string{"evalsha"}},
-		{"atomic increment as the first use: load and increment in one", "/views", cookie, []string{"evalsha"}},
-		{"page that never uses its session", "/other", cookie, nil},
-		{"change", "/set", cookie, []string{"evalsha", "evalsha"}},
-		{"no cookie", "/profile", "", nil},
-		{"forged cookie", "/profile", cookie[:len(cookie)-2] + "AA", nil},
+		{"read of a busy session (deadline just written)", "/profile", cookie, 0, []string{"get"}},
+		{"read that moves the idle deadline", "/profile", cookie, 2 * time.Second, []string{"evalsha"}},
+		{"atomic increment as the first use: load and increment in one", "/views", cookie, 0, []string{"evalsha"}},
+		{"page that never uses its session", "/other", cookie, 0, nil},
+		{"change", "/set", cookie, 0, []string{"get", "evalsha"}},
+		{"change that moves the idle deadline", "/set", cookie, 2 * time.Second, []string{"evalsha", "evalsha"}},
+		{"no cookie", "/profile", "", 0, nil},
+		{"forged cookie", "/profile", cookie[:len(cookie)-2] + "AA", 0, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			clock.Add(int64(tc.later))
 			send(tc.path, tc.cookie)
 			if got := hook.take(); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Fatalf("commands: got %v, want %v", got, tc.want)
