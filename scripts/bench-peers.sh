@@ -12,6 +12,9 @@
 #   tether-off 3200, tether-on 3201   tether serve --demo on the peers' Redis with
 #                                     REDIS_CLIENT_CACHE=off / on (a server that does not
 #                                     know the variable runs both the same way)
+#   tether-on-1p 3202                 tether-on with GOMAXPROCS=1: the same binary held to
+#                                     one core, leaving the other to wrk and Redis (the p99
+#                                     experiment of docs/benchmarks.md; not in the default set)
 # This script starts the ceiling and both tethers itself and stops them at
 # the end. Per round, server and route (ROUTES, default "/profile /views"):
 # log in once as alice, a WARMUP (2s) wrk run, then a bounded
@@ -46,7 +49,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-declare -A PORT=([node]=3000 [floor]=3101 [scs]=3102 [ceiling]=3111 [tether-off]=3200 [tether-on]=3201)
+declare -A PORT=([node]=3000 [floor]=3101 [scs]=3102 [ceiling]=3111 [tether-off]=3200 [tether-on]=3201 [tether-on-1p]=3202)
 for s in $SERVERS; do
   [ -n "${PORT[$s]:-}" ] || { echo "bench-peers: unknown server $s in SERVERS (know: ${!PORT[*]})" >&2; exit 2; }
 done
@@ -83,14 +86,16 @@ free_port() {
 }
 
 echo "== building tether and the ceiling tool"
-if wanted tether-off || wanted tether-on; then go build -o "$WORK/tether" ./cmd/tether; fi
+if wanted tether-off || wanted tether-on || wanted tether-on-1p; then go build -o "$WORK/tether" ./cmd/tether; fi
 if wanted ceiling; then go build -o "$WORK/ceiling" ./tools/ceiling; fi
-for s in ceiling tether-off tether-on; do if wanted "$s"; then free_port "${PORT[$s]}"; fi; done
-start_tether() { # name port cache
+for s in ceiling tether-off tether-on tether-on-1p; do if wanted "$s"; then free_port "${PORT[$s]}"; fi; done
+start_tether() { # name port cache [GOMAXPROCS]
   mkdir -p "$WORK/$1" && chmod 700 "$WORK/$1"
   # From its own directory, so no .env of the checkout changes what is
   # measured; loopback only, development mode, the demo user.
-  (cd "$WORK/$1" && exec env -u DATABASE_URL -u APP_ENV -u SESSION_STORE HOST=127.0.0.1 PORT="$2" \
+  local procs=()
+  [ -n "${4:-}" ] && procs=(GOMAXPROCS="$4")
+  (cd "$WORK/$1" && exec env -u DATABASE_URL -u APP_ENV -u SESSION_STORE -u GOMAXPROCS "${procs[@]}" HOST=127.0.0.1 PORT="$2" \
     REDIS_URL="redis://127.0.0.1:$REDIS_PORT" REDIS_CLIENT_CACHE="$3" DATA_DIR="$WORK/$1" \
     SESSION_SECRET="$("$WORK/tether" secret generate)" "$WORK/tether" serve --demo) >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
@@ -98,6 +103,7 @@ start_tether() { # name port cache
 }
 if wanted tether-off; then start_tether tether-off "${PORT[tether-off]}" off; fi
 if wanted tether-on; then start_tether tether-on "${PORT[tether-on]}" on; fi
+if wanted tether-on-1p; then start_tether tether-on-1p "${PORT[tether-on-1p]}" on 1; fi
 if wanted ceiling; then
   "$WORK/ceiling" -addr "127.0.0.1:${PORT[ceiling]}" -redis "127.0.0.1:$REDIS_PORT" >"$WORK/ceiling.log" 2>&1 &
   PIDS+=($!)
@@ -205,12 +211,12 @@ function ratio(name, num, den, route, what, target,   r, list, line, v) {
 END {
   n = split(ENVIRON["SERVERS"], order, " ")
   printf "\n== medians over %d round(s); Redis figures are deltas of INFO on the peers' Redis over wrk's requests\n", nruns
-  printf "%-11s %-9s %10s %9s %10s %12s %14s %7s\n", "server", "route", "req/s", "p99 ms", "cmds/req", "scripts/req", "Redis us/req", "non2xx"
+  printf "%-12s %-9s %10s %9s %10s %12s %14s %7s\n", "server", "route", "req/s", "p99 ms", "cmds/req", "scripts/req", "Redis us/req", "non2xx"
   nr = split(ENVIRON["ROUTES"], rts, " ")
   for (i = 1; i <= n; i++) for (j = 1; j <= nr; j++) {
     rt = rts[j]; k = order[i] SUBSEP rt
     if (!(("rps" SUBSEP k) in vals)) continue
-    printf "%-11s %-9s %10.0f %9.2f %10.3f %12.3f %14.2f %7d\n", order[i], rt, median(vals["rps" SUBSEP k]), median(vals["p99" SUBSEP k]),
+    printf "%-12s %-9s %10.0f %9.2f %10.3f %12.3f %14.2f %7d\n", order[i], rt, median(vals["rps" SUBSEP k]), median(vals["p99" SUBSEP k]),
       median(vals["cmds" SUBSEP k]), median(vals["scr" SUBSEP k]), median(vals["cpu" SUBSEP k]), non[k]
   }
   print "\n== ratios within each round (median, and each round), with issue 13's targets"
@@ -220,6 +226,8 @@ END {
   ratio("tether-on/ceiling req/s", "tether-on", "ceiling", "/profile", "rps", "")
   ratio("tether-on p99 / floor p99", "tether-on", "floor", "/profile", "p99", "target <= 1.0")
   ratio("tether-off p99 / floor p99", "tether-off", "floor", "/profile", "p99", "")
+  ratio("tether-on-1p p99 / floor p99", "tether-on-1p", "floor", "/profile", "p99", "")
+  ratio("tether-on-1p/floor req/s", "tether-on-1p", "floor", "/profile", "rps", "")
   ratio("ceiling/floor req/s", "ceiling", "floor", "/profile", "rps", "")
   ratio("tether-on/scs req/s", "tether-on", "scs", "/profile", "rps", "")
   ratio("tether-on/node req/s", "tether-on", "node", "/profile", "rps", "")

@@ -68,7 +68,7 @@ func openApp(ctx context.Context, cfg *config.Config, getenv func(string) string
 		// With another SESSION_STORE, Redis still holds the login
 		// throttling counters that every instance shares.
 		sessionsHere := cfg.SessionStore == config.StoreRedis
-		rc, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), sessionsHere && cfg.RedisClientCache, log)
+		rc, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), sessionsHere, cfg.RedisClientCache, log)
 		if err != nil {
 			return nil, err
 		}

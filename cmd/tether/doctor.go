@@ -195,7 +195,7 @@ func doctorSessions(ctx context.Context, r *report, cfg *config.Config, getenv f
 	if cfg.SessionStore == config.StoreRedis {
 		ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
 		defer cancel()
-		rc, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), cfg.RedisClientCache, slog.New(slog.DiscardHandler))
+		rc, err := openRedis(ctx, cfg, getenv("REDIS_CA_CERT"), true, cfg.RedisClientCache, slog.New(slog.DiscardHandler))
 		if err != nil {
 			r.fail("session store: %v", err)
 			return

@@ -74,12 +74,17 @@ type redisConns struct {
 // store's scripts. It returns the session store, a go-redis client (the
 // login throttling counters use it), a ping of every client (/readyz) and a
 // function that closes them.
-// With cache set (REDIS_CLIENT_CACHE=on and sessions in Redis) the session
-// store is on a second client, rueidis with its client-side cache
-// (redisstore.OpenRueidis), built from the same REDIS_URL: one node, TLS,
-// ACL user, Sentinel and Cluster alike. Errors name the address, never the
-// password; go-redis's own messages go to log (see redisLog).
-func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache bool, log *slog.Logger) (*redisConns, error) {
+//
+// With sessions set (SESSION_STORE=redis) the session store is on a second
+// client, rueidis (redisstore.OpenRueidis), built from the same REDIS_URL:
+// one node, TLS, ACL user, Sentinel and Cluster alike. With cache set
+// (REDIS_CLIENT_CACHE=on) it serves reads from its client-side cache;
+// without, every read goes to Redis, still on rueidis, whose automatic
+// pipelining sends the commands of concurrent requests in one write
+// (against go-redis: 1.2-1.3x the requests per second, docs/benchmarks.md).
+// Errors name the address, never the password; go-redis's own messages go
+// to log (see redisLog).
+func openRedis(ctx context.Context, cfg *config.Config, caFile string, sessions, cache bool, log *slog.Logger) (*redisConns, error) {
 	opts, err := redisstore.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %s", stripPrefixes(err.Error()))
@@ -118,10 +123,14 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, cache boo
 		rdb.Close()
 		return nil, unreachable(err)
 	}
-	if !cache {
+	if !sessions { // the throttling counters alone
 		return &redisConns{store: store, rdb: rdb, ping: store.Ping, close: rdb.Close}, nil
 	}
-	cached, rc, err := redisstore.OpenRueidis(rueidisOptions(opts), redisstore.Options{})
+	ropt, sopt := rueidisOptions(opts), redisstore.Options{}
+	if !cache {
+		ropt.DisableCache, sopt.CacheTTL = true, -1 // no CLIENT TRACKING at all
+	}
+	cached, rc, err := redisstore.OpenRueidis(ropt, sopt)
 	if err == nil {
 		err = cached.Ping(pctx)
 		if err != nil {
