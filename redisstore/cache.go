@@ -16,7 +16,8 @@ import (
 // Load first asks the client-side cache (rueidis DoCache: RESP3 CLIENT
 // TRACKING, so Redis pushes an invalidation when the key changes anywhere).
 // The cached copy is served, with no Redis command, only if all of these
-// hold; otherwise Load runs the load script in Redis, as without a cache:
+// hold; otherwise Load reads Redis as without a cache (a GET, or the load
+// script when the deadline must move: see Store.Load):
 //
 //   - the caller did not ask for a fresh read (tether.WithFreshRead: the
 //     Manager asks for unsafe methods and sensitive routes);
@@ -52,8 +53,9 @@ type CacheStats struct {
 	Hits uint64
 	// Misses are Loads that fetched the key into the cache (one command).
 	Misses uint64
-	// Fresh are Loads that ran the load script in Redis: fresh reads asked
-	// for, keys this Store wrote recently, copies too far behind or expired.
+	// Fresh are Loads that read Redis outside the cache (a GET or the load
+	// script): fresh reads asked for, keys this Store wrote recently, copies
+	// too far behind or expired.
 	Fresh uint64
 	// Invalidations are the keys Redis told the client to drop (only for a
 	// client built by OpenRueidis); a flush of the whole cache counts one.
@@ -214,7 +216,7 @@ func servable(rec *tether.Record, now, idleDeadline time.Time, maxBehind time.Du
 }
 
 // loadCached serves Load from the client-side cache if the rules allow; ok
-// false means: run the load script.
+// false means: read Redis outside the cache.
 func (s *Store) loadCached(ctx context.Context, key string, now, idleDeadline time.Time) (rec *tether.Record, ok bool, err error) {
 	c := s.cache
 	if tether.FreshRead(ctx) {

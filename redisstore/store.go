@@ -12,8 +12,9 @@
 // users as the client is configured (see ParseURL).
 //
 // Cost per request, in Redis commands, without the cache: reading a session
-// is one command (a script that returns the session and refreshes its idle
-// deadline and expiry); a change is one more (a script that patches only
+// is one command, a plain GET while the Store knows its idle deadline to be
+// recent enough (deadlines.go), else a script that returns the session and
+// refreshes its idle deadline and expiry; a change is one more (a script that patches only
 // the changed values, and only while the session exists); an atomic
 // increment is that same patch. Creating a session is a SET NX. No request
 // runs KEYS or SCAN. A session is one string (its layout is in record.go).
@@ -32,8 +33,8 @@
 //     (tether.Store allows a Load to skip such a move), and never when the
 //     wanted deadline is earlier. An expired copy is never served.
 //   - Fresh reads: a Load whose context carries tether.WithFreshRead (the
-//     Manager sets it for unsafe methods and Config.FreshRead routes) runs
-//     the load script.
+//     Manager sets it for unsafe methods and Config.FreshRead routes) reads
+//     Redis, as without the cache (a GET or the load script).
 //   - Own writes: Redis may deliver the invalidation of a write after its
 //     reply (another connection), so for CacheTTL after this Store wrote a
 //     key (Create, Update, Delete, DeleteUser, a Load that moved the
