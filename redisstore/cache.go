@@ -21,8 +21,8 @@ import (
 //
 //   - the caller did not ask for a fresh read (tether.WithFreshRead: the
 //     Manager asks for unsafe methods and sensitive routes);
-//   - this Store did not write the key within the last CacheTTL, or the
-//     copy was fetched after that write (see readCache's shards below);
+//   - this Store did not write the key within the last CacheTTL (see
+//     readCache's shards below);
 //   - the copy is live at now by its own deadlines: an expired copy is never
 //     served, the script decides;
 //   - its idle deadline is behind the wanted one (min(idleDeadline,
@@ -85,12 +85,14 @@ type readCache struct {
 	// invalidation push may reach the tracking connection after the
 	// write's reply (it is another connection), so a copy fetched before
 	// the write could otherwise be served after it. For CacheTTL after the
-	// write completes, a copy of the key is served only if its fetch began
-	// after the write completed (its client-side expiry, minus CacheTTL,
-	// tells when: rueidis sets it from the fetch's start); any other read
-	// goes to Redis. After CacheTTL, every copy fetched before the write
-	// has expired anyway. So a write of this Store is never hidden from
-	// its next read, without relying on when the push arrives.
+	// write completes, the key is read from Redis outside the cache (a
+	// plain GET for a busy session: see Store.Load); after CacheTTL, every
+	// copy fetched before the write has expired anyway. So a write of this
+	// Store is never hidden from its next read, without relying on when
+	// the push arrives. (An earlier rule served a copy fetched after the
+	// write; it cost a cache fetch (five commands in a MULTI) after every
+	// write, where a plain GET suffices: a session written on every request,
+	// such as a counter, paid it on every request.)
 	seed   maphash.Seed
 	shards [recentShards]recentShard
 	// allFresh (mono()): when a shard is full or DeleteAll ran, every key is read
@@ -106,28 +108,8 @@ const (
 
 type recentShard struct {
 	mu    sync.Mutex
-	until map[string]writeMark
-	sweep int // sweep expired entries when the map reaches this size
-}
-
-// writeMark is one write of a key by this Store.
-type writeMark struct {
-	until  int64 // mono(): the end of the mark, CacheTTL after the write
-	mono   int64 // mono() when the write completed
-	wallMS int64 // the wall clock then, Unix ms (the clock of the cache's expiries)
-}
-
-// copyAfter reports whether a cached copy whose fetch began at fetchedMS
-// (Unix ms, rounded down) began after the write of m completed. The wall
-// clock must not have been stepped since the write (checked against the
-// monotonic one), and 2 ms of margin cover the rounding of both times.
-func (m writeMark) copyAfter(fetchedMS int64) bool {
-	elapsedWall := time.Now().UnixMilli() - m.wallMS
-	elapsedMono := (mono() - m.mono) / int64(time.Millisecond)
-	if d := elapsedWall - elapsedMono; d < -2 || d > 2 {
-		return false // the wall clock moved: trust nothing
-	}
-	return fetchedMS > m.wallMS+2
+	until map[string]int64 // key -> mono() when its mark ends
+	sweep int              // sweep expired entries when the map reaches this size
 }
 
 var epoch0 = time.Now()
@@ -137,7 +119,7 @@ func mono() int64 { return int64(time.Since(epoch0)) }
 func newReadCache(ttl time.Duration) *readCache {
 	c := &readCache{ttl: ttl, seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].until = map[string]writeMark{}
+		c.shards[i].until = map[string]int64{}
 		c.shards[i].sweep = recentSweepMin
 	}
 	return c
@@ -151,12 +133,12 @@ func (c *readCache) shard(key string) *recentShard {
 // completed).
 func (c *readCache) wrote(key string) {
 	now := mono()
-	m := writeMark{until: now + int64(c.ttl), mono: now, wallMS: time.Now().UnixMilli()}
+	until := now + int64(c.ttl)
 	sh := c.shard(key)
 	sh.mu.Lock()
 	if len(sh.until) >= sh.sweep {
-		for k, w := range sh.until {
-			if w.until <= now {
+		for k, u := range sh.until {
+			if u <= now {
 				delete(sh.until, k)
 			}
 		}
@@ -164,26 +146,26 @@ func (c *readCache) wrote(key string) {
 	}
 	if len(sh.until) >= recentPerShard {
 		sh.mu.Unlock()
-		c.allFresh.Store(m.until)
+		c.allFresh.Store(until)
 		return
 	}
-	sh.until[key] = m
+	sh.until[key] = until
 	sh.mu.Unlock()
 }
 
-// recentWrite returns the mark of this Store's last write of key if it
-// is within the last CacheTTL. all reports that every key must be read
-// from Redis (the recent set overflowed, or DeleteAll ran).
-func (c *readCache) recentWrite(key string) (m writeMark, ok, all bool) {
+// recentWrite reports whether key must be read from Redis: this Store
+// wrote it within the last CacheTTL, or every key must be (the recent set
+// overflowed, or DeleteAll ran).
+func (c *readCache) recentWrite(key string) bool {
 	now := mono()
 	if c.allFresh.Load() > now {
-		return writeMark{}, false, true
+		return true
 	}
 	sh := c.shard(key)
 	sh.mu.Lock()
-	m, ok = sh.until[key]
+	until, ok := sh.until[key]
 	sh.mu.Unlock()
-	return m, ok && m.until > now, false
+	return ok && until > now
 }
 
 // slack is how far behind the wanted idle deadline a cached copy's may be
@@ -222,15 +204,10 @@ func (s *Store) loadCached(ctx context.Context, key string, now, idleDeadline ti
 	if tether.FreshRead(ctx) {
 		return nil, false, nil
 	}
-	mark, marked, all := c.recentWrite(key)
-	if all {
-		return nil, false, nil
+	if c.recentWrite(key) {
+		return nil, false, nil // this Store's own write: ask Redis
 	}
 	v, hit, pxat, err := s.be.cachedGet(ctx, key, c.ttl)
-	if marked && (pxat == 0 || !mark.copyAfter(pxat-c.ttl.Milliseconds())) {
-		// Maybe fetched before this Store's own write: ask Redis.
-		return nil, false, nil
-	}
 	switch {
 	case err == errNil:
 		// No such key (cached: a Create anywhere invalidates it).

@@ -38,11 +38,9 @@
 //   - Own writes: Redis may deliver the invalidation of a write after its
 //     reply (another connection), so for CacheTTL after this Store wrote a
 //     key (Create, Update, Delete, DeleteUser, a Load that moved the
-//     deadline) a copy of it is served only if its fetch began after the
-//     write completed (its client-side expiry tells when), and the key is
-//     read from Redis otherwise; after CacheTTL every copy fetched before
-//     the write has expired. DeleteAll reads every key from Redis for
-//     CacheTTL.
+//     deadline) the key is read from Redis, not from the cache; after
+//     CacheTTL every copy fetched before the write has expired. DeleteAll
+//     reads every key from Redis for CacheTTL.
 //   - Connection loss: rueidis drops a connection's cache when it sees the
 //     connection end; until then, a Store from OpenRueidis polls the
 //     client's sockets for a peer close before serving a copy, and serves
