@@ -14,9 +14,9 @@
 // Cost per request, in Redis commands, without the cache: reading a session
 // is one command, a plain GET while the Store knows its idle deadline to be
 // recent enough (deadlines.go), else a script that returns the session and
-// refreshes its idle deadline and expiry; a change is one more (a script that patches only
-// the changed values, and only while the session exists); an atomic
-// increment is that same patch. Creating a session is a SET NX. No request
+// refreshes its idle deadline and expiry; a change is one more (a script
+// that patches only the changed values, and only while the session
+// exists); an atomic increment is that same patch. Creating a session is a SET NX. No request
 // runs KEYS or SCAN. A session is one string (its layout is in record.go).
 // Needs Redis 6.2 or later.
 //
