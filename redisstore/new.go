@@ -28,8 +28,9 @@ type Options struct {
 	// say. It bounds how long a deleted session can be served when
 	// invalidations are lost on a connection that is not yet known to be
 	// dead (half-open). Default DefaultCacheTTL (1 s); a negative value
-	// turns cached reads off (every Load runs the load script). Ignored by
-	// New (go-redis: no cache).
+	// turns cached reads off (every Load reads Redis; with OpenRueidis, set
+	// rueidis.ClientOption.DisableCache too, so that the client does not
+	// ask Redis to track keys). Ignored by New (go-redis: no cache).
 	CacheTTL time.Duration
 	// CacheBytes is, for OpenRueidis, the size of the client-side cache of
 	// each connection to each Redis node (rueidis CacheSizeEachConn).
