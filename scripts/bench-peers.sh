@@ -177,22 +177,30 @@ done
 echo "== done ($(uptime | sed 's/.*load/load/'))"
 
 mkdir -p "$OUT"
-SERVERS="$SERVERS" ROUTES="$ROUTES" awk -f /dev/stdin "$RESULTS" <<'AWK' | tee "$WORK/summary"
+# What both summaries below share: the median of a list (empty: the value
+# for none), appending to a list, and a RESULT line's key=value fields in f.
+AWK_LIB=$(cat <<'AWK'
 function median(list,   a, n, i, j, t) {
   n = split(list, a, " ")
   for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-  if (n == 0) return ""
+  if (n == 0) return empty
   return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 }
 function add(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
-{
+function parse(   i, kv) {
   delete f
   for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+}
+AWK
+)
+SERVERS="$SERVERS" ROUTES="$ROUTES" awk -v empty="" -f <(printf '%s\n' "$AWK_LIB") -f /dev/stdin "$RESULTS" <<'AWK' | tee "$WORK/summary"
+{
+  parse()
   if ("skipped" in f) next
   k = f["label"] SUBSEP f["route"]
   if (!(f["run"] in runs)) nruns++
   runs[f["run"]] = 1
-  rps[f["run"], k] = f["rps"]; p99[f["run"], k] = f["p99_ms"]; cmds[f["run"], k] = f["redis_cmds_per_req"]
+  rps[f["run"], k] = f["rps"]; p99[f["run"], k] = f["p99_ms"]
   add("rps" SUBSEP k, f["rps"]); add("p99" SUBSEP k, f["p99_ms"]); add("cmds" SUBSEP k, f["redis_cmds_per_req"])
   add("cpu" SUBSEP k, f["redis_cpu_us_per_req"]); add("scr" SUBSEP k, f["redis_scripts_per_req"]); non[k] += f["non2xx"]
 }
@@ -241,17 +249,9 @@ END {
 AWK
 
 # The data file for gnuplot: one line per server, medians.
-SERVERS="$SERVERS" awk -v when="$(date -u '+%Y-%m-%d %H:%M UTC')" -f /dev/stdin "$RESULTS" >"$OUT/bench.dat" <<'AWK'
-function median(list,   a, n, i, j, t) {
-  n = split(list, a, " ")
-  for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-  if (n == 0) return "NaN"
-  return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
-}
-function add(key, v) { vals[key] = (key in vals) ? vals[key] " " v : v }
+SERVERS="$SERVERS" awk -v empty=NaN -v when="$(date -u '+%Y-%m-%d %H:%M UTC')" -f <(printf '%s\n' "$AWK_LIB") -f /dev/stdin "$RESULTS" >"$OUT/bench.dat" <<'AWK'
 {
-  delete f
-  for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+  parse()
   if ("skipped" in f) next
   for (m in f) if (m ~ /^(rps|p99_ms|redis_cmds_per_req|redis_cpu_us_per_req)$/) add(f["label"] SUBSEP f["route"] SUBSEP m, f[m])
   if (!(f["run"] in runs)) nruns++
