@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,12 +9,12 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tetherhq/tether/internal/testenv/listenaddr"
 	"github.com/tetherhq/tether/internal/testenv/pgtest"
 	"github.com/tetherhq/tether/internal/testenv/redistest"
 )
@@ -57,8 +56,6 @@ func env(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-var listenRE = regexp.MustCompile(`Listening on (http://\S+)`)
-
 // start runs `tether serve --demo` with getenv in dir and waits for /healthz.
 func start(t *testing.T, dir string, getenv func(string) string, extra ...string) *instance {
 	t.Helper()
@@ -77,17 +74,7 @@ func launch(t *testing.T, getenv func(string) string, args []string) *instance {
 		pw.CloseWithError(fmt.Errorf("server exited: %v", err))
 		in.done <- err
 	}()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	found := listenaddr.Watch(pr)
 	select {
 	case in.base = <-found:
 	case err := <-in.done:

@@ -1,7 +1,6 @@
 package revokeprobe
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,10 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tetherhq/tether/internal/testenv/listenaddr"
 )
 
 // Server is a `tether serve --demo` child process on a free loopback port.
@@ -22,8 +22,6 @@ type Server struct {
 	out  *capped
 	done chan struct{}
 }
-
-var listenRE = regexp.MustCompile(`Listening on (http://\S+)`)
 
 // StartServer runs bin (a built `tether`) as `serve --demo` on 127.0.0.1
 // with a free port, data in dataDir (also its working directory, so no .env
@@ -47,17 +45,7 @@ func StartServer(bin, dataDir string, env []string) (*Server, error) {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	go func() { _ = cmd.Wait(); pw.Close(); close(s.done) }()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	found := listenaddr.Watch(pr)
 	select {
 	case s.Base = <-found:
 		return s, nil
