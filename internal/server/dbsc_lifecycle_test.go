@@ -162,13 +162,17 @@ func TestDBSCUnboundSessionsWork(t *testing.T) {
 		if ch := b.Login(); ch != "" {
 			t.Fatal("DBSC off: got an offer, want none")
 		}
-		// The routes are not there: answered as any unknown POST (the CSRF
-		// check, which they are no longer exempt from, comes first).
-		unknown, _ := b.Do("POST", "/no-such-route", "", nil)
+		// The routes are not there: with a valid CSRF token (so that the
+		// CSRF check, which they are no longer exempt from, lets them
+		// through to the router) they are answered 404, as an unknown POST.
+		tok := map[string]string{csrf.HeaderName: b.CSRFToken()}
+		if unknown, _ := b.Do("POST", "/no-such-route", "", tok); unknown.StatusCode != http.StatusNotFound {
+			t.Fatalf("DBSC off, POST to an unknown route with a CSRF token: got %d, want 404", unknown.StatusCode)
+		}
 		for _, p := range []string{"/dbsc/register", "/dbsc/refresh"} {
-			resp, _ := b.Do("POST", p, "", map[string]string{dbsc.HeaderSessionID: "d1"})
-			if resp.StatusCode != unknown.StatusCode || resp.Header.Get(dbsc.HeaderChallenge) != "" {
-				t.Errorf("DBSC off, POST %s: got %d, want %d like an unknown route", p, resp.StatusCode, unknown.StatusCode)
+			resp, _ := b.Do("POST", p, "", map[string]string{csrf.HeaderName: b.CSRFToken(), dbsc.HeaderSessionID: "d1"})
+			if resp.StatusCode != http.StatusNotFound || resp.Header.Get(dbsc.HeaderChallenge) != "" {
+				t.Errorf("DBSC off, POST %s: got %d (challenge %q), want 404 and no challenge, like an unknown route", p, resp.StatusCode, resp.Header.Get(dbsc.HeaderChallenge))
 			}
 		}
 	})
