@@ -64,14 +64,6 @@ func (d *deadlines) seen(sk string, idle, abs time.Time) {
 	sh.mu.Unlock()
 }
 
-// forget drops sk (deleted by this Store).
-func (d *deadlines) forget(sk string) {
-	sh := d.shard(sk)
-	sh.mu.Lock()
-	delete(sh.m, sk)
-	sh.mu.Unlock()
-}
-
 // getFirst reports whether a Load(now, want) of sk should try a plain GET:
 // the last copy seen is live at now and its idle deadline is behind the
 // wanted one by less than maxBehind (ms), so the script would not write.

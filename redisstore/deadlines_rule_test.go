@@ -47,14 +47,6 @@ func TestDeadlinesGetFirst(t *testing.T) {
 			t.Errorf("getFirst: got false, want true (the script cannot move past the absolute deadline)")
 		}
 	})
-	t.Run("forget", func(t *testing.T) {
-		d := newDeadlines()
-		d.seen("k", idle, abs)
-		d.forget("k")
-		if d.getFirst("k", ms(0), 0, 1000) {
-			t.Errorf("getFirst after forget: got true, want false")
-		}
-	})
 }
 
 // Memory stays bounded: a full shard is emptied before it takes a new key.

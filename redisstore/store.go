@@ -252,7 +252,8 @@ func (s *Store) loadGet(ctx context.Context, sk string, now, idleDeadline time.T
 	switch {
 	case err == errNil, err != nil && isWrongType(err):
 		// Gone (the script's verdict on a key that is not a string too).
-		s.seen.forget(sk)
+		// Its entry in s.seen stays until overwritten: a next Load is a GET
+		// again, which says gone at a GET's cost.
 		return nil, true, tether.ErrNotFound
 	case err != nil:
 		return nil, true, s.fail("load", err)
@@ -308,7 +309,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	sk := s.sessionKey(key)
 	_, err := s.be.unlink(ctx, []string{sk})
 	s.wrote(sk)
-	s.seen.forget(sk)
 	if err != nil {
 		return s.fail("delete", err)
 	}
