@@ -160,7 +160,7 @@ func NewSessionIdentifier() (string, error) {
 
 // MemoryChallenges is a [ChallengeStore] in process memory, for one
 // session or as a reference for other stores. It holds at most Max
-// challenges (16 when zero): Put first drops expired ones, then refuses
+// challenges (MaxChallenges when zero): Put first drops expired ones, then refuses
 // with [ErrTooManyChallenges], so a client that asks for challenges in a
 // loop cannot grow it. Safe for concurrent use; the zero value is ready.
 type MemoryChallenges struct {
@@ -172,15 +172,16 @@ type MemoryChallenges struct {
 	m  map[string]time.Time
 }
 
-// ErrTooManyChallenges is returned by [MemoryChallenges.Put] when the
-// session already holds its maximum of unexpired challenges.
+// ErrTooManyChallenges is returned by [MemoryChallenges.Put], and by the
+// session-backed store, when the session already holds its maximum of
+// unexpired challenges.
 var ErrTooManyChallenges = errors.New("dbsc: too many outstanding challenges")
 
 // Put implements [ChallengeStore].
 func (s *MemoryChallenges) Put(_ context.Context, digest string, expires time.Time) error {
 	limit := s.Max
 	if limit <= 0 {
-		limit = 16
+		limit = MaxChallenges
 	}
 	now := time.Now()
 	if s.Now != nil {
