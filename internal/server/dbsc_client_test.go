@@ -101,11 +101,11 @@ func (l *eventLog) count(typ, want string) int {
 	return n
 }
 
-// dbscServer is the reference server over TLS on store (memstore when
-// nil), with a movable clock and an event log.
-func dbscServer(t *testing.T, store tether.Store, o Options) (*httptest.Server, *dbscClock, *eventLog) {
+// dbscServer is the reference server over TLS on a memstore, with a
+// movable clock and an event log (dbscServerCfg for another store).
+func dbscServer(t *testing.T, o Options) (*httptest.Server, *dbscClock, *eventLog) {
 	t.Helper()
-	return dbscServerCfg(t, tether.Config{Store: store}, o)
+	return dbscServerCfg(t, tether.Config{}, o)
 }
 
 // dbscServerCfg is dbscServer with more of the Manager's configuration.

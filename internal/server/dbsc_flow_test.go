@@ -16,7 +16,7 @@ import (
 func TestDBSCFlow(t *testing.T) {
 	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
 		t.Run(alg, func(t *testing.T) {
-			ts, clock, log := dbscServer(t, nil, Options{})
+			ts, clock, log := dbscServer(t, Options{})
 			b := newDBSCBrowser(t, ts, alg)
 			ch := b.Login()
 			if ch == "" {

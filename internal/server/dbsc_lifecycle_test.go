@@ -17,7 +17,7 @@ import (
 // correctly", and a login starts a new, unbound session.
 func TestDBSCLifecycle(t *testing.T) {
 	bound := func(t *testing.T) (*dbscclient.Browser, *dbscClock, *eventLog) {
-		ts, clock, log := dbscServer(t, nil, Options{})
+		ts, clock, log := dbscServer(t, Options{})
 		b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 		b.RegisterOK(b.Login())
 		clock.Add(dbsc.RegistrationGrace) // a missing bound cookie is refused from now on
@@ -135,7 +135,7 @@ func TestDBSCUnboundSessionsWork(t *testing.T) {
 		}
 	})
 	t.Run("HTTPS, never registered", func(t *testing.T) {
-		ts, clock, log := dbscServer(t, nil, Options{})
+		ts, clock, log := dbscServer(t, Options{})
 		b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 		if ch := b.Login(); ch == "" {
 			t.Fatal("no offer")
@@ -157,7 +157,7 @@ func TestDBSCUnboundSessionsWork(t *testing.T) {
 		}
 	})
 	t.Run("SESSION_DBSC off", func(t *testing.T) {
-		ts, _, _ := dbscServer(t, nil, Options{DBSCOff: true})
+		ts, _, _ := dbscServer(t, Options{DBSCOff: true})
 		b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 		if ch := b.Login(); ch != "" {
 			t.Fatal("DBSC off: got an offer, want none")
@@ -180,7 +180,7 @@ func TestDBSCUnboundSessionsWork(t *testing.T) {
 
 // The account page shows per device whether it is bound.
 func TestDBSCAccountPage(t *testing.T) {
-	ts, _, _ := dbscServer(t, nil, Options{})
+	ts, _, _ := dbscServer(t, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 	b.RegisterOK(b.Login())
 	other := newDBSCBrowser(t, ts, dbsc.AlgES256)

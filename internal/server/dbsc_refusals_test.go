@@ -55,7 +55,7 @@ func TestDBSCRegistrationRefusals(t *testing.T) {
 	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
 		for _, tc := range cases {
 			t.Run(alg+"/"+tc.name, func(t *testing.T) {
-				ts, clock, log := dbscServer(t, nil, Options{})
+				ts, clock, log := dbscServer(t, Options{})
 				b := newDBSCBrowser(t, ts, alg)
 				ch := b.Login()
 				if tc.before != nil {
@@ -103,7 +103,7 @@ func lastDot(s string) int {
 // Registration needs a signed-in session that is not bound yet, and each
 // challenge registers once.
 func TestDBSCRegistrationNeedsSignedInUnboundSession(t *testing.T) {
-	ts, _, log := dbscServer(t, nil, Options{})
+	ts, _, log := dbscServer(t, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 
 	resp, body := b.Register(b.Proof(true, "c"))
@@ -171,7 +171,7 @@ func TestDBSCRefreshRefusals(t *testing.T) {
 	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
 		for _, tc := range cases {
 			t.Run(alg+"/"+tc.name, func(t *testing.T) {
-				ts, clock, log := dbscServer(t, nil, Options{})
+				ts, clock, log := dbscServer(t, Options{})
 				b := newDBSCBrowser(t, ts, alg)
 				b.RegisterOK(b.Login())
 				ch := b.RefreshAsk()
@@ -220,7 +220,7 @@ func otherChallenge(ch string) string {
 func TestDBSCReplay(t *testing.T) {
 	for _, alg := range []string{dbsc.AlgES256, dbsc.AlgRS256} {
 		t.Run(alg, func(t *testing.T) {
-			ts, _, log := dbscServer(t, nil, Options{})
+			ts, _, log := dbscServer(t, Options{})
 			b := newDBSCBrowser(t, ts, alg)
 			ch := b.Login()
 			regProof := b.Proof(true, ch)

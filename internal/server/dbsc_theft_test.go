@@ -18,7 +18,7 @@ import (
 // bound cookie's signed expiry, and cannot refresh without the key; the
 // victim keeps working throughout.
 func TestDBSCThief(t *testing.T) {
-	ts, clock, log := dbscServer(t, nil, Options{})
+	ts, clock, log := dbscServer(t, Options{})
 	victim := newDBSCBrowser(t, ts, dbsc.AlgES256)
 	victim.RegisterOK(victim.Login())
 
@@ -119,7 +119,7 @@ func TestDBSCThief(t *testing.T) {
 // Two refreshes at once with one proof: exactly one 200 (the challenge is
 // taken with one atomic increment), the other 403 with a new challenge.
 func TestDBSCConcurrentRefreshOneProof(t *testing.T) {
-	ts, _, log := dbscServer(t, nil, Options{})
+	ts, _, log := dbscServer(t, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 	b.RegisterOK(b.Login())
 	const rounds = 10
@@ -186,7 +186,7 @@ func concurrently(t *testing.T, b *dbscclient.Browser, n int, mk func(i int) (*h
 // Concurrent requests that change the session's values while it refreshes
 // cannot merge the binding away: it lives in its own keys, patched alone.
 func TestDBSCBindingSurvivesConcurrentWrites(t *testing.T) {
-	ts, clock, _ := dbscServer(t, nil, Options{})
+	ts, clock, _ := dbscServer(t, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 	b.RegisterOK(b.Login())
 	clock.Add(dbsc.RegistrationGrace)
