@@ -70,10 +70,10 @@ type redisConns struct {
 	close func() error
 }
 
-// openRedis connects to REDIS_URL, checks that Redis answers and loads the
-// store's scripts. It returns the session store, a go-redis client (the
-// login throttling counters use it), a ping of every client (/readyz) and a
-// function that closes them.
+// openRedis connects to REDIS_URL and checks that Redis answers. It returns
+// the session store (nil unless sessions is set; its scripts loaded), a
+// go-redis client (the login throttling counters use it), a ping of every
+// client (/readyz) and a function that closes them.
 //
 // With sessions set (SESSION_STORE=redis) the session store is on a second
 // client, rueidis (redisstore.OpenRueidis), built from the same REDIS_URL:
@@ -108,31 +108,25 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, sessions,
 			strings.Join(opts.Addrs, ", "), redactErr(errors.New(cause(err)), cfg.RedisURL))
 	}
 	rdb := redis.NewUniversalClient(opts)
-	store, err := redisstore.New(rdb, redisstore.Options{})
-	if err != nil {
-		rdb.Close()
-		return nil, err
-	}
+	pingRDB := func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 	pctx, cancel := context.WithTimeout(ctx, redisStartupWait)
 	defer cancel()
-	err = store.Ping(pctx)
-	if err == nil {
-		err = store.Preload(pctx)
-	}
-	if err != nil {
+	if err := pingRDB(pctx); err != nil {
 		rdb.Close()
 		return nil, unreachable(err)
 	}
 	if !sessions { // the throttling counters alone
-		return &redisConns{store: store, rdb: rdb, ping: store.Ping, close: rdb.Close}, nil
+		return &redisConns{rdb: rdb, ping: pingRDB, close: rdb.Close}, nil
 	}
 	ropt, sopt := rueidisOptions(opts), redisstore.Options{}
 	if !cache {
 		ropt.DisableCache, sopt.CacheTTL = true, -1 // no CLIENT TRACKING at all
 	}
-	cached, rc, err := redisstore.OpenRueidis(ropt, sopt)
+	store, rc, err := redisstore.OpenRueidis(ropt, sopt)
 	if err == nil {
-		err = cached.Ping(pctx)
+		if err = store.Ping(pctx); err == nil {
+			err = store.Preload(pctx)
+		}
 		if err != nil {
 			rc.Close()
 		}
@@ -141,14 +135,10 @@ func openRedis(ctx context.Context, cfg *config.Config, caFile string, sessions,
 		rdb.Close()
 		return nil, unreachable(err)
 	}
-	return &redisConns{store: cached, rdb: rdb,
+	return &redisConns{store: store, rdb: rdb,
 		ping: func(ctx context.Context) error {
 			// Both clients: sessions and the throttling counters.
-			err := cached.Ping(ctx)
-			if gerr := store.Ping(ctx); err == nil {
-				err = gerr
-			}
-			return err
+			return errors.Join(store.Ping(ctx), pingRDB(ctx))
 		},
 		close: func() error { rc.Close(); return rdb.Close() },
 	}, nil
