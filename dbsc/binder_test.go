@@ -27,11 +27,12 @@ var (
 	secretB = bytes.Repeat([]byte("b"), 32)
 )
 
-// outageStore counts calls and fails them all while down.
+// outageStore counts calls and fails them all while down, and only the
+// Updates while updatesDown.
 type outageStore struct {
 	tether.Store
-	loads, updates atomic.Int64
-	down           atomic.Bool
+	loads, updates    atomic.Int64
+	down, updatesDown atomic.Bool
 }
 
 var errRefused = errors.New("connection refused")
@@ -46,7 +47,7 @@ func (s *outageStore) Load(ctx context.Context, k string, now, idle time.Time) (
 
 func (s *outageStore) Update(ctx context.Context, k string, now time.Time, p *tether.Patch) (*tether.Record, error) {
 	s.updates.Add(1)
-	if s.down.Load() {
+	if s.down.Load() || s.updatesDown.Load() {
 		return nil, errRefused
 	}
 	return s.Store.Update(ctx, k, now, p)
@@ -316,6 +317,51 @@ func TestStoreOutageAnswers503(t *testing.T) {
 	if w.Code != http.StatusForbidden {
 		t.Fatalf("after the outage: got %d, want 403 with a challenge", w.Code)
 	}
+}
+
+// An outage while a valid proof's challenge is being taken (the session
+// loaded, the store's atomic step refused) is a 503, never a 4xx that would
+// end the browser's DBSC session, and the challenge survives it: the same
+// proof works once the store is back.
+func TestStoreOutageWhileTakingChallenge(t *testing.T) {
+	t.Run("register", func(t *testing.T) {
+		a := newApp(t)
+		testKeys(t)
+		w := a.send("POST", "/login", nil, nil)
+		m := offerRE.FindStringSubmatch(w.Header().Get(HeaderRegistration))
+		if m == nil {
+			t.Fatalf("login: no offer in %q", w.Header().Get(HeaderRegistration))
+		}
+		sess := w.Result().Cookies()
+		proof := sign(t, ecKey, regHeader(AlgES256, ecKey), map[string]any{"jti": m[1]})
+		a.store.updatesDown.Store(true)
+		if w := a.send("POST", "/dbsc/register", sess, map[string]string{HeaderResponse: proof}); w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("register while updates fail: got %d %s, want 503", w.Code, w.Body)
+		}
+		a.store.updatesDown.Store(false)
+		if w := a.send("POST", "/dbsc/register", sess, map[string]string{HeaderResponse: proof}); w.Code != http.StatusOK {
+			t.Fatalf("register after the outage, same proof: got %d %s, want 200", w.Code, w.Body)
+		}
+	})
+	t.Run("refresh", func(t *testing.T) {
+		a := newApp(t)
+		cookies, id := a.bind(t)
+		w := a.send("POST", "/dbsc/refresh", cookies, map[string]string{HeaderSessionID: id})
+		m := regexp.MustCompile(`^"([^"]+)"`).FindStringSubmatch(w.Header().Get(HeaderChallenge))
+		if w.Code != http.StatusForbidden || m == nil {
+			t.Fatalf("refresh without a proof: got %d, challenge %q, want 403 with one", w.Code, w.Header().Get(HeaderChallenge))
+		}
+		proof := sign(t, ecKey, map[string]any{"alg": AlgES256, "typ": "dbsc+jwt"}, map[string]any{"jti": m[1]})
+		hdr := map[string]string{HeaderSessionID: id, HeaderResponse: proof}
+		a.store.updatesDown.Store(true)
+		if w := a.send("POST", "/dbsc/refresh", cookies, hdr); w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("refresh while updates fail: got %d %s, want 503", w.Code, w.Body)
+		}
+		a.store.updatesDown.Store(false)
+		if w := a.send("POST", "/dbsc/refresh", cookies, hdr); w.Code != http.StatusOK {
+			t.Fatalf("refresh after the outage, same proof: got %d %s, want 200", w.Code, w.Body)
+		}
+	})
 }
 
 // A client that asks for challenges in a loop gets 429 (which keeps the
