@@ -72,7 +72,10 @@ var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
 })
 
 // New returns a browser for the server at base, sending through transport
-// (an httptest TLS server's client transport, say), with a new key for alg.
+// (an httptest TLS server's client transport, say), with a key for alg: a
+// new P-256 key for ES256; for RS256 the test binary's one RSA key (rsaKey),
+// shared by every RS256 browser, so a test of one key against another uses
+// ES256.
 func New(t testing.TB, base string, transport http.RoundTripper, alg string) *Browser {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
@@ -326,8 +329,9 @@ func (b *Browser) Cookie(name string) string {
 	return ""
 }
 
-// Thief returns a fresh browser (its own key and jar) holding copies of the
-// named cookies, and knowing the session identifier.
+// Thief returns a fresh browser (its own jar, and its own key for ES256; see
+// New) holding copies of the named cookies, and knowing the session
+// identifier.
 func (b *Browser) Thief(names ...string) *Browser {
 	th := New(b.T, b.Base.String(), b.transport, b.Alg)
 	th.BoundCookie, th.BoundAttributes, th.Check, th.SID = b.BoundCookie, b.BoundAttributes, b.Check, b.SID
