@@ -100,7 +100,7 @@ func TestDBSCThief(t *testing.T) {
 	}
 	// The thief asks for a challenge and signs with its own key.
 	ch := both.RefreshAsk()
-	if resp, body := both.WithNewKey().RefreshWith(both.WithNewKey().Proof(false, ch)); resp.StatusCode != http.StatusBadRequest {
+	if resp, body := both.RefreshWith(both.WithNewKey().Proof(false, ch)); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("thief's refresh: got %d %s, want 400", resp.StatusCode, body)
 	}
 
