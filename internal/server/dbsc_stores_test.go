@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -44,14 +43,7 @@ func TestDBSCEveryStore(t *testing.T) {
 			return tether.Config{Store: s}
 		}},
 		{"redis", func(t *testing.T) tether.Config {
-			srv := redistest.Start(t, redistest.Config{})
-			rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-			t.Cleanup(func() { rdb.Close() })
-			s, err := redisstore.New(rdb, redisstore.Options{Prefix: fmt.Sprintf("dbsc%d:", time.Now().UnixNano())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return tether.Config{Store: s}
+			return tether.Config{Store: dbscRedisStore(t, redistest.Start(t, redistest.Config{}), redis.Options{})}
 		}},
 		{"postgres", func(t *testing.T) tether.Config {
 			s, err := pgstore.Open(context.Background(), pgtest.URL(t), pgstore.Options{})
@@ -117,12 +109,7 @@ func TestDBSCEveryStore(t *testing.T) {
 func TestDBSCRedisOutageAnswers503(t *testing.T) {
 	srv := redistest.Start(t, redistest.Config{})
 	// Short client timeouts and no retries: each call fails fast.
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, ReadTimeout: 250 * time.Millisecond, WriteTimeout: 250 * time.Millisecond, MaxRetries: -1})
-	t.Cleanup(func() { rdb.Close() })
-	s, err := redisstore.New(rdb, redisstore.Options{Prefix: fmt.Sprintf("dbsc%d:", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := dbscRedisStore(t, srv, redis.Options{ReadTimeout: 250 * time.Millisecond, WriteTimeout: 250 * time.Millisecond, MaxRetries: -1})
 	ts, clock, log := dbscServerCfg(t, tether.Config{Store: s}, Options{})
 	b := newDBSCBrowser(t, ts, dbsc.AlgES256)
 	b.RegisterOK(b.Login())
@@ -159,13 +146,7 @@ func TestDBSCRedisOutageAnswers503(t *testing.T) {
 // from the other, proves possession to the first, and its bound cookie
 // from either works on both.
 func TestDBSCAcrossInstances(t *testing.T) {
-	srv := redistest.Start(t, redistest.Config{})
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { rdb.Close() })
-	s, err := redisstore.New(rdb, redisstore.Options{Prefix: fmt.Sprintf("dbsc%d:", time.Now().UnixNano())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := dbscRedisStore(t, redistest.Start(t, redistest.Config{}), redis.Options{})
 	tsA, clockA, _ := dbscServerCfg(t, tether.Config{Store: s}, Options{})
 	tsB, clockB, _ := dbscServerCfg(t, tether.Config{Store: s}, Options{})
 	a := newDBSCBrowser(t, tsA, dbsc.AlgES256)
@@ -189,4 +170,18 @@ func TestDBSCAcrossInstances(t *testing.T) {
 	if resp, _ := a.Thief("sid").Do("GET", "/profile", "", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the session cookie alone on A: got %d, want 401", resp.StatusCode)
 	}
+}
+
+// dbscRedisStore is a go-redis session store on srv (each test starts its
+// own Redis) with the client options o (Addr is set here).
+func dbscRedisStore(t *testing.T, srv *redistest.Server, o redis.Options) *redisstore.Store {
+	t.Helper()
+	o.Addr = srv.Addr
+	rdb := redis.NewClient(&o)
+	t.Cleanup(func() { rdb.Close() })
+	s, err := redisstore.New(rdb, redisstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
